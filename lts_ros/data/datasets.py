@@ -1,0 +1,66 @@
+"""Datasets by name, and the torch view that letterboxes samples for training and evaluation."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+import torch
+
+from lts_ros.data.transforms import Letterbox
+from lts_ros.errors import LtsError
+
+REFER_DATASETS = ("refcoco", "refcoco+", "refcocog")
+DATASETS = REFER_DATASETS
+
+
+class Sample(Protocol):
+    image: np.ndarray  # (H, W, 3) uint8 RGB
+    mask: np.ndarray  # (H, W) bool
+    text: str
+
+
+class SampleSource(Protocol):
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int) -> Sample: ...
+
+    def texts(self) -> list[str]: ...
+
+
+def open_dataset(name: str, root: str | Path, split: str, split_by: str | None = None) -> SampleSource:
+    """Open a dataset by name: ``refcoco``, ``refcoco+``, ``refcocog`` (refer format under ``root``)."""
+    if name in REFER_DATASETS:
+        from lts_ros.data.refer import ReferDataset
+
+        return ReferDataset(root, dataset=name, split=split, split_by=split_by)
+    raise LtsError(f"unknown dataset '{name}' (known: {', '.join(DATASETS)})")
+
+
+class LetterboxedSet(torch.utils.data.Dataset):
+    """Samples as model inputs: image (3, S, S) float in [0, 1], mask (1, S, S) float, text, index;
+    with ``keep_source`` also the source-resolution mask and the Letterbox (evaluation scores there)."""
+
+    def __init__(self, source: SampleSource, size: int, indices: Sequence[int] | None = None,
+                 keep_source: bool = False):
+        self.source, self.size, self.keep_source = source, size, keep_source
+        self.indices = list(range(len(source))) if indices is None else list(indices)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        sample = self.source[self.indices[i]]
+        box = Letterbox.fit(*sample.image.shape[:2], self.size)
+        image = torch.from_numpy(box.apply(sample.image)).permute(2, 0, 1).float() / 255.0
+        mask = torch.from_numpy(box.apply(sample.mask.astype(np.uint8), nearest=True)).float()[None]
+        item = {"image": image, "mask": mask, "text": sample.text, "index": self.indices[i]}
+        if self.keep_source:
+            item.update(source_mask=sample.mask, box=box)
+        return item
+
+
+def collate(batch: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stack tensors; keep everything else as lists."""
+    return {key: torch.stack([b[key] for b in batch]) if isinstance(batch[0][key], torch.Tensor)
+            else [b[key] for b in batch] for key in batch[0]}

@@ -1,0 +1,83 @@
+"""Locate: language-generated kernels filter the multimodal map into a one-channel position prior.
+
+``filter`` (default): K kernels generated from the sentence feature are applied to F as 1x1
+convolutions (a batched matmul: exports to plain ONNX MatMul, which TensorRT runs without dynamic-
+weight convolutions); the K responses are aggregated by a small conv head into the prior logits.
+``multi_filter``: several rounds, each refining F with the previous responses.
+``transformer``: visual tokens cross-attend to the word features, then a 1x1 projection.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from lts_ros.config import LocateConfig
+from lts_ros.model.layers import ConvNormAct
+from lts_ros.model.text import TextFeatures
+
+
+class KernelFilter(nn.Module):
+    """Generate K (D-dim) kernels + biases from the sentence and filter F with them -> (B, K, H, W)."""
+
+    def __init__(self, dim: int, text_dim: int, num_kernels: int):
+        super().__init__()
+        self.dim, self.k = dim, num_kernels
+        self.weights = nn.Linear(text_dim, num_kernels * dim)
+        self.bias = nn.Linear(text_dim, num_kernels)
+
+    def forward(self, fmap: torch.Tensor, sentence: torch.Tensor) -> torch.Tensor:
+        b, d, h, w = fmap.shape
+        kernels = self.weights(sentence).view(b, self.k, d)
+        responses = torch.bmm(kernels, fmap.flatten(2)) / math.sqrt(self.dim) + self.bias(sentence).unsqueeze(-1)
+        return responses.view(b, self.k, h, w)
+
+
+class PriorHead(nn.Sequential):
+    def __init__(self, cin: int, hidden: int):
+        super().__init__(ConvNormAct(cin, hidden, 3), nn.Conv2d(hidden, 1, 1))
+
+
+class FilterLocate(nn.Module):
+    def __init__(self, cfg: LocateConfig, dim: int, text_dim: int, rounds: int = 1):
+        super().__init__()
+        self.filters = nn.ModuleList(KernelFilter(dim, text_dim, cfg.num_kernels) for _ in range(rounds))
+        self.refine = nn.ModuleList(ConvNormAct(dim + cfg.num_kernels, dim, 3) for _ in range(rounds - 1))
+        self.head = PriorHead(cfg.num_kernels, max(cfg.num_kernels, 32))
+
+    def forward(self, fmap: torch.Tensor, text: TextFeatures) -> torch.Tensor:
+        responses = self.filters[0](fmap, text.sentence)
+        for refine, kernel_filter in zip(self.refine, self.filters[1:]):
+            fmap = fmap + refine(torch.cat([fmap, responses], 1))
+            responses = kernel_filter(fmap, text.sentence)
+        return self.head(responses)
+
+
+class TransformerLocate(nn.Module):
+    def __init__(self, cfg: LocateConfig, dim: int, text_dim: int):
+        super().__init__()
+        self.words = nn.Linear(text_dim, dim)
+        self.attn = nn.ModuleList(nn.MultiheadAttention(dim, cfg.heads, batch_first=True) for _ in range(cfg.layers))
+        self.norm1 = nn.ModuleList(nn.LayerNorm(dim) for _ in range(cfg.layers))
+        self.ffn = nn.ModuleList(
+            nn.Sequential(nn.Linear(dim, 2 * dim), nn.ReLU(inplace=True), nn.Linear(2 * dim, dim))
+            for _ in range(cfg.layers))
+        self.norm2 = nn.ModuleList(nn.LayerNorm(dim) for _ in range(cfg.layers))
+        self.head = PriorHead(dim, 64)
+
+    def forward(self, fmap: torch.Tensor, text: TextFeatures) -> torch.Tensor:
+        b, d, h, w = fmap.shape
+        tokens = fmap.flatten(2).transpose(1, 2)
+        words = self.words(text.words)
+        ignore = text.mask < 0.5
+        for attn, norm1, ffn, norm2 in zip(self.attn, self.norm1, self.ffn, self.norm2):
+            tokens = norm1(tokens + attn(tokens, words, words, key_padding_mask=ignore, need_weights=False)[0])
+            tokens = norm2(tokens + ffn(tokens))
+        return self.head(tokens.transpose(1, 2).reshape(b, d, h, w))
+
+
+def build_locate(cfg: LocateConfig, dim: int, text_dim: int) -> nn.Module:
+    if cfg.kind == "transformer":
+        return TransformerLocate(cfg, dim, text_dim)
+    return FilterLocate(cfg, dim, text_dim, rounds=cfg.rounds if cfg.kind == "multi_filter" else 1)

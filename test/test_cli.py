@@ -1,0 +1,60 @@
+"""The ``lts`` command as a user meets it: help texts, and one-line errors for mistakes."""
+import pytest
+
+from conftest import run_lts
+
+
+@pytest.mark.parametrize("command", ["info", "train", "eval", "segment", "demo"])
+def test_every_subcommand_explains_itself(command):
+    result = run_lts(command, "--help")
+    assert result.returncode == 0 and len(result.stdout) > 300
+
+
+def test_info_prints_params_and_gflops_per_part():
+    result = run_lts("info", "--config", "edge")
+    assert result.returncode == 0, result.stderr
+    for part in ("text", "vision", "fusion", "locate", "segment", "GFLOPs"):
+        assert part in result.stdout
+
+
+def assert_one_line_error(result, fragment):
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in result.stderr, result.stderr
+
+
+def test_bad_config_key(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nfusion:\n  dimm: 64\n")
+    assert_one_line_error(run_lts("info", "--config", str(bad)), "unknown key 'fusion.dimm'")
+
+
+def test_missing_data_file(tmp_path):
+    assert_one_line_error(run_lts("train", "--config", "tiny", "--data-root", str(tmp_path), "--steps", "1"),
+                          str(tmp_path / "refcoco"))
+
+
+def test_empty_expression_and_missing_checkpoint(tmp_path):
+    assert_one_line_error(run_lts("segment", "--checkpoint", str(tmp_path / "m.safetensors"), "--image", "x.png",
+                                  "--text", "  "), "expression is empty")
+    assert_one_line_error(run_lts("eval", "--checkpoint", str(tmp_path / "m.safetensors"), "--data-root",
+                                  str(tmp_path)), "checkpoint not found")
+
+
+def test_segment_and_eval_with_a_trained_checkpoint(refer_root, tmp_path):
+    run = tmp_path / "run"
+    result = run_lts("train", "--config", "tiny", "--data-root", str(refer_root), "--out", str(run),
+                     "--steps", "3", "--batch-size", "4", "--workers", "0", "--quiet")
+    assert result.returncode == 0, result.stderr
+    image = next((refer_root / "images" / "train2014").iterdir())
+    overlay = tmp_path / "overlay.png"
+    result = run_lts("segment", "--checkpoint", str(run / "model.safetensors"), "--image", str(image),
+                     "--text", "the red circle", "--out", str(overlay))
+    assert result.returncode == 0, result.stderr
+    assert overlay.stat().st_size > 1000 and "score" in result.stdout
+    result = run_lts("eval", "--checkpoint", str(run / "model.safetensors"), "--data-root", str(refer_root),
+                     "--split", "val", "--out", str(tmp_path / "eval.json"), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "overall IoU" in result.stdout and (tmp_path / "eval.json").is_file()
+    assert_one_line_error(run_lts("eval", "--checkpoint", str(run / "model.safetensors"), "--data-root",
+                                  str(refer_root), "--split", "testC"), "valid splits")

@@ -1,0 +1,72 @@
+"""The LTS model: shapes, the encode_text/segment seam, gradients, and both shipped configs."""
+import pytest
+import torch
+
+from lts_ros.config import load_config
+from lts_ros.model.build import build_model
+from lts_ros.model.losses import lts_loss
+from lts_ros.model.text import WordTokenizer
+
+TEXTS = ["the red mug on the left", "pick up the duck"]
+
+
+def vocab() -> list[str]:
+    return WordTokenizer.build(TEXTS, 20).vocab
+
+
+def forward_backward(model, size: int):
+    model.train()
+    image = torch.rand(2, 3, size, size)
+    ids, attention = model.tokenize(TEXTS)
+    mask_logits, prior_logits = model(image, ids, attention)
+    assert mask_logits.shape == (2, 1, size, size)
+    assert prior_logits.shape == (2, 1, size // 8, size // 8)
+    gt = torch.zeros(2, 1, size, size)
+    gt[:, :, size // 4: size // 2, size // 4: size // 2] = 1
+    losses = lts_loss(mask_logits, prior_logits, gt, model.cfg.loss)
+    assert torch.isfinite(losses["total"])
+    losses["total"].backward()
+    return losses
+
+
+@pytest.mark.parametrize("name", ["paper", "edge"])
+def test_shipped_configs_forward_backward(name):
+    """Both configs train end to end (at a reduced input size to keep CPU time small)."""
+    model = build_model(name, vocab())
+    forward_backward(model, 128)
+    for part in (model.fusion, model.locate, model.segment_head):
+        grads = [p.grad for p in part.parameters()]
+        assert all(g is not None and torch.isfinite(g).all() for g in grads)
+        assert any(g.abs().sum() > 0 for g in grads)
+    if name == "edge":  # frozen MiniLM and frozen first backbone stage get no gradient
+        assert all(p.grad is None for p in model.text.parameters())
+        assert all(p.grad is None for p in model.vision.stages[0].parameters())
+        assert any(p.grad is not None for p in model.vision.stages[-1].parameters())
+
+
+@pytest.mark.parametrize("kind", ["filter", "multi_filter", "transformer"])
+def test_locate_variants(kind):
+    cfg = load_config("tiny")
+    cfg.locate.kind = kind
+    forward_backward(build_model(cfg, vocab()), 96)
+
+
+def test_seam_matches_forward_and_text_changes_output():
+    model = build_model("tiny", vocab()).eval()
+    image = torch.rand(1, 3, 128, 128)
+    ids, attention = model.tokenize(TEXTS[:1])
+    with torch.no_grad():
+        full, _ = model(image, ids, attention)
+        features = model.encode_text(ids, attention)
+        seam, _ = model.segment(image, features)
+        other, _ = model.segment(image, model.encode_text(*model.tokenize(TEXTS[1:])))
+    assert torch.equal(full, seam)
+    assert not torch.allclose(seam, other)  # the expression steers the mask
+
+
+def test_padding_does_not_leak_into_sentence_feature():
+    model = build_model("tiny", vocab()).eval()
+    ids, attention = model.tokenize(["the duck"])
+    features = model.encode_text(ids, attention)
+    assert attention.sum() == 2
+    assert torch.all(features.words[0, 2:] == 0)

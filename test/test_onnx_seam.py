@@ -1,0 +1,49 @@
+"""The deployment seam exports to ONNX and matches torch in ONNX Runtime (tiny model, legacy exporter)."""
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+
+from lts_ros.model.build import build_model
+from lts_ros.model.text import WordTokenizer
+
+
+class TextGraph(torch.nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, token_ids, attention_mask):
+        return tuple(self.model.encode_text(token_ids, attention_mask))
+
+
+class SegmentGraph(TextGraph):
+    def forward(self, image, words, mask, sentence):
+        from lts_ros.model.text import TextFeatures
+
+        return self.model.segment(image, TextFeatures(words, mask, sentence))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the legacy exporter is deliberate here
+def test_encode_text_and_segment_export_and_match(tmp_path):
+    model = build_model("tiny", WordTokenizer.build(["the red mug on the left"], 12).vocab).eval()
+    ids, attention = model.tokenize(["the red mug on the left"])
+    image = torch.rand(1, 3, 128, 128)
+    with torch.no_grad():
+        text = model.encode_text(ids, attention)
+        mask_logits, prior_logits = model.segment(image, text)
+
+    torch.onnx.export(TextGraph(model), (ids, attention), tmp_path / "text.onnx", dynamo=False, opset_version=17,
+                      input_names=["token_ids", "attention_mask"], output_names=["words", "mask", "sentence"])
+    torch.onnx.export(SegmentGraph(model), (image, *text), tmp_path / "segment.onnx", dynamo=False,
+                      opset_version=17, input_names=["image", "words", "mask", "sentence"],
+                      output_names=["mask_logits", "prior_logits"])
+    text_sess = ort.InferenceSession(str(tmp_path / "text.onnx"), providers=["CPUExecutionProvider"])
+    words, mask, sentence = text_sess.run(None, {"token_ids": ids.numpy(), "attention_mask": attention.numpy()})
+    assert np.abs(sentence - text.sentence.numpy()).max() < 1e-4
+    seg_sess = ort.InferenceSession(str(tmp_path / "segment.onnx"), providers=["CPUExecutionProvider"])
+    feeds = {"image": image.numpy(), "words": words, "mask": mask, "sentence": sentence}
+    # inputs the locate variant does not read (the filter uses the sentence only) are pruned from the graph
+    got_mask, got_prior = seg_sess.run(None, {i.name: feeds[i.name] for i in seg_sess.get_inputs()})
+    assert np.abs(got_mask - mask_logits.numpy()).max() < 1e-3
+    assert np.abs(got_prior - prior_logits.numpy()).max() < 1e-3
