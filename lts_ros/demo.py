@@ -10,10 +10,8 @@ from lts_ros.checkpoint import load_checkpoint
 from lts_ros.data.refer import ReferDataset
 from lts_ros.data.refer_fixture import write_refer_fixture
 from lts_ros.evaluate import evaluate
-from lts_ros.model.lts import LTS
-from lts_ros.plots import save_overlay_grid
-from lts_ros.predict import predict_probability
 from lts_ros.train import train
+from lts_ros.visualize import prediction_grid
 
 HELD_OUT = ("val", "testA", "testB")
 
@@ -35,13 +33,8 @@ def run_demo(out: Path, steps: int = 600, images: int = 48, quiet: bool = False)
         result = evaluate(model, ReferDataset(data_root, "refcoco", split), progress=False)
         summary["splits"][split] = result.metrics.as_dict()
         print(f"\n== held-out split '{split}' ==\n{result.metrics.table()}")
-    grid = overlay_grid(model, ReferDataset(data_root, "refcoco", "val"), out / "overlays.png")
+    val = ReferDataset(data_root, "refcoco", "val")
+    grid = prediction_grid(model, val, range(min(8, len(val))), out / "overlays.png")
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     print(f"\noverlays: {grid}\nloss curve: {run / 'loss.png'}\nsummary: {out / 'summary.json'}")
     return summary
-
-
-def overlay_grid(model: LTS, source: ReferDataset, out_png: Path, count: int = 8) -> Path:
-    samples = [source[i] for i in range(min(count, len(source)))]
-    items = [(s.image, predict_probability(model, s.image, s.text) > 0.5, f'"{s.text}"') for s in samples]
-    return save_overlay_grid(items, out_png)

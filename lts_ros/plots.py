@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -44,15 +45,41 @@ def overlay(image: np.ndarray, mask: np.ndarray, color: tuple[int, int, int] = (
     return cv2.drawContours(out, contours, -1, color, max(1, min(image.shape[:2]) // 150))
 
 
-def save_overlay_grid(items: list[tuple[np.ndarray, np.ndarray, str]], out_png: Path, cols: int = 4) -> Path:
-    """A grid of (image, predicted mask, caption) overlays."""
-    rows = max(1, -(-len(items) // cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 2.6 * rows), squeeze=False)
+@dataclass
+class Panel:
+    """One grid cell: an image with an optional predicted mask (tinted), GT mask (outlined) and a
+    centroid marker (pixels)."""
+
+    image: np.ndarray
+    caption: str
+    pred: np.ndarray | None = None
+    gt: np.ndarray | None = None
+    centroid_px: tuple[float, float] | None = None
+
+
+def render_panel(panel: Panel) -> np.ndarray:
+    out = overlay(panel.image, panel.pred) if panel.pred is not None else panel.image.copy()
+    thickness = max(1, min(out.shape[:2]) // 200)
+    if panel.gt is not None:
+        contours, _ = cv2.findContours(panel.gt.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        cv2.drawContours(out, contours, -1, (255, 255, 0), thickness)
+    if panel.centroid_px is not None:
+        u, v = (int(round(c)) for c in panel.centroid_px)
+        cv2.drawMarker(out, (u, v), (0, 255, 255), cv2.MARKER_CROSS, 6 * thickness + 8, 2 * thickness)
+    return out
+
+
+def save_grid(panels: list[Panel], out_png: Path, cols: int = 4, legend: str = "") -> Path:
+    """A grid of panels with captions; predicted masks magenta, GT outlines yellow, centroids cyan."""
+    rows = max(1, -(-len(panels) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.9 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, (image, mask, caption) in zip(axes.flat, items):
-        ax.imshow(overlay(image, mask))
-        ax.set_title(caption, fontsize=8)
+    for ax, panel in zip(axes.flat, panels):
+        ax.imshow(render_panel(panel))
+        ax.set_title(panel.caption, fontsize=7)
+    if legend:
+        fig.suptitle(legend, fontsize=8)
     fig.tight_layout()
     fig.savefig(out_png, dpi=110)
     plt.close(fig)

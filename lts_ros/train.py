@@ -195,6 +195,8 @@ def _train(opts: argparse.Namespace, env: Distributed) -> Path:
         summary = {"steps": step, "world_size": env.world, "replicas_in_sync": in_sync,
                    "wall_s": round(time.time() - started, 1), "checkpoint": str(opts.out / "model.safetensors")}
         (opts.out / "summary.json").write_text(json.dumps(summary, indent=2))
+    if env.world > 1:
+        dist.barrier()  # leave together: a rank exiting while rank 0 still writes can abort gloo
     return opts.out / "model.safetensors"
 
 

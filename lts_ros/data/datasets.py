@@ -11,7 +11,7 @@ from lts_ros.data.transforms import Letterbox
 from lts_ros.errors import LtsError
 
 REFER_DATASETS = ("refcoco", "refcoco+", "refcocog")
-DATASETS = REFER_DATASETS
+DATASETS = REFER_DATASETS + ("tabletop",)
 
 
 class Sample(Protocol):
@@ -29,17 +29,22 @@ class SampleSource(Protocol):
 
 
 def open_dataset(name: str, root: str | Path, split: str, split_by: str | None = None) -> SampleSource:
-    """Open a dataset by name: ``refcoco``, ``refcoco+``, ``refcocog`` (refer format under ``root``)."""
+    """Open a dataset by name: ``refcoco``, ``refcoco+``, ``refcocog`` (refer format under ``root``) or
+    ``tabletop`` (rendered by ``lts sim render`` under ``root``)."""
     if name in REFER_DATASETS:
         from lts_ros.data.refer import ReferDataset
 
         return ReferDataset(root, dataset=name, split=split, split_by=split_by)
+    if name == "tabletop":
+        from lts_ros.data.tabletop.dataset import TabletopDataset
+
+        return TabletopDataset(root, split)
     raise LtsError(f"unknown dataset '{name}' (known: {', '.join(DATASETS)})")
 
 
 class LetterboxedSet(torch.utils.data.Dataset):
     """Samples as model inputs: image (3, S, S) float in [0, 1], mask (1, S, S) float, text, index;
-    with ``keep_source`` also the source-resolution mask and the Letterbox (evaluation scores there)."""
+    with ``keep_source`` also the source sample and the Letterbox (evaluation scores at source resolution)."""
 
     def __init__(self, source: SampleSource, size: int, indices: Sequence[int] | None = None,
                  keep_source: bool = False):
@@ -56,7 +61,7 @@ class LetterboxedSet(torch.utils.data.Dataset):
         mask = torch.from_numpy(box.apply(sample.mask.astype(np.uint8), nearest=True)).float()[None]
         item = {"image": image, "mask": mask, "text": sample.text, "index": self.indices[i]}
         if self.keep_source:
-            item.update(source_mask=sample.mask, box=box)
+            item.update(source=sample, box=box)
         return item
 
 

@@ -1,0 +1,37 @@
+"""Pixels + depth -> 3D points in the camera optical frame (REP-103: x right, y down, z forward)."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def valid_depth(depth_m: np.ndarray) -> np.ndarray:
+    """Pixels with usable depth: finite and > 0 (0, NaN and inf mean 'no measurement')."""
+    return np.isfinite(depth_m) & (depth_m > 0)
+
+
+def deproject(depth_m: np.ndarray, K: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(N, 3) camera-frame points of the ``mask`` pixels that have valid depth."""
+    v, u = np.nonzero(mask & valid_depth(depth_m))
+    z = depth_m[v, u].astype(np.float64)
+    fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
+    return np.stack([(u - cx) * z / fx, (v - cy) * z / fy, z], axis=1)
+
+
+def visible_surface_centroid(depth_m: np.ndarray, K: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    """Mean of the deprojected mask pixels (the ground-truth definition); None without valid depth."""
+    points = deproject(depth_m, K, mask)
+    return points.mean(axis=0) if len(points) else None
+
+
+def robust_centroid(depth_m: np.ndarray, K: np.ndarray, mask: np.ndarray, erode_px: int = 3) -> np.ndarray | None:
+    """Per-axis median of the deprojected pixels of ``mask`` eroded by ``erode_px`` (boundary pixels
+    often carry the background's depth); falls back to the full mask when erosion empties it.
+    None without valid depth."""
+    if erode_px > 0:
+        kernel = np.ones((2 * erode_px + 1, 2 * erode_px + 1), np.uint8)
+        eroded = cv2.erode(mask.astype(np.uint8), kernel).astype(bool)
+        if (eroded & valid_depth(depth_m)).any():
+            mask = eroded
+    points = deproject(depth_m, K, mask)
+    return np.median(points, axis=0) if len(points) else None
