@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from lts_ros.errors import LtsError
 
 EPILOG = """examples:
@@ -72,6 +74,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     result = evaluate(model, source, args.batch_size, args.workers, args.limit, progress=not args.quiet)
     print(f"{args.data} {args.split}: {args.checkpoint}")
     print(result.metrics.table())
+    print_breakdowns(result)
+    if args.grid:
+        from lts_ros.visualize import prediction_grid, spread
+
+        print(f"grid: {prediction_grid(model, source, spread(args.grid_count, len(source)), args.grid)}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({"checkpoint": str(args.checkpoint), "data": args.data,
@@ -80,9 +87,26 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def print_breakdowns(result) -> None:
+    """Per-kind and held-out tables and 3D centroid errors, where the data provides them."""
+    titles = {"kind": "by expression kind", "combo": "by target color x category (held_out: never in train/val)"}
+    for key, title in titles.items():
+        groups = result.breakdown(key)
+        if not groups:
+            continue
+        print(f"\n{title}:")
+        print(f"{'':<12}{'count':>7}{'mIoU':>8}{'oIoU':>8}{'P@0.5':>8}{'P@0.9':>8}")
+        for name, m in groups.items():
+            print(f"{name:<12}{m.count:>7}{100 * m.mean_iou:>8.2f}{100 * m.overall_iou:>8.2f}"
+                  f"{100 * m.precision_at[0.5]:>8.2f}{100 * m.precision_at[0.9]:>8.2f}")
+    errors = result.centroid_errors_m()
+    if errors.size:
+        print(f"\n3D centroid error (predicted mask + depth vs GT visible surface), {errors.size} samples: "
+              f"median {100 * np.median(errors):.2f} cm, p90 {100 * np.percentile(errors, 90):.2f} cm")
+
+
 def cmd_segment(args: argparse.Namespace) -> int:
     import cv2
-    import numpy as np
 
     from lts_ros.checkpoint import load_checkpoint
     from lts_ros.data.refer import read_rgb
@@ -108,6 +132,33 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sim_render(args: argparse.Namespace) -> int:
+    from lts_ros.data.tabletop.store import render_split
+
+    summary = render_split(args.out, args.split, args.n, args.seed, args.workers, args.width, args.height,
+                           args.per_object, args.categories, args.colors, progress=not args.quiet)
+    print(f"{args.split}: {summary.scenes} scenes, {summary.expressions} expressions "
+          f"({', '.join(f'{k} {v}' for k, v in sorted(summary.kinds.items()))}); skipped {summary.skipped}")
+    for reason in summary.reasons[:5]:
+        print(f"  skipped: {reason}")
+    print(f"written to {args.out / args.split}")
+    return 0
+
+
+def cmd_sim_preview(args: argparse.Namespace) -> int:
+    from lts_ros.data.tabletop.dataset import TabletopDataset
+    from lts_ros.plots import Panel, save_grid
+    from lts_ros.visualize import spread
+
+    data = TabletopDataset(args.data_root, args.split)
+    panels = []
+    for index in spread(args.count, len(data)):
+        s = data[index]
+        panels.append(Panel(s.image, f'"{s.text}" [{s.kind}]', gt=s.mask))
+    print(f"preview: {save_grid(panels, args.out, legend='ground truth: yellow outline')}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from lts_ros.demo import run_demo
 
@@ -117,6 +168,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from lts_ros.data.datasets import DATASETS
+    from lts_ros.data.tabletop.scene import CATEGORIES, COLORS
     from lts_ros.train import add_train_arguments
 
     parser = argparse.ArgumentParser(prog="lts", description="Locate-then-Segment referring segmentation: "
@@ -150,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--batch-size", type=int, default=8)
     ev.add_argument("--workers", type=int, default=0)
     ev.add_argument("--out", type=Path, help="write metrics and per-sample IoU as JSON here")
+    ev.add_argument("--grid", type=Path, help="also write a PNG grid of predictions vs ground truth here")
+    ev.add_argument("--grid-count", type=int, default=16, help="samples in the grid, spread over the split")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
     ev.set_defaults(func=cmd_eval)
 
@@ -162,6 +216,34 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--threshold", type=float, default=0.5, help="probability threshold")
     seg.add_argument("--out", type=Path, help="overlay PNG (default: <image>_lts.png)")
     seg.set_defaults(func=cmd_segment)
+
+    sim = sub.add_parser("sim", help="the simulated tabletop world (render data, preview it)",
+                         description="Render RGB-D tabletop scenes with pybullet, with ground-truth masks, "
+                         "3D centroids and unambiguous referring expressions.")
+    sim_sub = sim.add_subparsers(dest="sim_command", metavar="SIM_COMMAND", required=True)
+    render = sim_sub.add_parser("render", help="render a split", description="Render N scenes of a split into "
+                                "OUT/<split>/ (deterministic by seed, in parallel processes). train/val never "
+                                "contain the held-out color x category pairs; test does.")
+    render.add_argument("--split", required=True, choices=["train", "val", "test"])
+    render.add_argument("--n", type=int, required=True, help="number of scenes")
+    render.add_argument("--seed", type=int, default=None, help="split seed (default: train 0, val 1, test 2)")
+    render.add_argument("--out", type=Path, default=Path("data/tabletop"), help="dataset root")
+    render.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    render.add_argument("--width", type=int, default=640)
+    render.add_argument("--height", type=int, default=480)
+    render.add_argument("--per-object", type=int, default=3, help="expressions per referable object")
+    render.add_argument("--categories", nargs="+", default=list(CATEGORIES), metavar="NAME",
+                        help=f"object categories to draw from (default: all: {', '.join(CATEGORIES)})")
+    render.add_argument("--colors", nargs="+", default=list(COLORS), metavar="NAME",
+                        help=f"colors to draw from (default: all: {', '.join(COLORS)})")
+    render.add_argument("--quiet", action="store_true")
+    render.set_defaults(func=cmd_sim_render)
+    preview = sim_sub.add_parser("preview", help="PNG grid of rendered samples with their expressions")
+    preview.add_argument("--data-root", type=Path, default=Path("data/tabletop"))
+    preview.add_argument("--split", default="train")
+    preview.add_argument("--count", type=int, default=12)
+    preview.add_argument("--out", type=Path, default=Path("runs/tabletop_preview.png"))
+    preview.set_defaults(func=cmd_sim_preview)
 
     demo = sub.add_parser("demo", help="end-to-end demo on generated scenes",
                           description="Generate a small refer-format dataset of coloured shapes, train the "

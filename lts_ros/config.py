@@ -167,8 +167,25 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> ModelConfig
     return validate(_build(ModelConfig, data, where), where)
 
 
-def load_config(name_or_path: str | Path) -> ModelConfig:
-    """Load a model config by shipped name (``edge``, ``paper``, ``tiny``) or YAML path."""
+def apply_overrides(data: dict[str, Any], overrides: list[str], where: str) -> dict[str, Any]:
+    """Apply ``section.key=value`` overrides (values parsed as YAML) to a raw config mapping."""
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise LtsError(f"override '{item}' must look like section.key=value")
+        *parents, leaf = key.split(".")
+        node = data
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise LtsError(f"{where}: override '{item}': '{part}' is not a section")
+        node[leaf] = yaml.safe_load(raw)
+    return data
+
+
+def load_config(name_or_path: str | Path, overrides: list[str] | None = None) -> ModelConfig:
+    """Load a model config by shipped name (``edge``, ``paper``, ``tiny``) or YAML path, with optional
+    ``section.key=value`` overrides (validated like the file itself)."""
     path = Path(name_or_path)
     if not path.suffix:
         path = share_dir() / "config" / "models" / f"{name_or_path}.yaml"
@@ -180,4 +197,4 @@ def load_config(name_or_path: str | Path) -> ModelConfig:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise LtsError(f"{path}: invalid YAML ({str(exc).splitlines()[0]})") from None
-    return config_from_dict(data or {}, str(path))
+    return config_from_dict(apply_overrides(data or {}, overrides or [], str(path)), str(path))

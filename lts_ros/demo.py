@@ -2,7 +2,6 @@
 shapes, train the tiny model on it, evaluate on held-out images, write an overlay grid PNG."""
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -10,7 +9,7 @@ from lts_ros.checkpoint import load_checkpoint
 from lts_ros.data.refer import ReferDataset
 from lts_ros.data.refer_fixture import write_refer_fixture
 from lts_ros.evaluate import evaluate
-from lts_ros.train import train
+from lts_ros.train import train, train_options
 from lts_ros.visualize import prediction_grid
 
 HELD_OUT = ("val", "testA", "testB")
@@ -21,11 +20,8 @@ def run_demo(out: Path, steps: int = 600, images: int = 48, quiet: bool = False)
     if not (data_root / "refcoco").is_dir():
         write_refer_fixture(data_root, n_images=images, seed=0)
     run = out / "run"
-    opts = argparse.Namespace(config="tiny", data="refcoco", data_root=data_root, split="train", split_by=None,
-                              out=run, steps=steps, batch_size=16, lr=3e-3, pretrained_lr_scale=1.0,
-                              weight_decay=1e-4, warmup=30, workers=0, limit=None, init=None, resume=False,
-                              checkpoint_every=steps, log_every=10, seed=0, device="cpu", amp=False,
-                              half_checkpoint=False, quiet=quiet)
+    opts = train_options(data_root, config="tiny", out=run, steps=steps, lr=3e-3, pretrained_lr_scale=1.0,
+                         warmup=30, workers=0, checkpoint_every=steps, device="cpu", quiet=quiet)
     checkpoint = train(opts)
     model = load_checkpoint(checkpoint)
     summary = {"checkpoint": str(checkpoint), "splits": {}}

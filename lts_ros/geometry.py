@@ -5,6 +5,13 @@ import cv2
 import numpy as np
 
 
+def project(points_camera: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """(N, 2) pixel coordinates (u, v) of (N, 3) camera-frame points in front of the camera
+    (OpenCV convention: u = fx * x / z + cx, column index)."""
+    uvw = np.asarray(points_camera, np.float64) @ np.asarray(K, np.float64).T
+    return uvw[:, :2] / uvw[:, 2:3]
+
+
 def valid_depth(depth_m: np.ndarray) -> np.ndarray:
     """Pixels with usable depth: finite and > 0 (0, NaN and inf mean 'no measurement')."""
     return np.isfinite(depth_m) & (depth_m > 0)

@@ -35,6 +35,8 @@ LOSS_KEYS = ("total", "prior", "mask", "dice")
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default="edge", help="model config: shipped name (edge, paper, tiny) or YAML path")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                        help="override a config value, e.g. --set vision.frozen_stages=3 (repeatable)")
     parser.add_argument("--data", default="refcoco", choices=DATASETS, help="dataset name")
     parser.add_argument("--data-root", required=True, type=Path, help="dataset root (refer layout for refcoco*)")
     parser.add_argument("--split", default="train", help="split to train on")
@@ -58,6 +60,18 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--amp", action="store_true", help="bf16 autocast (GPUs with bf16, or AMX CPUs)")
     parser.add_argument("--half-checkpoint", action="store_true", help="store weights as fp16 (half the size)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def train_options(data_root: Path, **values) -> argparse.Namespace:
+    """Training options as the CLI would parse them, with ``values`` replacing defaults."""
+    parser = argparse.ArgumentParser()
+    add_train_arguments(parser)
+    opts = parser.parse_args(["--data-root", str(data_root)])
+    for key, value in values.items():
+        if not hasattr(opts, key):
+            raise TypeError(f"unknown training option '{key}'")
+        setattr(opts, key, value)
+    return opts
 
 
 @dataclass
@@ -116,7 +130,7 @@ def build_for_run(opts: argparse.Namespace, texts: list[str]) -> tuple[LTS, int]
         return load_checkpoint(latest), int(checkpoint_info(latest)["step"])
     if opts.init:
         return load_checkpoint(opts.init), 0
-    cfg = load_config(opts.config)
+    cfg = load_config(opts.config, opts.overrides)
     vocab = WordTokenizer.build(texts, cfg.text.max_tokens, cfg.text.min_word_count).vocab \
         if cfg.text.encoder == "bigru" else None
     return LTS(cfg, vocab), 0
@@ -136,7 +150,7 @@ def _train(opts: argparse.Namespace, env: Distributed) -> Path:
     if opts.steps < 1 or opts.batch_size < 1:
         raise LtsError("--steps and --batch-size must be >= 1")
     seed_everything(opts.seed + env.rank)
-    source = open_dataset(opts.data, opts.data_root, opts.split, opts.split_by)
+    source = open_dataset(opts.data, opts.data_root, opts.split, opts.split_by, training=True)
     opts.out = opts.out or Path("runs") / f"{Path(str(opts.config)).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
     model, start = build_for_run(opts, source.texts())
     model.to(env.device).train()

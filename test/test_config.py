@@ -43,3 +43,12 @@ def test_unknown_name_and_missing_file(tmp_path):
     bad.write_text("fusion: [unclosed\n")
     with pytest.raises(LtsError, match="invalid YAML"):
         load_config(bad)
+
+
+def test_overrides_are_applied_and_validated():
+    cfg = load_config("edge", ["vision.frozen_stages=3", "segment.aspp_rates=[2, 4]", "name=robot"])
+    assert (cfg.vision.frozen_stages, cfg.segment.aspp_rates, cfg.name) == (3, [2, 4], "robot")
+    with pytest.raises(LtsError, match="unknown key 'vision.frozen'"):
+        load_config("edge", ["vision.frozen=3"])
+    with pytest.raises(LtsError, match="must look like section.key=value"):
+        load_config("edge", ["vision.frozen_stages"])

@@ -28,9 +28,11 @@ class SampleSource(Protocol):
     def texts(self) -> list[str]: ...
 
 
-def open_dataset(name: str, root: str | Path, split: str, split_by: str | None = None) -> SampleSource:
+def open_dataset(name: str, root: str | Path, split: str, split_by: str | None = None,
+                 training: bool = False) -> SampleSource:
     """Open a dataset by name: ``refcoco``, ``refcoco+``, ``refcocog`` (refer format under ``root``) or
-    ``tabletop`` (rendered by ``lts sim render`` under ``root``)."""
+    ``tabletop`` (rendered by ``lts sim render`` under ``root``). ``training`` skips what only
+    evaluation reads (tabletop depth and 3D ground truth)."""
     if name in REFER_DATASETS:
         from lts_ros.data.refer import ReferDataset
 
@@ -38,7 +40,7 @@ def open_dataset(name: str, root: str | Path, split: str, split_by: str | None =
     if name == "tabletop":
         from lts_ros.data.tabletop.dataset import TabletopDataset
 
-        return TabletopDataset(root, split)
+        return TabletopDataset(root, split, load_depth=not training)
     raise LtsError(f"unknown dataset '{name}' (known: {', '.join(DATASETS)})")
 
 

@@ -1,0 +1,144 @@
+"""Rendered tabletop splits on disk, and rendering them in parallel.
+
+Layout of ``<root>/<split>/``: ``manifest.json`` (what was rendered, from which seeds),
+``scenes.jsonl`` (one scene per line: camera, objects, expressions), and per scene
+``rgb/<id>.jpg`` (quality 95), ``depth/<id>.png`` (uint16 millimetres, 0 = no depth) and
+``instances/<id>.png`` (uint8: instance id + 1, 0 = table/background).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import multiprocessing as mp
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from lts_ros.data.tabletop.expressions import check_vocabulary
+from lts_ros.data.tabletop.scene import CATEGORIES, COLORS, Scene
+from lts_ros.errors import LtsError
+
+SPLITS = ("train", "val", "test")
+DEFAULT_SEEDS = {"train": 0, "val": 1, "test": 2}
+# (color, category) pairs never rendered in train/val: the test split measures generalization to them.
+HELD_OUT_COMBOS = frozenset({("red", "mug"), ("blue", "duck"), ("green", "ball"), ("yellow", "block"),
+                             ("purple", "ring"), ("orange", "lego"), ("white", "teddy")})
+FORMAT_VERSION = 1
+
+
+def scene_seed(split_seed: int, index: int) -> int:
+    """Independent, reproducible seed of scene ``index`` in a split rendered with ``split_seed``."""
+    return int(np.random.SeedSequence([split_seed, index]).generate_state(1)[0])
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    root: Path
+    index: int
+    seed: int
+    width: int
+    height: int
+    exclude: frozenset
+    per_object: int
+    categories: tuple[str, ...]
+    colors: tuple[str, ...]
+    attempts: int = 3
+
+
+def scene_id(index: int) -> str:
+    return f"{index:06d}"
+
+
+def write_scene(root: Path, sid: str, scene: Scene) -> dict:
+    """Write the images of ``scene``; return its scenes.jsonl record."""
+    for sub in ("rgb", "depth", "instances"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(root / "rgb" / f"{sid}.jpg"), cv2.cvtColor(scene.rgb, cv2.COLOR_RGB2BGR),
+                [cv2.IMWRITE_JPEG_QUALITY, 95])
+    depth_mm = np.clip(np.round(scene.depth_m * 1000.0), 0, 65535).astype(np.uint16)
+    cv2.imwrite(str(root / "depth" / f"{sid}.png"), depth_mm)
+    if scene.instances.max() > 254:
+        raise LtsError(f"scene {sid}: instance id {scene.instances.max()} does not fit the uint8 format")
+    cv2.imwrite(str(root / "instances" / f"{sid}.png"), (scene.instances + 1).astype(np.uint8))
+    return {"id": sid, "seed": scene.seed, "camera": scene.camera.to_dict(),
+            "objects": [o.to_dict() for o in scene.objects],
+            "expressions": [e.to_dict() for e in scene.expressions]}
+
+
+def render_job(job: RenderJob) -> dict | str:
+    """Render, describe and write one scene; a record, or the reason it was skipped."""
+    from lts_ros.data.tabletop.expressions import Margins, generate_expressions
+    from lts_ros.data.tabletop.world import SceneError, render_scene
+
+    reason = "no attempt"
+    for attempt in range(job.attempts):
+        seed = job.seed if attempt == 0 else scene_seed(job.seed, attempt)
+        try:
+            scene = render_scene(seed, width=job.width, height=job.height, exclude=job.exclude,
+                                 categories=job.categories, colors=job.colors)
+        except SceneError as exc:
+            reason = f"scene {job.index} (seed {seed}): {exc}"
+            continue
+        except Exception as exc:  # noqa: BLE001 - one broken scene must not end a long batch
+            reason = f"scene {job.index} (seed {seed}): unexpected {type(exc).__name__}: {exc}"
+            continue
+        scene.expressions = generate_expressions(scene.objects, np.random.default_rng(seed), job.per_object,
+                                                 margins=Margins(image_width=job.width))
+        if not scene.expressions:
+            reason = f"scene {job.index} (seed {seed}): no unambiguous expression"
+            continue
+        return write_scene(job.root, scene_id(job.index), scene)
+    return reason
+
+
+@dataclass
+class RenderSummary:
+    scenes: int
+    skipped: int
+    expressions: int
+    kinds: dict[str, int]
+    reasons: list[str]
+
+
+def render_split(root: Path, split: str, n: int, seed: int | None = None, workers: int | None = None,
+                 width: int = 640, height: int = 480, per_object: int = 3, categories: Sequence[str] = CATEGORIES,
+                 colors: Sequence[str] = COLORS, progress: bool = True) -> RenderSummary:
+    """Render ``n`` scenes of ``split`` into ``root/split`` with ``workers`` processes. Scenes that fail
+    to build or settle are retried with another seed, then skipped and counted."""
+    check_vocabulary(categories, colors)
+    if split not in SPLITS:
+        raise LtsError(f"unknown split '{split}' (choose from {', '.join(SPLITS)})")
+    if n < 1:
+        raise LtsError("--n must be >= 1")
+    seed = DEFAULT_SEEDS[split] if seed is None else seed
+    out = Path(root) / split
+    out.mkdir(parents=True, exist_ok=True)
+    exclude = frozenset() if split == "test" else HELD_OUT_COMBOS
+    jobs = [RenderJob(out, i, scene_seed(seed, i), width, height, exclude, per_object, tuple(categories),
+                      tuple(colors)) for i in range(n)]
+    workers = max(1, min(workers or os.cpu_count() or 1, n))
+    records, reasons = [], []
+    with contextlib.ExitStack() as stack:
+        if workers == 1:
+            results = map(render_job, jobs)
+        else:  # spawn: each worker gets a clean pybullet, whatever the parent process has loaded
+            results = stack.enter_context(mp.get_context("spawn").Pool(workers)).imap(render_job, jobs)
+        for result in tqdm(results, total=n, desc=f"render {split}", unit="scene", disable=not progress):
+            (records if isinstance(result, dict) else reasons).append(result)
+    with (out / "scenes.jsonl").open("w") as handle:
+        for record in records:
+            handle.write(json.dumps(record) + "\n")
+    kinds = Counter(e["kind"] for r in records for e in r["expressions"])
+    manifest = {"format": FORMAT_VERSION, "split": split, "seed": seed, "requested": n, "scenes": len(records),
+                "skipped": len(reasons), "expressions": sum(kinds.values()), "kinds": dict(sorted(kinds.items())),
+                "width": width, "height": height, "per_object": per_object,
+                "held_out_combos": sorted(map(list, HELD_OUT_COMBOS)), "excluded": sorted(map(list, exclude)),
+                "skip_reasons": reasons}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return RenderSummary(len(records), len(reasons), sum(kinds.values()), dict(kinds), reasons)

@@ -1,0 +1,339 @@
+"""Random RGB-D tabletop scenes rendered with pybullet, with instance masks and object ground truth.
+
+``render_scene(seed)`` puts flat-colored named objects (and a few unnamed distractor shapes) on
+``table/table.urdf``, lets them settle under gravity and renders RGB, z-depth and instance ids from a
+random robot-head-like viewpoint under random lighting. It renders with pybullet's CPU TinyRenderer:
+the only renderer that honours the lighting arguments, and the same pixels on every machine.
+Every random choice comes from ``numpy.random.default_rng(seed)``, so a seed always gives one scene.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence, Set
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pybullet as pb
+import pybullet_data
+
+from lts_ros.geometry import project
+from lts_ros.data.tabletop.scene import (CATEGORIES, COLORS, DISTRACTOR, PALETTE, Camera, Scene,
+                                         SceneObject)
+from lts_ros.errors import LtsError
+
+DATA = Path(pybullet_data.getDataPath())
+TABLE_TOP_Z = 0.625  # world z of the table top, table.urdf at the origin
+TABLE_HALF_XY = np.array([0.75, 0.5])
+NEAR, FAR = 0.05, 4.0
+ATTEMPTS = 5  # scene builds per seed before SceneError
+PLACE_TRIES = 256  # candidate positions per object
+GAP_M = 0.01  # free space between footprints
+EDGE_M = 0.03  # free space to the table edge
+DROP_M = 0.003  # dynamic objects start this far above the table
+SETTLE_STEPS = 480  # at most 2 s at 240 Hz
+MOVED_M = 0.08  # an object whose center moved farther than this while settling is removed (teddies lean)
+IMAGE_MARGIN = 0.03  # objects must lie this fraction of the image size inside its border
+DISTRACTORS = (0, 2)  # inclusive range of unnamed shapes per scene
+DISTRACTOR_SIZE_M = (0.03, 0.06)
+_SHAPES = sorted(p.name for p in (DATA / "random_urdfs").iterdir() if p.name.isdigit())  # distractors
+
+
+class _Client:
+    """pybullet's functions bound to a fresh DIRECT connection of its own."""
+
+    def __init__(self) -> None:
+        self.id = pb.connect(pb.DIRECT)
+
+    def __getattr__(self, name: str):
+        return functools.partial(getattr(pb, name), physicsClientId=self.id)
+
+
+class SceneError(LtsError):
+    """No scene could be built for a seed (objects did not fit or did not settle): skip that seed."""
+
+
+@dataclass(frozen=True)
+class Asset:
+    path: str  # relative to pybullet_data: a .urdf or an .obj mesh
+    size_m: tuple[float, float]  # range of the largest object-frame extent
+    y_up: bool = False  # modelled with y up: stood upright by +90 deg about x
+
+
+ASSETS: dict[str, Asset] = {
+    "block": Asset("cube_small.urdf", (0.04, 0.07)),
+    "ball": Asset("sphere_small.urdf", (0.04, 0.07)),
+    "mug": Asset("objects/mug.urdf", (0.10, 0.13)),
+    "duck": Asset("duck_vhacd.urdf", (0.07, 0.10), y_up=True),
+    "teddy": Asset("teddy_vhacd.urdf", (0.10, 0.15), y_up=True),
+    "ring": Asset("torus/torus_textured.obj", (0.06, 0.09), y_up=True),
+    "lego": Asset("lego/lego.urdf", (0.04, 0.06)),
+    "tray": Asset("tray/traybox.urdf", (0.20, 0.25)),
+    "jenga": Asset("jenga/jenga.urdf", (0.10, 0.15)),
+}
+
+
+@dataclass
+class _Item:
+    category: str
+    color: str | None
+    asset: Asset
+    scale: float
+    extents: np.ndarray  # object-frame AABB extents at this scale, meters
+    yaw: float
+    rgb: tuple[float, float, float]
+    xy: np.ndarray | None = None
+    body: int = -1
+
+    @property
+    def radius(self) -> float:
+        """Radius of a footprint circle that holds the object at any yaw."""
+        return 0.5 * float(np.hypot(*self.extents[:2]))
+
+
+def render_scene(seed: int, n_objects: tuple[int, int] = (2, 7), width: int = 640, height: int = 480,
+                 exclude: Set[tuple[str, str]] = frozenset(), categories: Sequence[str] = CATEGORIES,
+                 colors: Sequence[str] = COLORS) -> Scene:
+    """Render the scene of ``seed``: ``n_objects`` (inclusive range) named objects plus 0-2 distractors.
+
+    ``exclude`` holds (color, category) pairs that never appear. Raises SceneError when the scene
+    cannot be built, and LtsError for unknown names or when nothing is left to draw from.
+    """
+    allowed = _allowed_colors(exclude, categories, colors)
+    if not 1 <= n_objects[0] <= n_objects[1]:
+        raise LtsError(f"n_objects must be a range (min, max) with 1 <= min <= max, got {n_objects}")
+    rng = np.random.default_rng(seed)
+    for _ in range(ATTEMPTS):
+        client = _Client()
+        try:
+            scene = _build(client, rng, seed, n_objects, width, height, allowed)
+        finally:
+            client.disconnect()
+        if scene is not None:
+            return scene
+    raise SceneError(f"could not build tabletop scene {seed} in {ATTEMPTS} attempts")
+
+
+def _allowed_colors(exclude: Set[tuple[str, str]], categories: Sequence[str],
+                    colors: Sequence[str]) -> dict[str, list[str]]:
+    """Category -> colors it may take; categories with none left are dropped."""
+    unknown = ({c for c in categories if c not in ASSETS} | {c for c in colors if c not in PALETTE}
+               | {n for pair in exclude for n in pair if n not in PALETTE and n not in ASSETS})
+    if unknown:
+        raise LtsError(f"unknown tabletop categories/colors: {', '.join(sorted(unknown))}")
+    allowed = {cat: [c for c in colors if (c, cat) not in exclude] for cat in categories}
+    allowed = {cat: cols for cat, cols in allowed.items() if cols}
+    if not allowed:
+        raise LtsError("no (color, category) combination is left after exclusions")
+    return allowed
+
+
+def _build(client: _Client, rng: np.random.Generator, seed: int, n_objects: tuple[int, int],
+           width: int, height: int, allowed: dict[str, list[str]]) -> Scene | None:
+    """One try at the scene; None when the objects did not fit in view or fell off the table."""
+    client.setGravity(0, 0, -9.81)
+    camera, fov = _sample_camera(rng, width, height)
+    items = _sample_items(rng, int(rng.integers(n_objects[0], n_objects[1] + 1)), allowed)
+    if not _place(rng, items, camera):
+        return None
+    _setup_room(client, rng)
+    for item in items:
+        _spawn_on_table(client, item)
+    _settle(client, [item.body for item in items])
+    items = _drop_strays(client, items)
+    if sum(item.color is not None for item in items) < n_objects[0]:
+        return None
+    rgb, depth, seg = _render(client, rng, camera, fov)
+    lut = np.full(max(seg.max(), *(item.body for item in items)) + 2, -1, np.int32)
+    for i, item in enumerate(items):
+        lut[item.body + 1] = i
+    instances = lut[seg + 1]
+    return Scene(seed, rgb, depth, instances, camera, _records(client, items, instances, camera))
+
+
+def _sample_camera(rng: np.random.Generator, width: int, height: int) -> tuple[Camera, float]:
+    """A camera looking at the table from its front (-y side); also returns the vertical FOV in degrees."""
+    target = np.array([rng.uniform(-0.15, 0.15), rng.uniform(-0.1, 0.1), TABLE_TOP_Z])
+    dist = rng.uniform(0.45, 0.8)  # a head or wrist camera close enough that 4 cm objects span ~30 px
+    elev, azim = np.radians(rng.uniform(35.0, 70.0)), np.radians(rng.uniform(-60.0, 60.0))
+    fov = rng.uniform(42.0, 55.0)
+    back = np.array([np.cos(elev) * np.sin(azim), -np.cos(elev) * np.cos(azim), np.sin(elev)])
+    z = -back
+    x = np.cross(z, (0.0, 0.0, 1.0))
+    x /= np.linalg.norm(x)
+    world_from_camera = np.eye(4)
+    world_from_camera[:3, :3] = np.stack([x, np.cross(z, x), z], axis=1)
+    world_from_camera[:3, 3] = target + dist * back
+    f = (height / 2) / np.tan(np.radians(fov) / 2)
+    # TinyRenderer samples column u at x = u and row v at y = v + 1 of the [0, W] x [0, H] viewport.
+    K = np.array([[f, 0.0, width / 2], [0.0, f, height / 2 - 1], [0.0, 0.0, 1.0]])
+    return Camera(width, height, K, world_from_camera), fov
+
+
+def _sample_items(rng: np.random.Generator, n: int, allowed: dict[str, list[str]]) -> list[_Item]:
+    """``n`` named objects (a category/color pair repeats only once all its colors are used), then distractors."""
+    cats = list(allowed)
+    items: list[_Item] = []
+    for _ in range(n):
+        cat = cats[rng.integers(len(cats))]
+        used = {item.color for item in items if item.category == cat}
+        options = [c for c in allowed[cat] if c not in used] or allowed[cat]
+        items.append(_item(rng, cat, options[rng.integers(len(options))], ASSETS[cat]))
+    for _ in range(rng.integers(DISTRACTORS[0], DISTRACTORS[1] + 1)):
+        name = _SHAPES[rng.integers(len(_SHAPES))]
+        items.append(_item(rng, DISTRACTOR, None, Asset(f"random_urdfs/{name}/{name}.urdf",
+                                                         DISTRACTOR_SIZE_M)))
+    return items
+
+
+def _item(rng: np.random.Generator, category: str, color: str | None, asset: Asset) -> _Item:
+    """An object of random size and yaw; distractors get a random greyish color."""
+    nominal = _extents(asset)
+    if not np.all(np.isfinite(nominal)) or nominal.max() < 1e-3:  # a few random_urdfs shapes are degenerate
+        raise SceneError(f"asset {asset.path} has no usable extent")
+    scale = rng.uniform(*asset.size_m) / nominal.max()
+    yaw = rng.uniform(-np.pi, np.pi)
+    rgb = PALETTE[color] if color else tuple(rng.uniform(0.35, 0.65) + rng.uniform(-0.04, 0.04, 3))
+    return _Item(category, color, asset, scale, nominal * scale, yaw, rgb)
+
+
+@functools.cache
+def _extents(asset: Asset) -> np.ndarray:
+    """Object-frame extents of an asset at scale 1, measured in a throwaway client.
+
+    pybullet pads mesh AABBs by a fixed collision margin; loading at scales 1 and 2 cancels it.
+    """
+    client = _Client()
+    try:
+        (lo1, hi1), (lo2, hi2) = np.array([client.getAABB(_spawn(client, asset, s)) for s in (1.0, 2.0)])
+    finally:
+        client.disconnect()
+    return (hi2 - lo2) - (hi1 - lo1)
+
+
+def _spawn(client: _Client, asset: Asset, scale: float, pos=(0.0, 0.0, 0.0), yaw: float = 0.0) -> int:
+    """Load an asset standing upright, turned by ``yaw`` about the world z axis."""
+    orn = pb.getQuaternionFromEuler((np.pi / 2 if asset.y_up else 0.0, 0.0, yaw))
+    if asset.path.endswith(".obj"):  # a dynamic mesh collides as its convex hull
+        mesh = dict(fileName=str(DATA / asset.path), meshScale=[scale] * 3)
+        col = client.createCollisionShape(pb.GEOM_MESH, **mesh)
+        return client.createMultiBody(0.05, col, client.createVisualShape(pb.GEOM_MESH, **mesh), pos, orn)
+    return client.loadURDF(str(DATA / asset.path), pos, orn, globalScaling=scale)
+
+
+def _place(rng: np.random.Generator, items: list[_Item], camera: Camera) -> bool:
+    """Non-overlapping footprints on the table, fully in view; biggest first. False if one does not fit."""
+    camera_from_world = np.linalg.inv(camera.world_from_camera)
+    size = np.array([camera.width, camera.height])
+    lo, hi = IMAGE_MARGIN * size, (1 - IMAGE_MARGIN) * size - 1
+    placed: list[_Item] = []
+    for item in sorted(items, key=lambda it: -it.radius):
+        r, h = item.radius, item.extents[2]
+        half = TABLE_HALF_XY - r - EDGE_M
+        xy = rng.uniform(-half, half, size=(PLACE_TRIES, 2))
+        ok = np.ones(PLACE_TRIES, bool)
+        for other in placed:
+            ok &= np.linalg.norm(xy - other.xy, axis=1) > r + other.radius + GAP_M
+        rim = np.array([[dx * r, dy * r, z] for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)) for z in (0, h)])
+        pts = np.concatenate([xy[:, None, :], np.full((PLACE_TRIES, 1, 1), TABLE_TOP_Z)], axis=2) + rim
+        cam = pts.reshape(-1, 3) @ camera_from_world[:3, :3].T + camera_from_world[:3, 3]
+        uv = project(cam, camera.K).reshape(PLACE_TRIES, -1, 2)
+        ok &= ((uv >= lo) & (uv <= hi)).all(axis=(1, 2)) & (cam[:, 2] > NEAR).reshape(PLACE_TRIES, -1).all(1)
+        if not ok.any():
+            return False
+        item.xy = xy[np.argmax(ok)]
+        placed.append(item)
+    return True
+
+
+def _setup_room(client: _Client, rng: np.random.Generator) -> None:
+    """Floor, walls behind and beside the table, and the table, each in a random muted tint."""
+    floor = client.loadURDF(str(DATA / "plane.urdf"))
+    client.changeVisualShape(floor, -1, rgbaColor=[*rng.uniform(0.25, 0.6, 3), 1.0], textureUniqueId=-1)
+    back, side = rng.uniform(1.0, 2.0), rng.uniform(1.2, 2.0)
+    walls = client.createVisualShapeArray(
+        [pb.GEOM_BOX] * 3, halfExtents=[[side, 0.05, 1.5], [0.05, 3.0, 1.5], [0.05, 3.0, 1.5]],
+        visualFramePositions=[[0.0, back, 1.5], [-side, 0.0, 1.5], [side, 0.0, 1.5]])
+    wall_rgb = rng.uniform(0.55, 0.9) * (1 - rng.uniform(0.0, 0.15, 3))
+    client.changeVisualShape(client.createMultiBody(0, -1, walls), -1, rgbaColor=[*wall_rgb, 1.0])
+    table = client.loadURDF(str(DATA / "table/table.urdf"))
+    tint = rng.uniform(0.75, 1.0) * np.array([1.0, *rng.uniform(0.8, 1.0, 2)])
+    client.changeVisualShape(table, -1, rgbaColor=[*tint, 1.0])
+
+
+def _spawn_on_table(client: _Client, item: _Item) -> None:
+    """Load the item with its AABB center over ``item.xy``, just above the table, and color it."""
+    body = _spawn(client, item.asset, item.scale, (*item.xy, TABLE_TOP_Z + 1.0), item.yaw)
+    lo, hi = np.array(client.getAABB(body))
+    drop = DROP_M if client.getDynamicsInfo(body, -1)[0] > 0 else 0.0
+    pos, orn = client.getBasePositionAndOrientation(body)
+    pos = np.array(pos) + [*(item.xy - (lo[:2] + hi[:2]) / 2), TABLE_TOP_Z + drop - lo[2]]
+    client.resetBasePositionAndOrientation(body, pos, orn)
+    for link in range(-1, client.getNumJoints(body)):
+        client.changeVisualShape(body, link, rgbaColor=[*item.rgb, 1.0], textureUniqueId=-1)
+    item.body = body
+
+
+def _settle(client: _Client, bodies: list[int]) -> None:
+    """Step at 240 Hz until every body is nearly still, at most SETTLE_STEPS."""
+    for step in range(1, SETTLE_STEPS + 1):
+        client.stepSimulation()
+        if step % 12 == 0 and step >= 24 and all(
+                np.linalg.norm(lin) < 0.005 and np.linalg.norm(ang) < 0.05
+                for lin, ang in map(client.getBaseVelocity, bodies)):
+            return
+
+
+def _drop_strays(client: _Client, items: list[_Item]) -> list[_Item]:
+    """Remove objects that fell off the table or moved far from where they were placed."""
+    kept = []
+    for item in items:
+        center = np.mean(client.getAABB(item.body), axis=0)
+        if center[2] > TABLE_TOP_Z and np.linalg.norm(center[:2] - item.xy) < MOVED_M:
+            kept.append(item)
+        else:
+            client.removeBody(item.body)
+    return kept
+
+
+def _render(client: _Client, rng: np.random.Generator, camera: Camera,
+            fov: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """RGB (H, W, 3) uint8, z-depth (H, W) float32 meters (0 = nothing) and body ids (H, W), random light."""
+    w, h = camera.width, camera.height
+    gl_from_world = np.diag([1.0, -1.0, -1.0, 1.0]) @ np.linalg.inv(camera.world_from_camera)
+    light_azim, light_elev = rng.uniform(0, 2 * np.pi), rng.uniform(np.radians(30), np.radians(85))
+    _, _, rgba, zbuf, seg = client.getCameraImage(
+        w, h, gl_from_world.T.ravel().tolist(), client.computeProjectionMatrixFOV(fov, w / h, NEAR, FAR),
+        lightDirection=[np.cos(light_elev) * np.cos(light_azim), np.cos(light_elev) * np.sin(light_azim),
+                        np.sin(light_elev)],
+        lightColor=rng.uniform(0.85, 1.0, 3).tolist(), lightDistance=2.0, shadow=int(rng.random() < 0.5),
+        lightAmbientCoeff=rng.uniform(0.45, 0.75), lightDiffuseCoeff=rng.uniform(0.25, 0.55),
+        lightSpecularCoeff=rng.uniform(0.0, 0.15), renderer=pb.ER_TINY_RENDERER)
+    zbuf = np.asarray(zbuf, np.float64).reshape(h, w)
+    depth = np.where(zbuf < 1.0, FAR * NEAR / (FAR - (FAR - NEAR) * zbuf), 0.0).astype(np.float32)
+    rgb = np.asarray(rgba, np.uint8).reshape(h, w, 4)[:, :, :3].copy()
+    return rgb, depth, np.asarray(seg, np.int64).reshape(h, w)
+
+
+def _records(client: _Client, items: list[_Item], instances: np.ndarray,
+             camera: Camera) -> list[SceneObject]:
+    """SceneObjects with instance_id = list index; visibility from the instance image."""
+    n = len(items)
+    v, u = np.indices(instances.shape)
+    ids = instances.ravel() + 1
+    counts = np.bincount(ids, minlength=n + 1)[1:]
+    mean_u = np.bincount(ids, u.ravel(), minlength=n + 1)[1:] / np.maximum(counts, 1)
+    mean_v = np.bincount(ids, v.ravel(), minlength=n + 1)[1:] / np.maximum(counts, 1)
+    camera_from_world = np.linalg.inv(camera.world_from_camera)
+    records = []
+    for i, item in enumerate(items):
+        lo, hi = np.array(client.getAABB(item.body))
+        center = (lo + hi) / 2
+        records.append(SceneObject(
+            instance_id=i, category=item.category, color=item.color, size_m=float(item.extents.max()),
+            center_world=tuple(center.tolist()),
+            orientation_world=tuple(client.getBasePositionAndOrientation(item.body)[1]),
+            center_camera=tuple((camera_from_world[:3, :3] @ center + camera_from_world[:3, 3]).tolist()),
+            visible_px=int(counts[i]),
+            centroid_px=(float(mean_u[i]), float(mean_v[i])) if counts[i] else None))
+    return records
