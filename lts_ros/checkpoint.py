@@ -7,15 +7,20 @@ from pathlib import Path
 
 import torch
 import yaml
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
-from safetensors import safe_open
 
-from lts_ros.config import ModelConfig, config_from_dict
+from lts_ros.config import ModelConfig, config_from_dict, share_dir
 from lts_ros.errors import LtsError
 from lts_ros.model.lts import LTS
 
 FORMAT = "lts_ros/1"
+SHIPPED_MODEL = "lts_edge_tabletop.safetensors"  # models/: the edge config trained on the tabletop world
+
+
+def shipped_checkpoint() -> Path:
+    """Path of the demo model shipped in ``models/`` (source tree or install prefix)."""
+    return share_dir() / "models" / SHIPPED_MODEL
 
 
 def frozen_external_prefixes(cfg: ModelConfig) -> tuple[str, ...]:

@@ -10,8 +10,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from lts_ros.errors import LtsError
 
 EPILOG = """examples:
@@ -20,7 +18,7 @@ EPILOG = """examples:
   torchrun --nproc_per_node 2 -m lts_ros.train --config edge --data-root data/refer
   lts eval --checkpoint runs/x/model.safetensors --data refcoco --data-root data/refer --split val
   lts segment --checkpoint runs/x/model.safetensors --image scene.png --text "the red mug"
-  lts demo                               train a tiny model on generated scenes, write overlays
+  lts demo                               the shipped model on held-out simulated scenes
 """
 
 
@@ -73,8 +71,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     source = open_dataset(args.data, args.data_root, args.split, args.split_by)
     result = evaluate(model, source, args.batch_size, args.workers, args.limit, progress=not args.quiet)
     print(f"{args.data} {args.split}: {args.checkpoint}")
-    print(result.metrics.table())
-    print_breakdowns(result)
+    print(result.report())
     if args.grid:
         from lts_ros.visualize import prediction_grid, spread
 
@@ -87,48 +84,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_breakdowns(result) -> None:
-    """Per-kind and held-out tables and 3D centroid errors, where the data provides them."""
-    titles = {"kind": "by expression kind", "combo": "by target color x category (held_out: never in train/val)"}
-    for key, title in titles.items():
-        groups = result.breakdown(key)
-        if not groups:
-            continue
-        print(f"\n{title}:")
-        print(f"{'':<12}{'count':>7}{'mIoU':>8}{'oIoU':>8}{'P@0.5':>8}{'P@0.9':>8}")
-        for name, m in groups.items():
-            print(f"{name:<12}{m.count:>7}{100 * m.mean_iou:>8.2f}{100 * m.overall_iou:>8.2f}"
-                  f"{100 * m.precision_at[0.5]:>8.2f}{100 * m.precision_at[0.9]:>8.2f}")
-    errors = result.centroid_errors_m()
-    if errors.size:
-        print(f"\n3D centroid error (predicted mask + depth vs GT visible surface), {errors.size} samples: "
-              f"median {100 * np.median(errors):.2f} cm, p90 {100 * np.percentile(errors, 90):.2f} cm")
-
-
 def cmd_segment(args: argparse.Namespace) -> int:
     import cv2
 
-    from lts_ros.checkpoint import load_checkpoint
     from lts_ros.data.refer import read_rgb
     from lts_ros.model.text import check_expression
     from lts_ros.plots import overlay
-    from lts_ros.predict import predict_probability
+    from lts_ros.runtime.segmenter import Segmenter
 
-    text = check_expression(args.text)
+    text = check_expression(args.text)  # cheap mistakes first, before loading anything
     image = read_rgb(args.image)
-    model = load_checkpoint(args.checkpoint)
-    probability = predict_probability(model, image, text)
-    mask = probability > args.threshold
+    segmenter = Segmenter.from_checkpoint(args.checkpoint, backend=args.backend, threshold=args.threshold)
+    segmenter.set_command(text)
+    result = segmenter.segment(image)
     out = args.out or args.image.with_name(f"{args.image.stem}_lts.png")
-    cv2.imwrite(str(out), cv2.cvtColor(overlay(image, mask), cv2.COLOR_RGB2BGR))
-    found = bool(mask.any())
-    score = float(probability[mask].mean()) if found else 0.0
-    print(f'"{text}": {"found" if found else "not found"}, score {score:.3f}, '
-          f"{int(mask.sum())} px; overlay: {out}")
-    if found:
-        v, u = np.nonzero(mask)
-        print(f"bbox (x0, y0, x1, y1): {u.min()}, {v.min()}, {u.max()}, {v.max()}; "
-              f"centroid_px: ({u.mean():.1f}, {v.mean():.1f})")
+    cv2.imwrite(str(out), cv2.cvtColor(overlay(image, result.mask), cv2.COLOR_RGB2BGR))
+    print(f'"{segmenter.command}": {"found" if result.found else "not found"}, score {result.score:.3f}, '
+          f"{int(result.mask.sum())} px; overlay: {out}")
+    if result.bbox is not None:
+        print(f"bbox (x0, y0, x1, y1): {', '.join(map(str, result.bbox))}; "
+              f"centroid_px: ({result.centroid_px[0]:.1f}, {result.centroid_px[1]:.1f}); "
+              f"{result.timings_ms['infer']:.1f} ms ({segmenter.backend.name})")
     return 0
 
 
@@ -162,7 +138,7 @@ def cmd_sim_preview(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from lts_ros.demo import run_demo
 
-    run_demo(args.out, args.steps, args.images, quiet=args.quiet)
+    run_demo(args.out, args.train_tiny, args.steps, args.images, quiet=args.quiet)
     return 0
 
 
@@ -213,7 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--checkpoint", type=Path, required=True, help="a .safetensors checkpoint")
     seg.add_argument("--image", type=Path, required=True, help="an image file (PNG, JPEG, ...)")
     seg.add_argument("--text", required=True, help="the expression, e.g. 'the red mug on the left'")
-    seg.add_argument("--threshold", type=float, default=0.5, help="probability threshold")
+    seg.add_argument("--threshold", type=float, default=0.5, help="score needed to report 'found'")
+    seg.add_argument("--backend", default="torch", choices=["auto", "torch", "onnxruntime"],
+                     help="auto/onnxruntime export the checkpoint to ONNX beside it on first use")
     seg.add_argument("--out", type=Path, help="overlay PNG (default: <image>_lts.png)")
     seg.set_defaults(func=cmd_segment)
 
@@ -246,11 +224,13 @@ def build_parser() -> argparse.ArgumentParser:
     preview.set_defaults(func=cmd_sim_preview)
 
     demo = sub.add_parser("demo", help="end-to-end demo on generated scenes",
-                          description="Generate a small refer-format dataset of coloured shapes, train the "
-                          "tiny model on it, evaluate on held-out images and write an overlay PNG.")
+                          description="With the shipped model (models/): render held-out tabletop scenes, "
+                          "segment every expression, print metrics and write a prediction grid PNG. Without it, "
+                          "or with --train-tiny: train the tiny model on generated shapes and evaluate it.")
     demo.add_argument("--out", type=Path, default=Path("runs/demo"))
-    demo.add_argument("--steps", type=int, default=600)
-    demo.add_argument("--images", type=int, default=48, help="generated images (most for training)")
+    demo.add_argument("--train-tiny", action="store_true", help="the tiny-model training demo")
+    demo.add_argument("--steps", type=int, default=600, help="--train-tiny: training steps")
+    demo.add_argument("--images", type=int, default=48, help="--train-tiny: generated images")
     demo.add_argument("--quiet", action="store_true")
     demo.set_defaults(func=cmd_demo)
     return parser

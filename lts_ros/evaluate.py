@@ -32,6 +32,23 @@ class EvalResult:
         """3D centroid errors (metres) of samples where both predicted and GT centroids exist."""
         return np.array([s["centroid_err_m"] for s in self.samples if s.get("centroid_err_m") is not None])
 
+    def report(self) -> str:
+        """The metric table, then per-kind and seen/held-out tables and 3D centroid errors where the data has them."""
+        lines = [self.metrics.table()]
+        titles = {"kind": "by expression kind", "combo": "by target color x category (held_out: never in train/val)"}
+        for key, title in titles.items():
+            groups = self.breakdown(key)
+            if groups:
+                lines += ["", f"{title}:", f"{'':<12}{'count':>7}{'mIoU':>8}{'oIoU':>8}{'P@0.5':>8}{'P@0.9':>8}"]
+                lines += [f"{name:<12}{m.count:>7}{100 * m.mean_iou:>8.2f}{100 * m.overall_iou:>8.2f}"
+                          f"{100 * m.precision_at[0.5]:>8.2f}{100 * m.precision_at[0.9]:>8.2f}"
+                          for name, m in groups.items()]
+        errors = self.centroid_errors_m()
+        if errors.size:
+            lines += ["", f"3D centroid error (predicted mask + depth vs GT visible surface), {errors.size} samples: "
+                      f"median {100 * np.median(errors):.2f} cm, p90 {100 * np.percentile(errors, 90):.2f} cm"]
+        return "\n".join(lines)
+
     def as_dict(self) -> dict:
         out = {"metrics": self.metrics.as_dict(), "samples": self.samples}
         kinds = self.breakdown("kind")

@@ -9,7 +9,8 @@ import numpy as np
 from lts_ros.data.datasets import SampleSource
 from lts_ros.model.lts import LTS
 from lts_ros.plots import Panel, save_grid
-from lts_ros.predict import predict_probability
+from lts_ros.runtime.backends.torch_backend import TorchBackend
+from lts_ros.runtime.segmenter import Segmenter
 
 
 def spread(count: int, total: int) -> list[int]:
@@ -19,13 +20,14 @@ def spread(count: int, total: int) -> list[int]:
 
 def prediction_grid(model: LTS, source: SampleSource, indices: Sequence[int], out_png: Path) -> Path:
     """PNG grid: expression, predicted mask (magenta), GT outline (yellow), predicted centroid (cyan)."""
+    segmenter = Segmenter(TorchBackend(model), model.tokenizer, model.cfg.input_size)
     panels = []
     for index in indices:
         sample = source[index]
-        pred = predict_probability(model, sample.image, sample.text) > 0.5
-        v, u = np.nonzero(pred)
+        segmenter.set_command(sample.text)
+        result = segmenter.segment(sample.image)
         kind = f" [{sample.kind}]" if hasattr(sample, "kind") else ""
-        panels.append(Panel(sample.image, f'"{sample.text}"{kind}', pred=pred, gt=sample.mask,
-                            centroid_px=(u.mean(), v.mean()) if len(u) else None))
+        panels.append(Panel(sample.image, f'"{sample.text}"{kind}', pred=result.mask, gt=sample.mask,
+                            centroid_px=result.centroid_px))
     return save_grid(panels, out_png,
                      legend="predicted mask: magenta; ground truth: yellow outline; predicted centroid: cyan")

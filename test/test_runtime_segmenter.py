@@ -1,0 +1,110 @@
+"""The Segmenter's state and checks, on a stand-in backend (runtime/segmenter.py)."""
+import numpy as np
+import pytest
+
+from lts_ros.errors import LtsError
+from lts_ros.model.text import WordTokenizer
+from lts_ros.runtime import Result, Segmenter
+
+S = 128
+
+
+class CountingBackend:
+    """Counts text encodes; segments a fixed rectangle (model pixels rows 56..85, cols 20..59)."""
+
+    name = "counting"
+
+    def __init__(self):
+        self.encodes = 0
+
+    def encode_text(self, token_ids, attention_mask):
+        self.encodes += 1
+        return {"sentence": token_ids.astype(np.float32)}
+
+    def segment(self, image, text):
+        assert image.shape == (1, 3, S, S) and image.dtype == np.float32 and "sentence" in text
+        logits = np.full((1, 1, S, S), -8.0, np.float32)
+        logits[..., 56:86, 20:60] = 8.0
+        return logits, np.zeros((1, 1, S // 8, S // 8), np.float32)
+
+
+@pytest.fixture
+def segmenter():
+    tokenizer = WordTokenizer.build([f"object {i}" for i in range(20)] + ["the red mug"], 12)
+    return Segmenter(CountingBackend(), tokenizer, S)
+
+
+K = np.array([[500.0, 0, 320], [0, 500.0, 240], [0, 0, 1]])
+RGB = np.zeros((480, 640, 3), np.uint8)
+
+
+def test_segment_before_a_command_is_an_error(segmenter):
+    with pytest.raises(LtsError, match="no command set"):
+        segmenter.segment(RGB)
+
+
+@pytest.mark.parametrize("text", ["", "   \n"])
+def test_empty_command_is_an_error_and_keeps_the_previous_one(segmenter, text):
+    segmenter.set_command("the red mug")
+    with pytest.raises(LtsError, match="empty"):
+        segmenter.set_command(text)
+    assert segmenter.command == "the red mug"
+
+
+def test_same_command_encodes_once(segmenter):
+    segmenter.set_command("the red mug")
+    segmenter.set_command("  the red mug ")  # same expression once stripped
+    info = segmenter.cache_info()
+    assert (info.misses, info.hits, segmenter.backend.encodes) == (1, 1, 1)
+    segmenter.set_command("object 1")
+    assert (segmenter.cache_info().misses, segmenter.backend.encodes) == (2, 2)
+
+
+def test_text_cache_evicts_the_least_recently_used(segmenter):
+    for i in range(16):
+        segmenter.set_command(f"object {i}")
+    segmenter.set_command("object 0")  # hit: now the most recent
+    segmenter.set_command("object 16")  # miss: evicts object 1, the least recent
+    segmenter.set_command("object 0")  # still cached
+    assert segmenter.backend.encodes == 17
+    segmenter.set_command("object 1")  # evicted: encoded again
+    info = segmenter.cache_info()
+    assert (segmenter.backend.encodes, info.hits, info.misses, info.currsize) == (18, 2, 18, 16)
+
+
+def test_segment_returns_a_result_at_source_resolution(segmenter):
+    segmenter.set_command("the red mug")
+    depth_mm = np.full((480, 640), 1500, np.uint16)  # 16UC1 millimetres
+    result = segmenter.segment(RGB, depth_mm, K, with_prior=True)
+    assert isinstance(result, Result) and result.found and result.mask.shape == (480, 640)
+    np.testing.assert_allclose(result.bbox, (100, 200, 299, 349), atol=2)
+    assert result.centroid_3d[2] == pytest.approx(1.5)
+    assert result.prior.shape == (480, 640) and result.prior.dtype == np.float32
+    assert result.timings_ms.keys() == {"pre", "infer", "post"} and min(result.timings_ms.values()) >= 0
+    assert segmenter.segment(RGB).prior is None
+
+
+@pytest.mark.parametrize("depth, k, named", [
+    (np.ones((240, 320), np.float32), K, "does not match"),
+    (np.ones((480, 640), np.float32), np.zeros((3, 3)), "fx=0.0"),
+    (np.ones((480, 640), np.float32), None, "go together"),
+])
+def test_bad_depth_or_intrinsics_are_errors(segmenter, depth, k, named):
+    segmenter.set_command("the red mug")
+    with pytest.raises(LtsError, match=named):
+        segmenter.segment(RGB, depth, k)
+
+
+def test_bad_rgb_is_an_error(segmenter):
+    segmenter.set_command("the red mug")
+    with pytest.raises(LtsError, match="uint8, got float64"):
+        segmenter.segment(np.zeros((480, 640, 3)))
+
+
+def test_bad_threshold_and_backend_names_are_errors(tmp_path):
+    with pytest.raises(LtsError, match="threshold"):
+        Segmenter(CountingBackend(), WordTokenizer.build(["a"], 4), S, threshold=1.5)
+    with pytest.raises(LtsError, match="unknown backend 'tensorflow'"):
+        Segmenter.from_checkpoint(tmp_path / "m.safetensors", backend="tensorflow")
+    with pytest.raises(LtsError, match="checkpoint not found"):
+        Segmenter.from_checkpoint(tmp_path / "m.safetensors")
