@@ -145,6 +145,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from lts_ros.data.datasets import DATASETS
     from lts_ros.data.tabletop.scene import CATEGORIES, COLORS
+    from lts_ros.runtime.segmenter import BACKENDS
     from lts_ros.train import add_train_arguments
 
     parser = argparse.ArgumentParser(prog="lts", description="Locate-then-Segment referring segmentation: "
@@ -190,8 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--image", type=Path, required=True, help="an image file (PNG, JPEG, ...)")
     seg.add_argument("--text", required=True, help="the expression, e.g. 'the red mug on the left'")
     seg.add_argument("--threshold", type=float, default=0.5, help="score needed to report 'found'")
-    seg.add_argument("--backend", default="torch", choices=["auto", "torch", "onnxruntime"],
-                     help="auto/onnxruntime export the checkpoint to ONNX beside it on first use")
+    seg.add_argument("--backend", default="torch", choices=BACKENDS,
+                     help="auto/onnxruntime/tensorrt export the checkpoint to ONNX beside it on first use; "
+                     "tensorrt caches engines in ./engines")
     seg.add_argument("--out", type=Path, help="overlay PNG (default: <image>_lts.png)")
     seg.set_defaults(func=cmd_segment)
 

@@ -53,8 +53,10 @@ def test_segment_and_eval_with_a_trained_checkpoint(refer_root, tmp_path):
     assert result.returncode == 0, result.stderr
     assert overlay.stat().st_size > 1000 and "score" in result.stdout
     result = run_lts("eval", "--checkpoint", str(run / "model.safetensors"), "--data-root", str(refer_root),
-                     "--split", "val", "--out", str(tmp_path / "eval.json"), "--quiet")
+                     "--split", "val", "--out", str(tmp_path / "eval.json"), "--grid", str(tmp_path / "grid.png"),
+                     "--grid-count", "3", "--quiet")
     assert result.returncode == 0, result.stderr
     assert "overall IoU" in result.stdout and (tmp_path / "eval.json").is_file()
+    assert (tmp_path / "grid.png").stat().st_size > 5000
     assert_one_line_error(run_lts("eval", "--checkpoint", str(run / "model.safetensors"), "--data-root",
                                   str(refer_root), "--split", "testC"), "valid splits")

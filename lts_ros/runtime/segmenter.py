@@ -11,6 +11,7 @@ import numpy as np
 from lts_ros.checkpoint import load_checkpoint, read_metadata
 from lts_ros.errors import LtsError
 from lts_ros.model.text import Tokenizer, check_expression
+from lts_ros.export.manifest import read_manifest
 from lts_ros.runtime.backends.base import Backend, TextArrays
 from lts_ros.runtime.backends.onnxruntime_backend import OnnxRuntimeBackend, choose_providers
 from lts_ros.runtime.backends.torch_backend import TorchBackend
@@ -19,7 +20,19 @@ from lts_ros.runtime.preprocess import check_depth_and_intrinsics, prepare_image
 from lts_ros.runtime.result import Result
 from lts_ros.runtime.tokenizer import build_tokenizer
 
-BACKENDS = ("auto", "torch", "onnxruntime")
+def tensorrt_usable(device: str) -> bool:
+    """TensorRT imports and ``device`` names a CUDA GPU that torch can see."""
+    if not device.startswith("cuda"):
+        return False
+    try:
+        import tensorrt  # noqa: F401
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+BACKENDS = ("auto", "torch", "onnxruntime", "tensorrt")
 TEXT_CACHE_SIZE = 16
 log = logging.getLogger(__name__)
 
@@ -40,13 +53,16 @@ class Segmenter:
     @classmethod
     def from_checkpoint(cls, path: str | Path, backend: str = "auto", device: str = "cpu",
                         onnx_dir: str | Path | None = None, threshold: float = 0.5,
-                        precision: str = "fp32", threads: int = 0) -> "Segmenter":
+                        precision: str = "fp32", threads: int = 0, engine_dir: str | Path = "engines",
+                        on_mismatch: str = "rebuild") -> "Segmenter":
         """Build from a checkpoint. ``backend``:
         ``torch`` runs the checkpoint directly (``precision`` fp16/bf16 autocast on CUDA);
         ``onnxruntime`` runs its ONNX export in ``onnx_dir`` (default ``<stem>-onnx/`` beside the
         checkpoint), reused when it was made from this checkpoint, else exported and verified first;
-        ``auto`` = ``onnxruntime`` when ``precision`` is fp32, ONNX Runtime can run on ``device`` and
-        that export exists or can be written and verified; otherwise ``torch`` (logged as a warning).
+        ``tensorrt`` builds (or reuses, per its manifest) engines from that export in ``engine_dir``;
+        ``auto`` = ``tensorrt`` when TensorRT imports and ``device`` is a CUDA GPU, else ``onnxruntime``
+        when ``precision`` is fp32, ONNX Runtime can run on ``device`` and that export exists or can be
+        written and verified; otherwise ``torch`` (logged as a warning).
         ``threads``: ONNX Runtime intra-op threads (0 = its default)."""
         if backend not in BACKENDS:
             raise LtsError(f"unknown backend '{backend}' (use {', '.join(BACKENDS)})")
@@ -54,6 +70,11 @@ class Segmenter:
         read_metadata(path)  # a bad checkpoint fails here, whatever the backend
         if backend == "onnxruntime" and precision != "fp32":
             raise LtsError(f"precision {precision} applies to the torch backend; the ONNX export is fp32")
+        if backend == "tensorrt" or (backend == "auto" and precision == "fp32" and tensorrt_usable(device)):
+            from lts_ros.export.onnx import ensure_export
+
+            return cls.from_engines(ensure_export(path, onnx_dir), engine_dir, device=device, threshold=threshold,
+                                    on_mismatch=on_mismatch)
         if backend == "onnxruntime" or (backend == "auto" and precision == "fp32"):
             from lts_ros.export.onnx import ensure_export  # torch.onnx: loaded only when exporting
 
@@ -74,6 +95,17 @@ class Segmenter:
         backend = OnnxRuntimeBackend(export_dir, device, tensorrt, threads)
         cfg = backend.manifest.model_config()
         return cls(backend, build_tokenizer(cfg.text, backend.manifest.vocab or None), cfg.input_size, threshold)
+
+    @classmethod
+    def from_engines(cls, export_dir: str | Path, engine_dir: str | Path = "engines", precision: str = "fp32",
+                     on_mismatch: str = "rebuild", device: str = "cuda", threshold: float = 0.5) -> "Segmenter":
+        """TensorRT engines for an ONNX export, from the manifest-checked cache in ``engine_dir``."""
+        from lts_ros.runtime.backends.tensorrt_backend import TensorRTBackend
+
+        backend = TensorRTBackend.from_export(export_dir, engine_dir, precision, on_mismatch, device)
+        manifest = read_manifest(export_dir)
+        cfg = manifest.model_config()
+        return cls(backend, build_tokenizer(cfg.text, manifest.vocab or None), cfg.input_size, threshold)
 
     def _encode_uncached(self, text: str) -> TextArrays:
         token_ids, attention_mask = self.tokenizer([text])
