@@ -117,8 +117,8 @@ def param_groups(model: LTS, lr: float, pretrained_scale: float, weight_decay: f
         pretrained += list(model.text.parameters())
     ids = {id(p) for p in pretrained}
     rest = [p for p in model.parameters() if id(p) not in ids]
-    return [{"params": [p for p in pretrained if p.requires_grad], "lr": lr * pretrained_scale, "base": lr * pretrained_scale},
-            {"params": [p for p in rest if p.requires_grad], "lr": lr, "base": lr}]
+    groups = [(pretrained, lr * pretrained_scale), (rest, lr)]
+    return [{"params": [p for p in params if p.requires_grad], "lr": base, "base": base} for params, base in groups]
 
 
 def build_for_run(opts: argparse.Namespace, texts: list[str]) -> tuple[LTS, int]:
@@ -171,7 +171,8 @@ def _train(opts: argparse.Namespace, env: Distributed) -> Path:
 
     if env.main:
         opts.out.mkdir(parents=True, exist_ok=True)
-        (opts.out / "args.json").write_text(json.dumps({k: str(v) for k, v in vars(opts).items()}, indent=2))
+        (opts.out / "args.json").write_text(
+            json.dumps({k: str(v) for k, v in vars(opts).items() if not callable(v)}, indent=2))
     log_path = opts.out / "log.csv"
     bar = tqdm(total=opts.steps, initial=start, desc="train", unit="step", disable=not env.main or opts.quiet)
     step, epoch, started, images = start, start // max(1, len(loader)), time.time(), 0
