@@ -4,24 +4,9 @@ import onnxruntime as ort
 import pytest
 import torch
 
+from lts_ros.export.onnx import SegmentGraph, TextGraph
 from lts_ros.model.build import build_model
 from lts_ros.model.text import WordTokenizer
-
-
-class TextGraph(torch.nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, token_ids, attention_mask):
-        return tuple(self.model.encode_text(token_ids, attention_mask))
-
-
-class SegmentGraph(TextGraph):
-    def forward(self, image, words, mask, sentence):
-        from lts_ros.model.text import TextFeatures
-
-        return self.model.segment(image, TextFeatures(words, mask, sentence))
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the legacy exporter is deliberate here

@@ -23,7 +23,7 @@ from lts_ros.model.text import WordTokenizer  # noqa: E402
 from lts_ros.runtime import Segmenter  # noqa: E402
 from lts_ros.runtime.backends.onnxruntime_backend import OnnxRuntimeBackend  # noqa: E402
 from lts_ros.runtime.backends.tensorrt_backend import TensorRTBackend  # noqa: E402
-from lts_ros.runtime.tokenizer import build_tokenizer  # noqa: E402
+from lts_ros.model.text import build_tokenizer  # noqa: E402
 
 TOLERANCE = 1e-2  # fp32 engine vs ONNX Runtime CPU (TensorRT may use TF32 on Ampere and later)
 

@@ -146,10 +146,18 @@ class MiniLMEncoder(nn.Module):
         return TextFeatures(words, mask, masked_mean(words, mask))  # mean pooling, as sentence-transformers
 
 
+def build_tokenizer(cfg: TextConfig, vocab: list[str] | None) -> Tokenizer:
+    """The tokenizer alone (no encoder weights): what a runtime needs beside exported graphs."""
+    if cfg.encoder == "minilm":
+        return MiniLMTokenizer(cfg.max_tokens)
+    if not vocab:
+        raise LtsError("the bigru text encoder needs the vocabulary built from the training expressions "
+                       "(none was given or stored)")
+    return WordTokenizer(vocab, cfg.max_tokens)
+
+
 def build_text(cfg: TextConfig, vocab: list[str] | None) -> tuple[nn.Module, Tokenizer]:
     """Build (encoder, tokenizer). ``bigru`` needs the vocabulary built from training expressions."""
-    if cfg.encoder == "minilm":
-        return MiniLMEncoder(cfg), MiniLMTokenizer(cfg.max_tokens)
-    if not vocab:
-        raise LtsError("the bigru text encoder needs a vocabulary (built from the training expressions)")
-    return BiGRUEncoder(cfg, len(vocab)), WordTokenizer(vocab, cfg.max_tokens)
+    tokenizer = build_tokenizer(cfg, vocab)
+    encoder = MiniLMEncoder(cfg) if cfg.encoder == "minilm" else BiGRUEncoder(cfg, len(vocab))
+    return encoder, tokenizer

@@ -10,7 +10,7 @@ import numpy as np
 
 from lts_ros.checkpoint import load_checkpoint, read_metadata
 from lts_ros.errors import LtsError
-from lts_ros.model.text import Tokenizer, check_expression
+from lts_ros.model.text import Tokenizer, build_tokenizer, check_expression
 from lts_ros.export.manifest import read_manifest
 from lts_ros.runtime.backends.base import Backend, TextArrays
 from lts_ros.runtime.backends.onnxruntime_backend import OnnxRuntimeBackend, choose_providers
@@ -18,7 +18,6 @@ from lts_ros.runtime.backends.torch_backend import TorchBackend
 from lts_ros.runtime.postprocess import build_result
 from lts_ros.runtime.preprocess import check_depth_and_intrinsics, prepare_image
 from lts_ros.runtime.result import Result
-from lts_ros.runtime.tokenizer import build_tokenizer
 
 def tensorrt_usable(device: str) -> bool:
     """TensorRT imports and ``device`` names a CUDA GPU that torch can see."""
