@@ -18,6 +18,8 @@ EPILOG = """examples:
   torchrun --nproc_per_node 2 -m lts_ros.train --config edge --data-root data/refer
   lts eval --checkpoint runs/x/model.safetensors --data refcoco --data-root data/refer --split val
   lts segment --checkpoint runs/x/model.safetensors --image scene.png --text "the red mug"
+  lts export onnx --checkpoint models/lts_edge_tabletop.safetensors --precision int8 --calibration data/tabletop/val
+  lts bench --quick                      CPU latency/FPS per backend and precision
   lts demo                               the shipped model on held-out simulated scenes
 """
 
@@ -73,7 +75,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"{args.data} {args.split}: {args.checkpoint}")
     print(result.report())
     if args.grid:
-        from lts_ros.visualize import prediction_grid, spread
+        from lts_ros.data.sampling import spread
+        from lts_ros.visualize import prediction_grid
 
         print(f"grid: {prediction_grid(model, source, spread(args.grid_count, len(source)), args.grid)}")
     if args.out:
@@ -108,6 +111,71 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_onnx(args: argparse.Namespace) -> int:
+    from lts_ros.export.calibration import load_frames, read_commands
+    from lts_ros.export.onnx import ensure_export, export_onnx, verify_export
+    from lts_ros.export.precision import add_variants
+
+    variants = [v for p in args.precision for v in {"fp32": [], "fp16": ["fp16"],
+                                                    "int8": ["int8-u8s8", "int8-s8s8"]}[p]]
+    if variants and args.calibration is None:
+        raise LtsError("--precision fp16/int8 needs --calibration: a tabletop split or a directory of images "
+                       "(int8 is calibrated on half of the frames; every variant is checked on the other half)")
+    commands = read_commands(args.commands) if args.commands else None
+    frames = load_frames(args.calibration, args.frames, commands) if variants else []  # bad input before exporting
+    out = args.out or args.checkpoint.with_name(f"{args.checkpoint.stem}-onnx")
+    if args.force:
+        export_onnx(args.checkpoint, out)
+    else:
+        ensure_export(args.checkpoint, out)
+    for name, diff in verify_export(out).items():
+        print(f"fp32 {name}: max |ONNX Runtime - torch| {diff:.1e}")
+    for variant, check in add_variants(out, variants, frames, str(args.calibration), args.min_iou).items():
+        print(f"{variant}: mask IoU vs fp32 mean {check.mask_iou_mean:.3f} (min {check.mask_iou_min:.3f}) "
+              f"on {check.frames} held-out frames")
+    print(f"export: {out}")
+    for path in sorted(out.glob("*.onnx")):
+        print(f"  {path.name:<26}{path.stat().st_size / 2**20:>8.1f} MiB")
+    return 0
+
+
+def cmd_export_check(args: argparse.Namespace) -> int:
+    from lts_ros.bench.report import check_section, machine_info, parity_markdown, replace_section, write_json
+    from lts_ros.data.sampling import spread
+    from lts_ros.data.tabletop.dataset import TabletopDataset
+    from lts_ros.export.manifest import read_manifest
+    from lts_ros.export.parity import compare_precisions
+
+    if args.markdown:
+        check_section(args.markdown, "parity")
+    data = TabletopDataset(args.data_root, args.split, load_depth=False)
+    indices = spread(args.limit, len(data))
+    rows = compare_precisions(args.onnx_dir, (data[i] for i in indices), args.precision, progress=not args.quiet)
+    print(f"{'precision':<10}{'expressions':>12}{'mIoU vs GT':>12}{'P@0.5':>8}{'IoU vs fp32 mean':>18}{'median':>8}")
+    for r in rows:
+        print(f"{r.precision:<10}{r.expressions:>12}{100 * r.mean_iou_gt:>12.2f}{100 * r.prec_at_05:>8.2f}"
+              f"{r.iou_vs_fp32_mean:>18.4f}{r.iou_vs_fp32_median:>8.4f}")
+    variants = read_manifest(args.onnx_dir).variants
+    calibration = "; ".join(f"{name}: {v['calibration']['frames']} frames of {v['calibration']['source']}"
+                            for name, v in variants.items() if v.get("calibration")) or "none"
+    result = {"machine": machine_info(0), "onnx_dir": str(args.onnx_dir), "split_dir": str(data.dir),
+              "expressions": len(indices), "calibration": calibration, "rows": [vars(r) for r in rows]}
+    if args.out:
+        print(f"results: {write_json(args.out, result)}")
+    if args.markdown:
+        print(f"table: {replace_section(args.markdown, 'parity', parity_markdown(result))}")
+    return 0
+
+
+def cmd_export_engine(args: argparse.Namespace) -> int:
+    from lts_ros.runtime.backends.tensorrt_backend import TensorRTBackend
+
+    backend = TensorRTBackend.from_export(args.onnx_dir, args.engine_dir, args.precision, args.on_mismatch,
+                                          args.device)
+    print(f"engines ({args.precision}) ready in {args.engine_dir}: {backend.text.path.name}, {backend.seg.path.name}")
+    return 0
+
+
 def cmd_sim_render(args: argparse.Namespace) -> int:
     from lts_ros.data.tabletop.store import render_split
 
@@ -124,7 +192,7 @@ def cmd_sim_render(args: argparse.Namespace) -> int:
 def cmd_sim_preview(args: argparse.Namespace) -> int:
     from lts_ros.data.tabletop.dataset import TabletopDataset
     from lts_ros.plots import Panel, save_grid
-    from lts_ros.visualize import spread
+    from lts_ros.data.sampling import spread
 
     data = TabletopDataset(args.data_root, args.split)
     panels = []
@@ -145,6 +213,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from lts_ros.data.datasets import DATASETS
     from lts_ros.data.tabletop.scene import CATEGORIES, COLORS
+    from lts_ros.bench.run import add_bench_arguments, run_bench
+    from lts_ros.export.precision import MIN_MASK_IOU
     from lts_ros.runtime.segmenter import BACKENDS
     from lts_ros.train import add_train_arguments
 
@@ -196,6 +266,69 @@ def build_parser() -> argparse.ArgumentParser:
                      "tensorrt caches engines in ./engines")
     seg.add_argument("--out", type=Path, help="overlay PNG (default: <image>_lts.png)")
     seg.set_defaults(func=cmd_segment)
+
+    export = sub.add_parser("export", help="ONNX export (fp32/fp16/int8) and TensorRT engines",
+                            description="Export a checkpoint to ONNX for ONNX Runtime and TensorRT, and build "
+                            "TensorRT engines from an export.")
+    export_sub = export.add_subparsers(dest="export_command", metavar="EXPORT_COMMAND", required=True)
+    onnx = export_sub.add_parser(
+        "onnx", help="export a checkpoint to ONNX", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Write text.onnx (run once per command, fp32) and segment.onnx (per frame) with model.json, "
+        "verified against torch (max |diff| <= 1e-3). --precision adds segment graph variants: fp16, and int8 as "
+        "two Q/DQ forms (U8S8: ONNX Runtime's fast CPU path; S8S8: what TensorRT wants), each refused unless "
+        "its masks match fp32 (mean IoU >= --min-iou) on frames it was not calibrated on.",
+        epilog="example:\n  lts sim render --split val --n 64 --out data/tabletop\n  lts export onnx --checkpoint "
+        "models/lts_edge_tabletop.safetensors --precision fp32 fp16 int8 --calibration data/tabletop/val")
+    onnx.add_argument("--checkpoint", type=Path, required=True, help="a .safetensors checkpoint")
+    onnx.add_argument("--out", type=Path, help="export dir (default: <checkpoint stem>-onnx/ beside it, where "
+                      "the onnxruntime/tensorrt backends look)")
+    onnx.add_argument("--precision", nargs="+", default=["fp32"], choices=["fp32", "fp16", "int8"],
+                      help="variants to add to the fp32 export")
+    onnx.add_argument("--calibration", type=Path, help="frames for int8 calibration and variant checks: a "
+                      "tabletop split dir (lts sim render) or a directory of images")
+    onnx.add_argument("--commands", type=Path, help="with an image directory: a text file, one command per line "
+                      "(default: a built-in list of tabletop commands)")
+    onnx.add_argument("--frames", type=int, default=128, help="(image, command) pairs to use: half calibrate, "
+                      "half check")
+    onnx.add_argument("--min-iou", type=float, default=MIN_MASK_IOU, help="refuse a variant whose masks agree "
+                      "with fp32 below this mean IoU on the check frames")
+    onnx.add_argument("--force", action="store_true", help="re-export fp32 even when the export is current")
+    onnx.set_defaults(func=cmd_export_onnx)
+    check = export_sub.add_parser("check", help="accuracy of an export's precisions on a tabletop split",
+                                  description="Segment expressions of a rendered tabletop split with fp32 and "
+                                  "each requested variant through ONNX Runtime: mIoU and P@0.5 against ground "
+                                  "truth, and mask IoU against fp32 (at each frame's own resolution).")
+    check.add_argument("--onnx-dir", type=Path, required=True, help="an export dir from 'lts export onnx'")
+    check.add_argument("--precision", nargs="+", default=["fp16", "int8"], choices=["fp16", "int8"],
+                       help="variants to compare with fp32")
+    check.add_argument("--data-root", type=Path, default=Path("data/tabletop"))
+    check.add_argument("--split", default="test")
+    check.add_argument("--limit", type=int, default=400, help="expressions, spread over the split")
+    check.add_argument("--out", type=Path, help="write the figures as JSON here")
+    check.add_argument("--markdown", type=Path, help="also write the table between the lts-bench:parity markers "
+                       "of this document (docs/benchmarks.md)")
+    check.add_argument("--quiet", action="store_true", help="no progress bar")
+    check.set_defaults(func=cmd_export_check)
+    engine = export_sub.add_parser("engine", help="build TensorRT engines from an ONNX export",
+                                   description="Build (or reuse, when its manifest matches this GPU, TensorRT "
+                                   "version, ONNX hash and precision) the text and segment engines of an export "
+                                   "in the engine cache, then load them once. Needs TensorRT and a CUDA GPU.")
+    engine.add_argument("--onnx-dir", type=Path, required=True, help="an export dir from 'lts export onnx'")
+    engine.add_argument("--engine-dir", type=Path, default=Path("engines"), help="the engine cache")
+    engine.add_argument("--precision", default="fp32", choices=["fp32", "fp16", "int8"],
+                        help="which segment graph to build (the text engine is always fp32)")
+    engine.add_argument("--device", default="cuda", help="cuda or cuda:N")
+    engine.add_argument("--on-mismatch", default="rebuild", choices=["rebuild", "refuse"],
+                        help="what to do with a cached engine whose manifest does not match")
+    engine.set_defaults(func=cmd_export_engine)
+
+    bench = sub.add_parser("bench", help="CPU latency, FPS and memory per backend, precision, size and config",
+                           description="Benchmark the Segmenter end to end on a rendered 640x480 frame: text "
+                           "encoding, per-frame latency p50/p90/p99, FPS, peak RSS, GFLOP/s, per backend x "
+                           "precision x input size x config, each case in its own process. Writes JSON and the "
+                           "table in docs/benchmarks.md. Run it on an otherwise idle machine.")
+    add_bench_arguments(bench)
+    bench.set_defaults(func=run_bench)
 
     sim = sub.add_parser("sim", help="the simulated tabletop world (render data, preview it)",
                          description="Render RGB-D tabletop scenes with pybullet, with ground-truth masks, "

@@ -12,11 +12,12 @@ from pathlib import Path
 from lts_ros.checkpoint import load_checkpoint, shipped_checkpoint
 from lts_ros.data.refer import ReferDataset
 from lts_ros.data.refer_fixture import write_refer_fixture
+from lts_ros.data.sampling import spread
 from lts_ros.data.tabletop.dataset import TabletopDataset
 from lts_ros.data.tabletop.store import render_split
 from lts_ros.evaluate import evaluate
 from lts_ros.train import train, train_options
-from lts_ros.visualize import prediction_grid, spread
+from lts_ros.visualize import prediction_grid
 
 HELD_OUT = ("val", "testA", "testB")
 

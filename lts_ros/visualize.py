@@ -4,18 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
-
 from lts_ros.data.datasets import SampleSource
 from lts_ros.model.lts import LTS
 from lts_ros.plots import Panel, save_grid
 from lts_ros.runtime.backends.torch_backend import TorchBackend
 from lts_ros.runtime.segmenter import Segmenter
-
-
-def spread(count: int, total: int) -> list[int]:
-    """``count`` indices spread evenly over ``range(total)``."""
-    return sorted(set(np.linspace(0, total - 1, min(count, total)).round().astype(int).tolist()))
 
 
 def prediction_grid(model: LTS, source: SampleSource, indices: Sequence[int], out_png: Path) -> Path:

@@ -18,6 +18,32 @@ def refer_root(tmp_path_factory) -> Path:
     return write_refer_fixture(tmp_path_factory.mktemp("refer"), n_images=6, seed=0)
 
 
+@pytest.fixture(scope="session")
+def tabletop_root(tmp_path_factory) -> Path:
+    """Small tabletop splits rendered once per session: test (6 scenes, the first of the official test
+    split) and val (16 scenes, for int8 calibration and variant checks)."""
+    from lts_ros.data.tabletop import store
+
+    root = tmp_path_factory.mktemp("tabletop")
+    store.render_split(root, "test", 6, workers=2, progress=False)
+    store.render_split(root, "val", 16, workers=2, progress=False)
+    return root
+
+
+@pytest.fixture(scope="session")
+def edge_export(tabletop_root, tmp_path_factory) -> Path:
+    """The shipped edge model exported to ONNX, with its fp16 and both int8 variants (calibrated on val)."""
+    from lts_ros.checkpoint import shipped_checkpoint
+    from lts_ros.export.calibration import load_frames
+    from lts_ros.export.manifest import VARIANTS
+    from lts_ros.export.onnx import export_onnx
+    from lts_ros.export.precision import add_variants
+
+    export_dir = export_onnx(shipped_checkpoint(), tmp_path_factory.mktemp("edge") / "onnx").export_dir
+    add_variants(export_dir, VARIANTS, load_frames(tabletop_root / "val", 64), "val")
+    return export_dir
+
+
 def run_lts(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run the ``lts`` CLI in a fresh process, as a user would."""
     env = dict(os.environ, HF_HUB_OFFLINE="1")

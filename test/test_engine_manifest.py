@@ -13,9 +13,9 @@ from onnx import TensorProto, helper, numpy_helper
 
 from lts_ros.errors import LtsError
 from lts_ros.export.engine import (DeviceInfo, IncompatibleEngine, TensorSpec, build_engine, check_manifest,
-                                   current_device, engine_name, load_or_build, manifest_path, onnx_precision,
-                                   open_engines, slugify, static_shape, write_manifest)
-from lts_ros.export.manifest import Manifest, sha256_file
+                                   current_device, engine_name, graph_name, load_or_build, manifest_path,
+                                   onnx_precision, open_engines, slugify, static_shape, write_manifest)
+from lts_ros.export.manifest import Manifest, read_manifest, sha256_file
 
 ORIN = DeviceInfo("NVIDIA Jetson AGX Orin", "8.7", "10.3.0.30")
 TRT_MISSING = pytest.mark.skipif(importlib.util.find_spec("tensorrt") is not None, reason="TensorRT is installed")
@@ -40,7 +40,7 @@ class FakeBuilder:
     def __call__(self, onnx_path: Path, engine_dir: Path, precision: str, *, model_name: str,
                  input_size: int) -> Path:
         self.calls.append(onnx_path.name)
-        path = Path(engine_dir) / engine_name(model_name, input_size, onnx_path.stem, precision, self.device)
+        path = Path(engine_dir) / engine_name(model_name, input_size, graph_name(onnx_path), precision, self.device)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"plan %d" % len(self.calls))
         write_manifest(path, self.device, sha256_file(onnx_path), precision,
@@ -202,8 +202,8 @@ def test_load_or_build_checks_the_export_and_its_arguments(export, engines, tmp_
         load_or_build(export / "segment.onnx", engines, "fp32", ORIN, "ask", FakeBuilder())
 
 
-def graphs(export: Path) -> list[Path]:
-    return [export / "text.onnx", export / "segment.onnx"]
+def graphs(export: Path) -> list[tuple[Path, str]]:
+    return [(export / "text.onnx", "fp32"), (export / "segment.onnx", "fp32")]
 
 
 def test_open_engines_rebuilds_an_undeserializable_engine_once(export, engines):
@@ -215,7 +215,7 @@ def test_open_engines_rebuilds_an_undeserializable_engine_once(export, engines):
             raise IncompatibleEngine(segment, "10.3.0.30")
         return text, segment
 
-    text, segment = open_engines(graphs(export), engines, "fp32", ORIN, open_, builder=builder)
+    text, segment = open_engines(graphs(export), engines, ORIN, open_, builder=builder)
     assert builder.calls == ["text.onnx", "segment.onnx", "segment.onnx"]
     assert opened == [b"plan 2", b"plan 3"] and segment.read_bytes() == b"plan 3" and text.is_file()
 
@@ -228,7 +228,7 @@ def test_open_engines_gives_up_after_one_rebuild_or_when_refusing(export, engine
         raise IncompatibleEngine(segment, "10.3.0.30")
 
     with pytest.raises(IncompatibleEngine, match="cannot be deserialized by TensorRT 10.3.0.30") as info:
-        open_engines(graphs(export), engines, "fp32", ORIN, open_, on_mismatch, builder)
+        open_engines(graphs(export), engines, ORIN, open_, on_mismatch, builder)
     assert isinstance(info.value, LtsError) and info.value.path.name.startswith("tiny-128-segment-fp32")
     assert len(builder.calls) == calls
 
@@ -290,3 +290,15 @@ def test_without_tensorrt_every_entry_point_says_so(tmp_path):
         current_device()
     with pytest.raises(LtsError, match="^TensorRT is not installed"):
         build_engine(write_onnx(tmp_path / "g.onnx", "fp32"), tmp_path, "fp32", model_name="tiny", input_size=128)
+
+
+def test_a_precision_variant_makes_a_segment_engine_of_its_precision_beside_the_fp32_text_engine(export, engines):
+    variant = export / "segment.int8-s8s8.onnx"
+    variant.write_bytes(b"int8 segment graph")
+    manifest = read_manifest(export)
+    manifest.files[variant.name] = sha256_file(variant)
+    manifest.write(export)
+    text, segment = open_engines([(export / "text.onnx", "fp32"), (variant, "int8")], engines, ORIN,
+                                 lambda text, segment: (text, segment), builder=FakeBuilder())
+    assert text.name.startswith("tiny-128-text-fp32-") and segment.name.startswith("tiny-128-segment-int8-")
+    assert json.loads(manifest_path(segment).read_text())["onnx_sha256"] == sha256_file(variant)

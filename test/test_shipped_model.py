@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from lts_ros.checkpoint import load_checkpoint, read_metadata, shipped_checkpoint
-from lts_ros.data.tabletop import store
 from lts_ros.data.tabletop.dataset import TabletopDataset
 from lts_ros.evaluate import evaluate
 
@@ -15,10 +14,8 @@ MARGIN_IOU, MARGIN_CENTROID_M = 0.05, 0.01
 
 
 @pytest.fixture(scope="module")
-def held_out(tmp_path_factory):
-    root = tmp_path_factory.mktemp("shipped")
-    store.render_split(root, "test", 6, workers=2, progress=False)
-    return TabletopDataset(root, "test")
+def held_out(tabletop_root):
+    return TabletopDataset(tabletop_root, "test")
 
 
 def test_shipped_checkpoint_is_small_and_safe():

@@ -23,13 +23,12 @@ from google.protobuf.message import DecodeError
 
 from lts_ros import __version__
 from lts_ros.errors import LtsError
-from lts_ros.export.manifest import read_manifest, sha256_file
+from lts_ros.export.manifest import PRECISIONS, read_manifest, sha256_file
 
 if TYPE_CHECKING:
     import torch
 
 FORMAT = "lts_ros-trt/1"
-PRECISIONS = ("fp32", "fp16", "int8")
 ON_MISMATCH = ("rebuild", "refuse")
 DEFAULT_WORKSPACE_MB = 1024
 QDQ_OPS = {"QuantizeLinear", "DequantizeLinear"}
@@ -95,6 +94,11 @@ def current_device(device: str = "cuda") -> DeviceInfo:
 def slugify(text: str) -> str:
     """``NVIDIA Jetson AGX Orin`` -> ``nvidia-jetson-agx-orin``."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def graph_name(onnx_path: Path) -> str:
+    """``segment`` for ``segment.onnx`` and its precision variants (``segment.int8-s8s8.onnx``)."""
+    return onnx_path.name.split(".")[0]
 
 
 def engine_name(model_name: str, input_size: int, graph: str, precision: str, device: DeviceInfo) -> str:
@@ -229,7 +233,7 @@ def build_engine(onnx_path: str | Path, engine_dir: str | Path, precision: str, 
     check_precision(onnx_path, precision, fp16_flag)
     trt = import_tensorrt()
     info = current_device(device)
-    path = engine_dir / engine_name(model_name, input_size, onnx_path.stem, precision, info)
+    path = engine_dir / engine_name(model_name, input_size, graph_name(onnx_path), precision, info)
     if fp16_flag and not hasattr(trt.BuilderFlag, "FP16"):
         raise LtsError(f"TensorRT {trt.__version__} has no FP16 builder flag: export an fp16 ONNX instead")
     onnx_sha256 = sha256_file(onnx_path)
@@ -281,7 +285,7 @@ def load_or_build(onnx_path: str | Path, engine_dir: str | Path, precision: str,
     if onnx_path.name not in export.files:
         raise LtsError(f"{onnx_path.name} is not listed in {onnx_path.parent}/model.json")
     onnx_sha256 = export.files[onnx_path.name]
-    path = engine_dir / engine_name(export.config_name, export.input_size, onnx_path.stem, precision, device)
+    path = engine_dir / engine_name(export.config_name, export.input_size, graph_name(onnx_path), precision, device)
     if path.is_file():
         reasons = stale_reasons(path, device, onnx_sha256, precision)
         if not reasons:
@@ -297,13 +301,14 @@ def load_or_build(onnx_path: str | Path, engine_dir: str | Path, precision: str,
     return path
 
 
-def open_engines(onnx_paths: Sequence[Path], engine_dir: str | Path, precision: str, device: DeviceInfo,
+def open_engines(graphs: Sequence[tuple[Path, str]], engine_dir: str | Path, device: DeviceInfo,
                  open_: Callable[..., T], on_mismatch: str = "rebuild",
                  builder: Callable[..., Path] = build_engine) -> T:
-    """``open_(*engine_paths)`` after ``load_or_build`` of each graph. An engine TensorRT cannot deserialize
-    (``IncompatibleEngine``) despite its manifest is discarded and rebuilt once, or refused."""
+    """``open_(*engine_paths)`` after ``load_or_build`` of each (ONNX path, precision) graph. An engine TensorRT
+    cannot deserialize (``IncompatibleEngine``) despite its manifest is discarded and rebuilt once, or refused."""
     def open_all() -> T:
-        return open_(*(load_or_build(p, engine_dir, precision, device, on_mismatch, builder) for p in onnx_paths))
+        return open_(*(load_or_build(path, engine_dir, precision, device, on_mismatch, builder)
+                       for path, precision in graphs))
 
     try:
         return open_all()

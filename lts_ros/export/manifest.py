@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import yaml
@@ -14,6 +14,32 @@ from lts_ros.errors import LtsError
 FORMAT = "lts_ros-onnx/1"
 MANIFEST = "model.json"
 TEXT_ONNX, SEGMENT_ONNX, SAMPLE = "text.onnx", "segment.onnx", "sample.npz"
+PRECISIONS = ("fp32", "fp16", "int8")
+VARIANTS = ("fp16", "int8-u8s8", "int8-s8s8")  # reduced-precision segment graphs: see export.precision
+
+
+def variant_file(variant: str) -> str:
+    """``segment.onnx`` for fp32, ``segment.<variant>.onnx`` otherwise."""
+    return SEGMENT_ONNX if variant == "fp32" else f"segment.{variant}.onnx"
+
+
+def variant_for(precision: str, gpu: bool) -> str:
+    """The variant that runs ``precision``: int8 is U8S8 on ONNX Runtime's CPU, S8S8 on a GPU (TensorRT)."""
+    if precision not in PRECISIONS:
+        raise LtsError(f"unknown precision '{precision}' (use {', '.join(PRECISIONS)})")
+    if precision == "int8":
+        return "int8-s8s8" if gpu else "int8-u8s8"
+    return precision
+
+
+def segment_onnx(export_dir: str | Path, manifest: Manifest, precision: str, gpu: bool) -> Path:
+    """The segment graph of ``export_dir`` for ``precision``; LtsError saying how to make a missing one."""
+    variant = variant_for(precision, gpu)
+    name = variant_file(variant)
+    if name not in manifest.files:
+        raise LtsError(f"{export_dir} has no {variant} segment graph: make it with 'lts export onnx --precision "
+                       f"{precision} --calibration <frames dir>'")
+    return Path(export_dir) / name
 
 
 def sha256_file(path: Path) -> str:
@@ -35,6 +61,8 @@ class Manifest:
     config: str  # the checkpoint's config YAML
     vocab: list[str]  # bigru vocabulary; empty for minilm
     format: str = FORMAT
+    # reduced-precision segment graphs (export.precision): variant -> file, calibration, check figures
+    variants: dict[str, dict] = field(default_factory=dict)
 
     def model_config(self) -> ModelConfig:
         return config_from_dict(yaml.safe_load(self.config), f"{MANIFEST} (embedded config)")

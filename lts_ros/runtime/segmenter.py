@@ -11,7 +11,7 @@ import numpy as np
 from lts_ros.checkpoint import load_checkpoint, read_metadata
 from lts_ros.errors import LtsError
 from lts_ros.model.text import Tokenizer, build_tokenizer, check_expression
-from lts_ros.export.manifest import read_manifest
+from lts_ros.export.manifest import variant_for
 from lts_ros.runtime.backends.base import Backend, TextArrays
 from lts_ros.runtime.backends.onnxruntime_backend import OnnxRuntimeBackend, choose_providers
 from lts_ros.runtime.backends.torch_backend import TorchBackend
@@ -55,43 +55,43 @@ class Segmenter:
                         precision: str = "fp32", threads: int = 0, engine_dir: str | Path = "engines",
                         on_mismatch: str = "rebuild") -> "Segmenter":
         """Build from a checkpoint. ``backend``:
-        ``torch`` runs the checkpoint directly (``precision`` fp16/bf16 autocast on CUDA);
+        ``torch`` runs the checkpoint directly (``precision`` fp32, bf16 autocast, fp16 autocast on CUDA);
         ``onnxruntime`` runs its ONNX export in ``onnx_dir`` (default ``<stem>-onnx/`` beside the
         checkpoint), reused when it was made from this checkpoint, else exported and verified first;
-        ``tensorrt`` builds (or reuses, per its manifest) engines from that export in ``engine_dir``;
-        ``auto`` = ``tensorrt`` when TensorRT imports and ``device`` is a CUDA GPU, else ``onnxruntime``
-        when ``precision`` is fp32, ONNX Runtime can run on ``device`` and that export exists or can be
-        written and verified; otherwise ``torch`` (logged as a warning).
-        ``threads``: ONNX Runtime intra-op threads (0 = its default)."""
+        ``tensorrt`` builds (or reuses, per its manifest) engines from that export in ``engine_dir``.
+        With ``precision`` fp16 or int8 the ONNX backends need that variant in the export
+        (``lts export onnx --precision``). ``auto`` = ``tensorrt`` when TensorRT imports and ``device`` is a
+        CUDA GPU, else ``onnxruntime``; when that cannot run (no variant for ``precision``, no provider for
+        ``device``) it falls back to ``torch`` with a warning. ``threads``: ONNX Runtime intra-op threads
+        (0 = its default)."""
         if backend not in BACKENDS:
             raise LtsError(f"unknown backend '{backend}' (use {', '.join(BACKENDS)})")
         path = Path(path)
         read_metadata(path)  # a bad checkpoint fails here, whatever the backend
-        if backend == "onnxruntime" and precision != "fp32":
-            raise LtsError(f"precision {precision} applies to the torch backend; the ONNX export is fp32")
-        if backend == "tensorrt" or (backend == "auto" and precision == "fp32" and tensorrt_usable(device)):
-            from lts_ros.export.onnx import ensure_export
-
-            return cls.from_engines(ensure_export(path, onnx_dir), engine_dir, device=device, threshold=threshold,
-                                    on_mismatch=on_mismatch)
-        if backend == "onnxruntime" or (backend == "auto" and precision == "fp32"):
+        if backend != "torch":
             from lts_ros.export.onnx import ensure_export  # torch.onnx: loaded only when exporting
 
             try:
-                choose_providers(device)  # can ONNX Runtime run there? checked before exporting anything
-                return cls.from_onnx(ensure_export(path, onnx_dir), device, threshold, threads=threads)
+                if backend == "tensorrt" or (backend == "auto" and tensorrt_usable(device)):
+                    return cls.from_engines(ensure_export(path, onnx_dir), engine_dir, precision, on_mismatch,
+                                            device, threshold)
+                variant_for(precision, gpu=device != "cpu")  # a precision ONNX cannot run fails before exporting
+                choose_providers(device)  # as does a device ONNX Runtime cannot run on
+                return cls.from_onnx(ensure_export(path, onnx_dir), device, threshold, threads=threads,
+                                     precision=precision)
             except LtsError as exc:
-                if backend == "onnxruntime":
+                if backend != "auto":
                     raise
-                log.warning("ONNX Runtime backend unavailable (%s); using torch", exc)
+                log.warning("ONNX backends unavailable (%s); using torch", exc)
         model = load_checkpoint(path, "cpu")
         return cls(TorchBackend(model, device, precision), model.tokenizer, model.cfg.input_size, threshold)
 
     @classmethod
     def from_onnx(cls, export_dir: str | Path, device: str = "cpu", threshold: float = 0.5,
-                  tensorrt: bool = False, threads: int = 0) -> "Segmenter":
-        """Build from an export dir alone (no checkpoint, no torch model): see ``export.onnx``."""
-        backend = OnnxRuntimeBackend(export_dir, device, tensorrt, threads)
+                  tensorrt: bool = False, threads: int = 0, precision: str = "fp32") -> "Segmenter":
+        """Build from an export dir alone (no checkpoint, no torch model): see ``export.onnx``; ``precision``
+        picks the segment graph variant (``export.precision``)."""
+        backend = OnnxRuntimeBackend(export_dir, device, tensorrt, threads, precision)
         cfg = backend.manifest.model_config()
         return cls(backend, build_tokenizer(cfg.text, backend.manifest.vocab or None), cfg.input_size, threshold)
 
@@ -102,9 +102,8 @@ class Segmenter:
         from lts_ros.runtime.backends.tensorrt_backend import TensorRTBackend
 
         backend = TensorRTBackend.from_export(export_dir, engine_dir, precision, on_mismatch, device)
-        manifest = read_manifest(export_dir)
-        cfg = manifest.model_config()
-        return cls(backend, build_tokenizer(cfg.text, manifest.vocab or None), cfg.input_size, threshold)
+        cfg = backend.manifest.model_config()
+        return cls(backend, build_tokenizer(cfg.text, backend.manifest.vocab or None), cfg.input_size, threshold)
 
     def _encode_uncached(self, text: str) -> TextArrays:
         token_ids, attention_mask = self.tokenizer([text])
@@ -113,6 +112,17 @@ class Segmenter:
     def cache_info(self) -> "functools._CacheInfo":
         """Text cache statistics (hits, misses, maxsize, currsize)."""
         return self._encode.cache_info()
+
+    @property
+    def text_features(self) -> TextArrays:
+        """The current command's encoded text (the segment graph's text inputs)."""
+        if self._text is None:
+            raise LtsError("no command set: call set_command('the red mug') first")
+        return self._text
+
+    def clear_command(self) -> None:
+        """Forget the current command (the text cache stays)."""
+        self.command, self._text = None, None
 
     def set_command(self, text: str) -> None:
         """Set the expression naming the object; encoded once, reused for every frame."""
@@ -124,13 +134,12 @@ class Segmenter:
                 with_prior: bool = False) -> Result:
         """Segment the current command's object in ``rgb`` ((H, W, 3) uint8). With ``depth_m``
         (aligned, float32 m or uint16 mm) and ``K`` (3x3) the result also has ``centroid_3d``."""
-        if self._text is None:
-            raise LtsError("no command set: call set_command('the red mug') before segment()")
+        text = self.text_features
         start = time.perf_counter()
         image, box = prepare_image(rgb, self.input_size)
         depth_m, K = check_depth_and_intrinsics(depth_m, K, rgb.shape[:2])
         prepared = time.perf_counter()
-        mask_logits, prior_logits = self.backend.segment(image, self._text)
+        mask_logits, prior_logits = self.backend.segment(image, text)
         inferred = time.perf_counter()
         result = build_result(mask_logits[0, 0], box, self.threshold, depth_m, K,
                               prior_logits[0, 0] if with_prior else None)

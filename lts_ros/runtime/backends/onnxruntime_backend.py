@@ -7,7 +7,7 @@ import numpy as np
 import onnxruntime as ort
 
 from lts_ros.errors import LtsError
-from lts_ros.export.manifest import SEGMENT_ONNX, TEXT_ONNX, read_manifest
+from lts_ros.export.manifest import TEXT_ONNX, read_manifest, segment_onnx
 from lts_ros.runtime.backends.base import TextArrays
 
 CPU, CUDA, TENSORRT = "CPUExecutionProvider", "CUDAExecutionProvider", "TensorrtExecutionProvider"
@@ -59,12 +59,15 @@ def run_session(session: ort.InferenceSession, feeds: dict[str, np.ndarray]) -> 
 class OnnxRuntimeBackend:
     name = "onnxruntime"
 
-    def __init__(self, export_dir: str | Path, device: str = "cpu", tensorrt: bool = False, threads: int = 0):
+    def __init__(self, export_dir: str | Path, device: str = "cpu", tensorrt: bool = False, threads: int = 0,
+                 precision: str = "fp32"):
         export_dir = Path(export_dir)
         self.manifest = read_manifest(export_dir)
         providers = choose_providers(device, tensorrt)
-        self.text = open_session(export_dir / TEXT_ONNX, providers, threads)
-        self.seg = open_session(export_dir / SEGMENT_ONNX, providers, threads)
+        self.precision = precision
+        self.text = open_session(export_dir / TEXT_ONNX, providers, threads)  # always fp32: once per command
+        self.seg = open_session(segment_onnx(export_dir, self.manifest, precision, gpu=device != "cpu"), providers,
+                                threads)
         self.text_outputs = [o.name for o in self.text.get_outputs()]
 
     def encode_text(self, token_ids: np.ndarray, attention_mask: np.ndarray) -> TextArrays:

@@ -10,7 +10,7 @@ import torch
 from lts_ros.errors import LtsError
 from lts_ros.export.engine import (IncompatibleEngine, build_engine, cuda_device, current_device, import_tensorrt,
                                    open_engines)
-from lts_ros.export.manifest import SEGMENT_ONNX, TEXT_ONNX
+from lts_ros.export.manifest import TEXT_ONNX, Manifest, read_manifest, segment_onnx
 from lts_ros.runtime.backends.base import TextArrays
 
 
@@ -76,8 +76,10 @@ class _Engine:
 class TensorRTBackend:
     name = "tensorrt"
 
-    def __init__(self, text_engine: str | Path, segment_engine: str | Path, device: str = "cuda"):
+    def __init__(self, text_engine: str | Path, segment_engine: str | Path, device: str = "cuda",
+                 manifest: Manifest | None = None):
         trt = import_tensorrt()
+        self.manifest = manifest  # the export the engines were built from, when known
         self.device = cuda_device(device)
         # TensorRT needs the logger and runtime alive as long as the engines they created.
         self.logger = trt.Logger(trt.Logger.WARNING)
@@ -92,8 +94,11 @@ class TensorRTBackend:
         """Engines for an ONNX export dir, from the cache in ``engine_dir`` (built, rebuilt or refused
         there: see ``export.engine.load_or_build``)."""
         export_dir = Path(export_dir)
-        return open_engines([export_dir / TEXT_ONNX, export_dir / SEGMENT_ONNX], engine_dir, precision,
-                            current_device(device), lambda text, seg: cls(text, seg, device), on_mismatch,
+        manifest = read_manifest(export_dir)
+        graphs = [(export_dir / TEXT_ONNX, "fp32"),  # the text graph is always fp32: it runs once per command
+                  (segment_onnx(export_dir, manifest, precision, gpu=True), precision)]
+        return open_engines(graphs, engine_dir, current_device(device),
+                            lambda text, seg: cls(text, seg, device, manifest), on_mismatch,
                             functools.partial(build_engine, device=device))
 
     def _run(self, engine: _Engine, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -34,8 +34,8 @@ class TorchBackend:
         if precision not in PRECISIONS:
             raise LtsError(f"unknown precision '{precision}' (use {', '.join(PRECISIONS)})")
         self.device = torch_device(device)
-        if precision != "fp32" and self.device.type != "cuda":
-            raise LtsError(f"precision {precision} needs a CUDA device (got '{device}'); use fp32 on the CPU")
+        if precision == "fp16" and self.device.type != "cuda":  # CPU fp16 autocast is slow or unsupported
+            raise LtsError(f"precision fp16 needs a CUDA device (got '{device}'); use fp32 or bf16 on the CPU")
         self.model = model.to(self.device).eval()
         self.dtype = PRECISIONS[precision]
 
