@@ -148,7 +148,7 @@ def test_smoke_run_writes_the_cpu_table(smoke):
     _, text = smoke
     section = text.split(markers("cpu")[0])[1].split(markers("cpu")[1])[0]
     assert "| tiny | 128 | onnxruntime | int8 | random |" in section and "not measured in this run" in section
-    assert text.startswith("# Benchmarks") and "no GPU lent to this session" in text
+    assert text.startswith("# Benchmarks") and "not measured (no GPU lent to this task)" in text
 
 
 def test_gpu_script_explains_itself_and_refuses_without_cuda():
