@@ -1,0 +1,103 @@
+"""sensor_msgs Image / CompressedImage <-> numpy, without cv_bridge (its PyPI port is broken). Works on any
+object with the message's fields, so it is testable without a ROS graph. Bad messages raise
+``ImageError`` naming what is wrong; nothing here trusts ``step`` or ``data`` length."""
+from __future__ import annotations
+
+import sys
+
+import cv2
+import numpy as np
+
+from lts_ros.errors import LtsError
+
+# encoding -> (numpy dtype, channels)
+ENCODINGS: dict[str, tuple[str, int]] = {
+    "rgb8": ("u1", 3), "bgr8": ("u1", 3), "rgba8": ("u1", 4), "bgra8": ("u1", 4), "mono8": ("u1", 1),
+    "mono16": ("u2", 1), "16UC1": ("u2", 1), "32FC1": ("f4", 1),
+}
+COLOR_ENCODINGS = ("rgb8", "bgr8", "rgba8", "bgra8", "mono8")
+DEPTH_ENCODINGS = ("16UC1", "mono16", "32FC1")
+MAX_PIXELS = 7680 * 4320  # 8K: larger frames are refused before any copy (an 8K rgb8 frame is ~100 MB)
+
+
+class ImageError(LtsError):
+    """A message that cannot be turned into a frame; ``kind`` names the problem for diagnostics counters."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+def image_to_array(msg, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """An Image message as an (H, W) or (H, W, C) array in its own encoding, native byte order, without
+    row padding. Validates encoding, size, ``step`` and the data length first."""
+    encoding = msg.encoding
+    if encoding not in ENCODINGS:
+        raise ImageError("encoding", f"unsupported encoding '{encoding}' (supported: {', '.join(ENCODINGS)})")
+    height, width, step = int(msg.height), int(msg.width), int(msg.step)
+    if height <= 0 or width <= 0:
+        raise ImageError("size", f"empty image ({width}x{height})")
+    if height * width > max_pixels:
+        raise ImageError("size", f"image {width}x{height} exceeds the {max_pixels / 1e6:.0f} MP limit")
+    kind, channels = ENCODINGS[encoding]
+    dtype = np.dtype(kind).newbyteorder(">" if msg.is_bigendian else "<")
+    row_bytes = width * channels * dtype.itemsize
+    if step < row_bytes:
+        raise ImageError("step", f"step {step} < width x channels x bytes = {row_bytes} for {width}x{height} "
+                         f"{encoding}")
+    data = msg.data
+    if len(data) < step * height:
+        raise ImageError("data", f"data has {len(data)} bytes, step x height needs {step * height}")
+    rows = np.frombuffer(data, np.uint8, count=step * height).reshape(height, step)[:, :row_bytes]
+    array = np.ascontiguousarray(rows).view(dtype).reshape((height, width, channels))
+    array = array.astype(dtype.newbyteorder("="), copy=False)
+    return array[:, :, 0] if channels == 1 else array
+
+
+def rgb_from_image(msg, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """An (H, W, 3) uint8 RGB frame from a colour or mono8 Image."""
+    if msg.encoding not in COLOR_ENCODINGS:
+        raise ImageError("encoding", f"unsupported encoding '{msg.encoding}' for colour (use one of "
+                         f"{', '.join(COLOR_ENCODINGS)})")
+    array = image_to_array(msg, max_pixels)
+    if msg.encoding == "mono8":
+        return np.repeat(array[:, :, None], 3, axis=2)
+    if msg.encoding.startswith("bgr"):
+        array = array[:, :, 2::-1]
+    return np.ascontiguousarray(array[:, :, :3])
+
+
+def rgb_from_compressed(msg, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """An (H, W, 3) uint8 RGB frame from a CompressedImage (JPEG, PNG, ... as OpenCV decodes)."""
+    data = np.frombuffer(bytes(msg.data), np.uint8)
+    if data.size == 0:
+        raise ImageError("data", "compressed image with no data")
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if image is None:
+        raise ImageError("data", f"cannot decode compressed image (format '{msg.format}', {data.size} bytes)")
+    if image.shape[0] * image.shape[1] > max_pixels:
+        raise ImageError("size", f"image {image.shape[1]}x{image.shape[0]} exceeds the {max_pixels / 1e6:.0f} MP "
+                         "limit")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def depth_from_image(msg, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """(H, W) float32 metres from a 16UC1/mono16 (millimetres) or 32FC1 (metres) Image; invalid readings
+    (0, NaN, inf, negative) become 0."""
+    if msg.encoding not in DEPTH_ENCODINGS:
+        raise ImageError("encoding", f"unsupported encoding '{msg.encoding}' for depth (use 16UC1 mm or 32FC1 m)")
+    array = image_to_array(msg, max_pixels)
+    depth = array.astype(np.float32) / np.float32(1000.0) if array.dtype == np.uint16 else array.astype(np.float32)
+    depth[~np.isfinite(depth) | (depth < 0)] = 0.0
+    return depth
+
+
+def fill_image(msg, array: np.ndarray, encoding: str):
+    """Fill an Image message (header left to the caller) from an (H, W) or (H, W, C) array of ``encoding``."""
+    array = np.ascontiguousarray(array)
+    msg.height, msg.width = int(array.shape[0]), int(array.shape[1])
+    order = array.dtype.byteorder
+    msg.encoding, msg.is_bigendian = encoding, int(order == ">" or (order == "=" and sys.byteorder == "big"))
+    msg.step = int(array.strides[0])
+    msg.data = array.tobytes()
+    return msg

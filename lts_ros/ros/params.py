@@ -1,0 +1,80 @@
+"""The node's parameters in one table: default, description, range or choices, validation. ``config/lts.yaml``
+and the launch file are checked against it by the tests."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lts_ros.runtime.segmenter import BACKENDS
+
+RELIABILITY = ("reliable", "best_effort")
+TRANSPORTS = ("raw", "compressed")
+PRECISIONS = ("fp32", "fp16", "bf16", "int8")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: Any
+    description: str
+    choices: tuple[str, ...] = ()
+    low: float | None = None  # inclusive range for numbers
+    high: float | None = None
+    check: Callable[[Any], str | None] | None = None  # extra rule: the reason a value is bad, else None
+    live: bool = False  # applied at once while active; the others are read at configure
+
+    def validate(self, value: Any) -> str | None:
+        """Why ``value`` is not acceptable, or None."""
+        if type(value) is not type(self.default):
+            return f"{self.name} must be a {type(self.default).__name__}, got {type(value).__name__}"
+        if self.choices and value not in self.choices:
+            return f"{self.name} must be one of {', '.join(self.choices)}, got '{value}'"
+        if self.low is not None and not self.low <= value <= self.high:
+            return f"{self.name} must be in [{self.low:g}, {self.high:g}], got {value}"
+        return self.check(value) if self.check else None
+
+
+def _input_size(value: int) -> str | None:
+    if value != 0 and value % 32:
+        return f"input_size must be 0 (the model's own) or a multiple of 32, got {value}"
+    return None
+
+
+def _device(value: str) -> str | None:
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", value):
+        return f"device must be cpu, cuda or cuda:N, got '{value}'"
+    return None
+
+
+PARAMS = (
+    Param("model", "", "checkpoint (.safetensors); empty = the shipped edge model"),
+    Param("backend", "auto", "inference backend; auto = tensorrt on a CUDA GPU when installed, else onnxruntime, "
+          "else torch", choices=BACKENDS),
+    Param("device", "cpu", "cpu, cuda or cuda:N", check=_device),
+    Param("precision", "fp32", "fp32; fp16/int8 need that ONNX variant (lts export onnx --precision); bf16 is "
+          "torch autocast", choices=PRECISIONS),
+    Param("input_size", 0, "model input size in px; 0 = the model's own (ONNX/TensorRT exports are fixed to it)",
+          low=0, high=1024, check=_input_size),
+    Param("onnx_dir", "", "ONNX export dir for onnxruntime/tensorrt; empty = <checkpoint stem>-onnx beside it"),
+    Param("engine_dir", "engines", "TensorRT engine cache (engines load only from here, after their manifest "
+          "matches)"),
+    Param("threshold", 0.5, "score (mean probability inside the mask) needed to report the object as found",
+          low=0.0, high=1.0, live=True),
+    Param("command", "", "initial command, e.g. 'the red mug'; later ones arrive on the command topic",
+          live=True),
+    Param("publish_overlay", False, "always compute ~/overlay (otherwise only while it has subscribers)",
+          live=True),
+    Param("image_transport", "raw", "raw = sensor_msgs/Image on 'image'; compressed = CompressedImage on "
+          "'image/compressed'", choices=TRANSPORTS),
+    Param("image_reliability", "reliable", "QoS reliability of the camera subscriptions (keep last 2). reliable "
+          "receives 640x480+ frames from stock (reliable) drivers; best_effort needs the publisher to run with "
+          "config/fastdds.xml for frames that large, and is required for best-effort publishers",
+          choices=RELIABILITY),
+    Param("sync_tolerance", 0.05, "max |RGB stamp - depth stamp| in s to pair a depth frame", low=0.0, high=1.0),
+    Param("max_rate", 0.0, "max frames per second to segment; 0 = as fast as the model runs", low=0.0,
+          high=1000.0, live=True),
+    Param("autostart", True, "configure and activate at startup (no lifecycle manager needed)"),
+)
+BY_NAME = {p.name: p for p in PARAMS}

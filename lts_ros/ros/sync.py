@@ -1,0 +1,45 @@
+"""Pair each RGB frame with the depth frame closest in time (message_filters has no wheel here)."""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class StampSync(Generic[T]):
+    """Keeps the last ``history`` depth frames; ``match(stamp)`` returns the one nearest ``stamp`` within
+    ``tolerance_s``, waiting up to ``wait_s`` for it (depth and colour travel on separate topics, so the
+    depth of a frame may arrive just after it). None when there is none: the frame goes without depth."""
+
+    def __init__(self, tolerance_s: float, history: int = 8):
+        if tolerance_s < 0:
+            raise ValueError(f"sync tolerance must be >= 0 s, got {tolerance_s}")
+        self.tolerance_s = tolerance_s
+        self._frames: deque[tuple[float, T]] = deque(maxlen=history)
+        self._arrived = threading.Condition()
+
+    def add(self, stamp_s: float, frame: T) -> None:
+        with self._arrived:
+            self._frames.append((stamp_s, frame))
+            self._arrived.notify_all()
+
+    def _nearest(self, stamp_s: float) -> T | None:
+        best = min(self._frames, key=lambda item: abs(item[0] - stamp_s), default=None)
+        return None if best is None or abs(best[0] - stamp_s) > self.tolerance_s else best[1]
+
+    def match(self, stamp_s: float, wait_s: float = 0.0) -> T | None:
+        deadline = time.monotonic() + wait_s
+        with self._arrived:
+            while (found := self._nearest(stamp_s)) is None and self._frames:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._frames[-1][0] > stamp_s + self.tolerance_s:
+                    break  # out of time, or depth has moved past this frame
+                self._arrived.wait(remaining)
+            return found
+
+    def clear(self) -> None:
+        with self._arrived:
+            self._frames.clear()

@@ -1,0 +1,163 @@
+"""Real ROS 2 graphs for the tests: an isolated DDS domain, lts_node in its own process, and a probe node in
+the test process that publishes camera frames and commands and records what lts_node publishes."""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import PointStamped
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Float32, String
+
+from lts_ros.ros.conversions import fill_image
+from lts_ros.ros.qos import camera_qos, command_qos
+
+REPO = Path(__file__).resolve().parent.parent
+FASTDDS_PROFILE = REPO / "config" / "fastdds.xml"
+OPTICAL_FRAME = "camera_color_optical_frame"
+
+
+def isolated_env(profile: bool = True) -> dict[str, str]:
+    """Environment for one graph: a random domain on loopback only, optionally the large-frame profile."""
+    env = dict(os.environ, ROS_DOMAIN_ID=str(random.randint(1, 200)), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
+               HF_HUB_OFFLINE="1", AMENT_PREFIX_PATH=str(Path(sys.prefix)))
+    env.pop("FASTDDS_DEFAULT_PROFILES_FILE", None)
+    if profile:
+        env["FASTDDS_DEFAULT_PROFILES_FILE"] = str(FASTDDS_PROFILE)
+    return env
+
+
+class NodeProcess:
+    """``lts_node`` with ``params`` in a subprocess; its log is kept for assertions."""
+
+    def __init__(self, env: dict[str, str], log: Path, params: dict | None = None, extra: list[str] = ()):
+        args = [arg for k, v in (params or {}).items() for arg in ("-p", f"{k}:={v}")]
+        self.log = log
+        self._file = log.open("w")
+        self.proc = subprocess.Popen([sys.executable, "-m", "lts_ros.ros.node", "--ros-args", *args, *extra],
+                                     env=env, stdout=self._file, stderr=subprocess.STDOUT, cwd=REPO)
+
+    def text(self) -> str:
+        return self.log.read_text()
+
+    def wait_for_log(self, fragment: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while fragment not in self.text():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"lts_node exited ({self.proc.returncode}):\n{self.text()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no '{fragment}' in the lts_node log after {timeout} s:\n{self.text()}")
+            time.sleep(0.1)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._file.close()
+        return self.proc.returncode
+
+
+class Probe:
+    """A node in the test process: publishes camera topics and commands, records lts_node's outputs."""
+
+    def __init__(self, env: dict[str, str], reliability: str = "reliable", node: str = "lts_node"):
+        for key in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE", "FASTDDS_DEFAULT_PROFILES_FILE"):
+            if key in env:
+                os.environ[key] = env[key]
+            else:
+                os.environ.pop(key, None)
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context)
+        self.node = rclpy.create_node("lts_probe", context=self.context)
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+        camera = camera_qos(reliability)
+        self.pub_image = self.node.create_publisher(Image, "image", camera)
+        self.pub_depth = self.node.create_publisher(Image, "depth", camera)
+        self.pub_info = self.node.create_publisher(CameraInfo, "camera_info", camera)
+        self.pub_command = self.node.create_publisher(String, "command", command_qos())
+        self.received: dict[str, list] = defaultdict(list)
+        outputs = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
+        for name, kind in (("mask", Image), ("score", Float32), ("centroid", PointStamped),
+                           ("centroid_px", PointStamped), ("overlay", Image)):
+            self.node.create_subscription(kind, f"/{node}/{name}", self._recorder(name), outputs)
+        self.node.create_subscription(DiagnosticArray, "/diagnostics", self._recorder("diagnostics"), outputs)
+
+    def _recorder(self, name: str) -> Callable:
+        return lambda msg: self.received[name].append(msg)
+
+    def spin_until(self, predicate: Callable[[], bool], timeout: float = 30) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            self.executor.spin_once(timeout_sec=0.05)
+        return predicate()
+
+    def spin_for(self, seconds: float) -> None:
+        self.spin_until(lambda: False, seconds)
+
+    def wait_for_subscriber(self, timeout: float = 30) -> None:
+        assert self.spin_until(lambda: self.pub_image.get_subscription_count() > 0, timeout), \
+            "lts_node never subscribed to 'image'"
+
+    def command(self, text: str) -> None:
+        self.pub_command.publish(String(data=text))
+
+    def send(self, rgb: np.ndarray | Image, depth: np.ndarray | Image | None = None, K: np.ndarray | None = None,
+             stamp_ns: int | None = None, frame_id: str = OPTICAL_FRAME) -> int:
+        """Publish one frame (RGB, optional depth in mm as uint16 and K) with a shared header; its stamp in ns."""
+        stamp_ns = stamp_ns if stamp_ns is not None else self.node.get_clock().now().nanoseconds
+        header = Image().header
+        header.stamp.sec, header.stamp.nanosec = divmod(stamp_ns, 10**9)
+        header.frame_id = frame_id
+        if K is not None:
+            height, width = (rgb.height, rgb.width) if isinstance(rgb, Image) else rgb.shape[:2]
+            self.pub_info.publish(CameraInfo(header=header, width=width, height=height, k=K.reshape(-1).tolist()))
+        if depth is not None:
+            msg = depth if isinstance(depth, Image) else fill_image(Image(), depth, "16UC1")
+            msg.header = header
+            self.pub_depth.publish(msg)
+        msg = rgb if isinstance(rgb, Image) else fill_image(Image(), rgb, "rgb8")
+        msg.header = header
+        self.pub_image.publish(msg)
+        return stamp_ns
+
+    def outputs_for(self, name: str, stamp_ns: int) -> list:
+        return [m for m in self.received[name]
+                if m.header.stamp.sec * 10**9 + m.header.stamp.nanosec == stamp_ns]
+
+    def diagnostics(self) -> dict[str, str]:
+        """The latest lts_node status, as a dict (plus 'level' and 'message')."""
+        for array in reversed(self.received["diagnostics"]):
+            for status in array.status:
+                if status.name.startswith("lts_node"):
+                    return {"level": int.from_bytes(status.level, "little") if isinstance(status.level, bytes)
+                            else int(status.level), "message": status.message,
+                            **{kv.key: kv.value for kv in status.values}}
+        return {}
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.node.destroy_node()
+        rclpy.shutdown(context=self.context)
+
+
+def depth_mm(depth_m: np.ndarray) -> np.ndarray:
+    return np.round(depth_m * 1000).astype(np.uint16)

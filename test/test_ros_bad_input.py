@@ -1,0 +1,161 @@
+"""lts_node under bad input, over real DDS: each bad message is warned about (throttled), counted in
+/diagnostics, and the node keeps segmenting the good frames that follow."""
+import numpy as np
+import pytest
+from lifecycle_msgs.msg import Transition
+from lifecycle_msgs.srv import ChangeState, GetState
+from sensor_msgs.msg import Image
+
+from lts_ros.data.tabletop.dataset import TabletopDataset
+from lts_ros.ros.conversions import fill_image, image_to_array
+
+from ros_graph import NodeProcess, Probe, depth_mm, isolated_env
+from test_ros_node import call, set_parameter
+
+
+@pytest.fixture(scope="module")
+def sample(tabletop_root):
+    return TabletopDataset(tabletop_root, "test")[0]
+
+
+@pytest.fixture(scope="module")
+def graph(tmp_path_factory, sample):
+    env = isolated_env()
+    probe = Probe(env)
+    probe.command(sample.text)  # before the node exists: transient local delivers it once it subscribes
+    node = NodeProcess(env, tmp_path_factory.mktemp("node") / "lts_node.log", {"backend": "torch"})
+    try:
+        node.wait_for_log("active:")
+        probe.wait_for_subscriber()
+        yield node, probe
+    finally:
+        probe.close()
+        assert node.stop() == 0, node.text()
+
+
+def good_frame(probe: Probe, sample, **send) -> int:
+    """A valid frame after the bad input: the node must still answer it. Returns its stamp."""
+    stamp = probe.send(sample.image, depth_mm(sample.depth_m), sample.K, **send)
+    assert probe.spin_until(lambda: probe.outputs_for("mask", stamp), 30), "the node stopped answering"
+    return stamp
+
+
+def error_count(probe: Probe, kind: str) -> int:
+    probe.spin_for(1.2)  # diagnostics are published at 1 Hz
+    return int(probe.diagnostics().get(f"errors.{kind}", 0))
+
+
+def raw(height: int, width: int, encoding: str, step: int, data: bytes) -> Image:
+    return Image(height=height, width=width, encoding=encoding, step=step, data=data)
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("encoding", raw(4, 4, "yuv422", 8, bytes(32))),
+    ("data", raw(480, 640, "rgb8", 1920, bytes(1000))),
+    ("step", raw(4, 6, "rgb8", 10, bytes(40))),
+    ("size", raw(0, 640, "rgb8", 1920, b"")),
+    ("size", raw(4321, 7681, "mono8", 7681, b"")),  # over 8K: refused before reading the (absent) data
+])
+def test_malformed_images_are_counted_and_the_node_goes_on(graph, sample, kind, message):
+    node, probe = graph
+    before = error_count(probe, kind)
+    probe.send(message)
+    assert probe.spin_until(lambda: error_count(probe, kind) > before, 10)
+    good_frame(probe, sample)
+    assert "frame dropped" in node.text()
+
+
+def test_odd_sizes_are_segmented_at_their_own_resolution(graph, sample):
+    node, probe = graph
+    stamp = probe.send(np.ascontiguousarray(sample.image[:479, :639]))
+    assert probe.spin_until(lambda: probe.outputs_for("mask", stamp), 30)
+    assert image_to_array(probe.outputs_for("mask", stamp)[0]).shape == (479, 639)
+
+
+def centroid_for(probe: Probe, stamp: int, timeout: float = 10):
+    probe.spin_until(lambda: probe.outputs_for("mask", stamp), timeout)
+    probe.spin_for(0.3)
+    points = probe.outputs_for("centroid", stamp)
+    return np.array([points[0].point.x, points[0].point.y, points[0].point.z]) if points else None
+
+
+def test_big_endian_and_half_resolution_depth_give_the_same_centroid(graph, sample):
+    node, probe = graph
+    reference = centroid_for(probe, good_frame(probe, sample))
+    assert reference is not None
+    big = fill_image(Image(), depth_mm(sample.depth_m).astype(">u2"), "16UC1")
+    assert big.is_bigendian == 1
+    assert np.allclose(centroid_for(probe, probe.send(sample.image, big, sample.K)), reference, atol=1e-3)
+    half = depth_mm(sample.depth_m)[::2, ::2]
+    assert np.allclose(centroid_for(probe, probe.send(sample.image, half, sample.K)), reference, atol=0.01)
+
+
+def test_depth_that_cannot_be_aligned_or_used_gives_no_centroid(graph, sample):
+    node, probe = graph
+    before = error_count(probe, "depth_size")
+    square = np.full((480, 480), 800, np.uint16)  # another aspect ratio: not registered to the colour camera
+    stamp = probe.send(sample.image, square, sample.K)
+    assert centroid_for(probe, stamp) is None and probe.outputs_for("mask", stamp)
+    assert error_count(probe, "depth_size") > before
+    invalid = np.full(sample.depth_m.shape, np.nan, np.float32)
+    invalid[::2] = np.inf
+    stamp = probe.send(sample.image, fill_image(Image(), invalid, "32FC1"), sample.K)
+    assert centroid_for(probe, stamp) is None and probe.outputs_for("mask", stamp)
+
+
+def test_missing_or_zero_intrinsics_give_no_centroid(graph, sample):
+    node, probe = graph
+    before = error_count(probe, "camera_info")
+    stamp = probe.send(sample.image, depth_mm(sample.depth_m), np.zeros((3, 3)))
+    assert centroid_for(probe, stamp) is None and probe.outputs_for("mask", stamp)
+    assert error_count(probe, "camera_info") > before
+
+
+@pytest.mark.parametrize("command, kind", [("", "command"), ("   \t ", "command")])
+def test_empty_commands_are_ignored_and_the_last_one_kept(graph, sample, command, kind):
+    node, probe = graph
+    before = error_count(probe, kind)
+    probe.command(command)
+    assert probe.spin_until(lambda: error_count(probe, kind) > before, 10)
+    assert probe.diagnostics()["command"] == sample.text
+    good_frame(probe, sample)
+
+
+def test_a_10kb_command_is_truncated_and_used(graph, sample):
+    node, probe = graph
+    probe.command(sample.text + " " + "very " * 2000)
+    probe.spin_for(0.5)
+    good_frame(probe, sample)
+    assert error_count(probe, "command_truncated") >= 1
+    assert probe.diagnostics()["command"].startswith(sample.text)
+    probe.command(sample.text)
+
+
+def test_non_ascii_and_emoji_commands_are_segmented(graph, sample):
+    node, probe = graph
+    probe.command("la tasse rouge ☕ 🤖 — bitte")
+    probe.spin_for(0.5)
+    good_frame(probe, sample)
+    assert probe.diagnostics()["command"] == "la tasse rouge ☕ 🤖 — bitte"
+    probe.command(sample.text)
+
+
+def test_a_missing_model_fails_configure_and_the_node_stays_reconfigurable(tmp_path, sample):
+    env = isolated_env()
+    probe = Probe(env)
+    node = NodeProcess(env, tmp_path / "lts_node.log", {"backend": "torch", "model": str(tmp_path / "nope.safetensors")})
+    try:
+        node.wait_for_log("configure failed")
+        assert "nope.safetensors" in node.text() and node.proc.poll() is None
+        state = call(probe, GetState, "/lts_node/get_state", GetState.Request(), timeout=30).current_state
+        assert state.label == "unconfigured"
+        corrupt = tmp_path / "corrupt.safetensors"
+        corrupt.write_bytes(b"\x00" * 64)
+        assert set_parameter(probe, "model", str(corrupt)).successful
+        configure = ChangeState.Request(transition=Transition(id=Transition.TRANSITION_CONFIGURE))
+        assert not call(probe, ChangeState, "/lts_node/change_state", configure, timeout=60).success
+        assert set_parameter(probe, "model", "").successful  # back to the shipped model
+        assert call(probe, ChangeState, "/lts_node/change_state", configure, timeout=120).success
+    finally:
+        probe.close()
+        assert node.stop() == 0, node.text()

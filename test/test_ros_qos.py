@@ -1,0 +1,101 @@
+"""Camera QoS over real DDS between processes: the four reliability pairings at 640x480 with the shipped
+FastDDS profile in the publisher, a stock (profile-less) reliable driver at 640x480 and 1280x720 against
+the default subscription, and the node's warning when publishers exist but no frame arrives."""
+import cv2
+import numpy as np
+import pytest
+from sensor_msgs.msg import CompressedImage
+from lifecycle_msgs.msg import Transition
+from lifecycle_msgs.srv import ChangeState
+
+from ros_graph import OPTICAL_FRAME, NodeProcess, Probe, isolated_env
+from test_ros_node import call, set_parameter
+
+FRAMES = 5
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    env = isolated_env()  # the node runs with the profile, as lts.launch.py starts it
+    process = NodeProcess(env, tmp_path_factory.mktemp("node") / "lts_node.log",
+                          {"backend": "torch", "command": "the red block"})
+    process.wait_for_log("active:")
+    yield process, env
+    assert process.stop() == 0, process.text()
+
+
+def switch_reliability(env: dict, reliability: str) -> None:
+    reactivate_with(env, "image_reliability", reliability)
+
+
+def reactivate_with(env: dict, name: str, value: str) -> None:
+    """Deactivate, set ``name``, activate: the subscriptions are recreated with it."""
+    probe = Probe(env)
+    try:
+        for transition in (Transition.TRANSITION_DEACTIVATE, None, Transition.TRANSITION_ACTIVATE):
+            if transition is None:
+                assert set_parameter(probe, name, value).successful
+                continue
+            request = ChangeState.Request(transition=Transition(id=transition))
+            assert call(probe, ChangeState, "/lts_node/change_state", request, timeout=30).success
+    finally:
+        probe.close()
+
+
+def delivered(env: dict, publisher: str, size: tuple[int, int], profile: bool = True) -> tuple[int, Probe]:
+    """Masks lts_node returns for FRAMES frames of ``size`` from a publisher of ``publisher`` reliability."""
+    probe_env = dict(env) if profile else {k: v for k, v in env.items() if k != "FASTDDS_DEFAULT_PROFILES_FILE"}
+    probe = Probe(probe_env, reliability=publisher)
+    probe.spin_until(lambda: probe.pub_image.get_subscription_count() > 0, 10)
+    frame = np.random.default_rng(0).integers(0, 255, (*size, 3), dtype=np.uint8)
+    stamps = []
+    for _ in range(FRAMES):
+        stamps.append(probe.send(frame))
+        probe.spin_until(lambda: probe.outputs_for("mask", stamps[-1]), 3)
+    probe.spin_for(1.0)
+    return sum(bool(probe.outputs_for("mask", s)) for s in stamps), probe
+
+
+@pytest.mark.parametrize("subscriber", ["reliable", "best_effort"])
+@pytest.mark.parametrize("publisher", ["reliable", "best_effort"])
+def test_the_four_reliability_pairings_at_640x480(node, publisher, subscriber):
+    process, env = node
+    switch_reliability(env, subscriber)
+    count, probe = delivered(env, publisher, (480, 640))
+    try:
+        if (publisher, subscriber) == ("best_effort", "reliable"):  # incompatible QoS: DDS never matches them
+            assert count == 0
+            assert probe.spin_until(lambda: "best_effort publisher cannot serve" in
+                                    probe.diagnostics().get("message", ""), 10), probe.diagnostics()
+        else:
+            assert count >= FRAMES - 1, f"{count}/{FRAMES} frames answered"  # the node may drop one as stale
+    finally:
+        probe.close()
+
+
+@pytest.mark.parametrize("size", [(480, 640), (720, 1280)])
+def test_a_stock_reliable_driver_works_with_the_default_subscription(node, size):
+    """No profile in the publisher (a camera driver as installed) and image_reliability left at reliable."""
+    process, env = node
+    switch_reliability(env, "reliable")
+    count, probe = delivered(env, "reliable", size, profile=False)
+    probe.close()
+    assert count >= FRAMES - 1, f"{count}/{FRAMES} frames answered"
+
+
+def test_compressed_transport_reads_image_compressed(node):
+    process, env = node
+    reactivate_with(env, "image_transport", "compressed")
+    probe = Probe(env)
+    try:
+        publisher = probe.node.create_publisher(CompressedImage, "image/compressed", 2)
+        assert probe.spin_until(lambda: publisher.get_subscription_count() > 0, 10)
+        rgb = np.random.default_rng(1).integers(0, 255, (480, 640, 3), dtype=np.uint8)
+        msg = CompressedImage(format="jpeg", data=cv2.imencode(".jpg", rgb)[1].tobytes())
+        msg.header.stamp.sec, msg.header.frame_id = 42, OPTICAL_FRAME
+        publisher.publish(msg)
+        assert probe.spin_until(lambda: probe.outputs_for("mask", 42 * 10**9), 10)
+        assert probe.outputs_for("mask", 42 * 10**9)[0].header.frame_id == OPTICAL_FRAME
+    finally:
+        probe.close()
+        reactivate_with(env, "image_transport", "raw")
