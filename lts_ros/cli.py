@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from lts_ros.errors import LtsError
+from lts_ros.errors import LtsError, run_command
 
 EPILOG = """examples:
   lts info --config edge                 parameters and GFLOPs per part
@@ -373,14 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except LtsError as exc:
-        print(f"lts {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"lts {args.command}: interrupted", file=sys.stderr)
-        return 130
+    return run_command(f"lts {args.command}", lambda: args.func(args))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from lts_ros.checkpoint import checkpoint_info, load_checkpoint, save_checkpoint
 from lts_ros.config import load_config
 from lts_ros.data.datasets import DATASETS, LetterboxedSet, collate, open_dataset
-from lts_ros.errors import LtsError
+from lts_ros.errors import LtsError, run_command
 from lts_ros.model.losses import lts_loss
 from lts_ros.model.lts import LTS
 from lts_ros.model.text import WordTokenizer
@@ -247,12 +247,11 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_train_arguments(parser)
     opts = parser.parse_args(argv)
-    try:
+
+    def run() -> None:
         train(opts)
-    except LtsError as exc:
-        print(f"lts train: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+
+    return run_command("lts train", run)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,12 @@
-"""Real ROS 2 graphs for the tests: an isolated DDS domain, lts_node in its own process, and a probe node in
-the test process that publishes camera frames and commands and records what lts_node publishes."""
+"""Real ROS 2 graphs for the tests: lts_node in its own process (lts_ros.bench.node_process) and a probe node
+in the test process that publishes camera frames and commands and records what lts_node publishes."""
 from __future__ import annotations
 
+import contextlib
 import os
-import random
-import signal
-import subprocess
-import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,56 +18,11 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Float32, String
 
+from lts_ros.bench.node_process import NodeProcess, isolated_env
 from lts_ros.ros.conversions import fill_image
 from lts_ros.ros.qos import camera_qos, command_qos
 
-REPO = Path(__file__).resolve().parent.parent
-FASTDDS_PROFILE = REPO / "config" / "fastdds.xml"
 OPTICAL_FRAME = "camera_color_optical_frame"
-
-
-def isolated_env(profile: bool = True) -> dict[str, str]:
-    """Environment for one graph: a random domain on loopback only, optionally the large-frame profile."""
-    env = dict(os.environ, ROS_DOMAIN_ID=str(random.randint(1, 200)), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
-               HF_HUB_OFFLINE="1", AMENT_PREFIX_PATH=str(Path(sys.prefix)))
-    env.pop("FASTDDS_DEFAULT_PROFILES_FILE", None)
-    if profile:
-        env["FASTDDS_DEFAULT_PROFILES_FILE"] = str(FASTDDS_PROFILE)
-    return env
-
-
-class NodeProcess:
-    """``lts_node`` with ``params`` in a subprocess; its log is kept for assertions."""
-
-    def __init__(self, env: dict[str, str], log: Path, params: dict | None = None, extra: list[str] = ()):
-        args = [arg for k, v in (params or {}).items() for arg in ("-p", f"{k}:={v}")]
-        self.log = log
-        self._file = log.open("w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "lts_ros.ros.node", "--ros-args", *args, *extra],
-                                     env=env, stdout=self._file, stderr=subprocess.STDOUT, cwd=REPO)
-
-    def text(self) -> str:
-        return self.log.read_text()
-
-    def wait_for_log(self, fragment: str, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while fragment not in self.text():
-            if self.proc.poll() is not None:
-                raise AssertionError(f"lts_node exited ({self.proc.returncode}):\n{self.text()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no '{fragment}' in the lts_node log after {timeout} s:\n{self.text()}")
-            time.sleep(0.1)
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._file.close()
-        return self.proc.returncode
 
 
 class Probe:
@@ -157,6 +109,24 @@ class Probe:
         self.executor.shutdown()
         self.node.destroy_node()
         rclpy.shutdown(context=self.context)
+
+
+@contextlib.contextmanager
+def running_node(log: Path, params: dict, command: str | None = None) -> Iterator[tuple[NodeProcess, Probe]]:
+    """lts_node with ``params`` in a fresh isolated domain, active, and a probe subscribed to it;
+    ``command`` is published before the node starts (transient local hands it over later)."""
+    env = isolated_env()
+    probe = Probe(env)
+    if command:
+        probe.command(command)
+    node = NodeProcess(env, log, params)
+    try:
+        node.wait_for_log("active:")
+        probe.wait_for_subscriber()
+        yield node, probe
+    finally:
+        probe.close()
+        assert node.stop() == 0, node.text()
 
 
 def depth_mm(depth_m: np.ndarray) -> np.ndarray:

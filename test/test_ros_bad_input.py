@@ -9,7 +9,7 @@ from sensor_msgs.msg import Image
 from lts_ros.data.tabletop.dataset import TabletopDataset
 from lts_ros.ros.conversions import fill_image, image_to_array
 
-from ros_graph import NodeProcess, Probe, depth_mm, isolated_env
+from ros_graph import NodeProcess, Probe, depth_mm, isolated_env, running_node
 from test_ros_node import call, set_parameter
 
 
@@ -20,17 +20,9 @@ def sample(tabletop_root):
 
 @pytest.fixture(scope="module")
 def graph(tmp_path_factory, sample):
-    env = isolated_env()
-    probe = Probe(env)
-    probe.command(sample.text)  # before the node exists: transient local delivers it once it subscribes
-    node = NodeProcess(env, tmp_path_factory.mktemp("node") / "lts_node.log", {"backend": "torch"})
-    try:
-        node.wait_for_log("active:")
-        probe.wait_for_subscriber()
-        yield node, probe
-    finally:
-        probe.close()
-        assert node.stop() == 0, node.text()
+    # The command goes out before the node exists: transient local delivers it once the node subscribes.
+    with running_node(tmp_path_factory.mktemp("node") / "lts_node.log", {"backend": "torch"}, sample.text) as running:
+        yield running
 
 
 def good_frame(probe: Probe, sample, **send) -> int:
@@ -117,7 +109,7 @@ def test_empty_commands_are_ignored_and_the_last_one_kept(graph, sample, command
     before = error_count(probe, kind)
     probe.command(command)
     assert probe.spin_until(lambda: error_count(probe, kind) > before, 10)
-    assert probe.diagnostics()["command"] == sample.text
+    assert probe.spin_until(lambda: probe.diagnostics()["command"] == sample.text, 5)
     good_frame(probe, sample)
 
 
@@ -127,7 +119,7 @@ def test_a_10kb_command_is_truncated_and_used(graph, sample):
     probe.spin_for(0.5)
     good_frame(probe, sample)
     assert error_count(probe, "command_truncated") >= 1
-    assert probe.diagnostics()["command"].startswith(sample.text)
+    assert probe.spin_until(lambda: probe.diagnostics()["command"].startswith(sample.text + " very"), 5)
     probe.command(sample.text)
 
 
@@ -136,7 +128,7 @@ def test_non_ascii_and_emoji_commands_are_segmented(graph, sample):
     probe.command("la tasse rouge ☕ 🤖 — bitte")
     probe.spin_for(0.5)
     good_frame(probe, sample)
-    assert probe.diagnostics()["command"] == "la tasse rouge ☕ 🤖 — bitte"
+    assert probe.spin_until(lambda: probe.diagnostics()["command"] == "la tasse rouge ☕ 🤖 — bitte", 5)
     probe.command(sample.text)
 
 

@@ -101,6 +101,7 @@ def test_stamp_sync_pairs_the_nearest_frame_within_tolerance():
     for stamp in (1.00, 1.033, 1.066):
         sync.add(stamp, f"depth@{stamp}")
     assert sync.match(1.04) == "depth@1.033" and sync.match(1.20) is None
+    assert sync.latest() == "depth@1.066"
 
 
 def test_stamp_sync_waits_for_a_depth_frame_still_on_its_way():
@@ -110,6 +111,7 @@ def test_stamp_sync_waits_for_a_depth_frame_still_on_its_way():
     start = time.monotonic()
     assert sync.match(2.0, wait_s=2.0) == "late" and time.monotonic() - start < 1.0
     assert sync.match(5.0, wait_s=0.05) is None  # gives up after wait_s
+    assert StampSync(0.02).match(1.0, wait_s=0.05) is None  # no depth at all: waits, then goes without
 
 
 def test_latest_worker_processes_the_newest_and_counts_drops():

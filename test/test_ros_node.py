@@ -13,23 +13,15 @@ from lts_ros.metrics import iou
 from lts_ros.ros.conversions import image_to_array
 from lts_ros.runtime.segmenter import Segmenter
 
-from ros_graph import OPTICAL_FRAME, NodeProcess, Probe, depth_mm, isolated_env
+from ros_graph import OPTICAL_FRAME, Probe, depth_mm, running_node
 
 SAMPLES = 6  # expressions of the rendered test split, spread over its scenes
 
 
 @pytest.fixture(scope="module")
 def graph(tmp_path_factory):
-    env = isolated_env()
-    node = NodeProcess(env, tmp_path_factory.mktemp("node") / "lts_node.log", {"backend": "torch"})
-    probe = Probe(env)
-    try:
-        node.wait_for_log("active:")
-        probe.wait_for_subscriber()
-        yield node, probe
-    finally:
-        probe.close()
-        assert node.stop() == 0, node.text()
+    with running_node(tmp_path_factory.mktemp("node") / "lts_node.log", {"backend": "torch"}) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

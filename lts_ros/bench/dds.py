@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from lts_ros.bench.report import check_section, machine_info, replace_section, table, write_json
-from lts_ros.errors import LtsError
+from lts_ros.errors import LtsError, run_command
 
 RELIABILITY = ("reliable", "best_effort")
 SIZES = ((480, 640), (720, 1280))
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         width, height = (int(v) for v in size.split("x"))
         publish(reliability, height, width, int(frames))
         return 0
-    try:
+    def run() -> None:
         if args.frames < 1:
             raise LtsError(f"--frames must be >= 1, got {args.frames}")
         doc = None if args.no_markdown else args.markdown
@@ -129,10 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"results: {write_json(args.out, result)}")
         if doc is not None:
             print(f"table: {replace_section(doc, 'dds', markdown(result))}")
-    except LtsError as exc:
-        print(f"lts bench dds: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+
+    return run_command("lts bench dds", run)
 
 
 if __name__ == "__main__":

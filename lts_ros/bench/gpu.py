@@ -17,7 +17,7 @@ from lts_ros.bench.prepare import SHIPPED, bench_model, frame_gflops
 from lts_ros.bench.report import check_section, gpu_markdown, replace_section, write_json
 from lts_ros.bench.worker import (LONG_WORDS, SHORT_WORDS, TEXT_REPEATS, commands, encode_ms, error_message,
                                   latency_stats)
-from lts_ros.errors import LtsError
+from lts_ros.errors import LtsError, run_command
 from lts_ros.model.lts import LTS
 
 CONFIGS, SIZES = ("edge", "paper"), (320, 416)
@@ -177,11 +177,7 @@ def run_gpu(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return run_gpu(args)
-    except LtsError as exc:
-        print(f"lts bench gpu: error: {exc}", file=sys.stderr)
-        return 2
+    return run_command("lts bench gpu", lambda: run_gpu(args))
 
 
 if __name__ == "__main__":

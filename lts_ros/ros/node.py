@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -35,14 +34,8 @@ from lts_ros.ros.worker import LatestWorker
 MAX_COMMAND_CHARS = 512  # longer commands are cut here (the tokenizer keeps fewer tokens still)
 WARN_EVERY_S = 5.0  # throttle for repeated warnings
 NO_FRAMES_AFTER_S = 3.0
+DEPTH_WAIT_S = 0.2  # how long a frame waits for its depth and camera_info (separate topics) to arrive
 WARMUP_SHAPE = (480, 640, 3)
-
-
-@dataclass
-class Frame:
-    """What the image callback hands to the worker: the raw messages, decoded there."""
-    image: Image | CompressedImage
-    info: CameraInfo | None
 
 
 def stamp_s(header) -> float:
@@ -95,9 +88,9 @@ class LtsNode(LifecycleNode):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.segmenter = None
         self.stats = NodeStats()
-        self.worker: LatestWorker[Frame] | None = None
-        self.sync: StampSync[Image] | None = None
-        self.camera_info: CameraInfo | None = None
+        self.worker: LatestWorker[Image | CompressedImage] | None = None
+        self.depth_sync: StampSync[Image] | None = None
+        self.info_sync: StampSync[CameraInfo] | None = None
         self._pending_command: str | None = None
         self._lock = threading.Lock()
         self._entities: list = []  # subscriptions, publishers and timers made by activate
@@ -169,7 +162,8 @@ class LtsNode(LifecycleNode):
         camera = camera_qos(reliability)
         self.image_topic = "image/compressed" if transport == "compressed" else "image"
         image_type = CompressedImage if transport == "compressed" else Image
-        self.sync = StampSync(self.p("sync_tolerance"))
+        self.depth_sync = StampSync(self.p("sync_tolerance"))
+        self.info_sync = StampSync(self.p("sync_tolerance"))
         self.worker = LatestWorker(self._process, self._on_worker_error)
         self.pub_mask = self.create_publisher(Image, "~/mask", output_qos())
         self.pub_overlay = self.create_publisher(Image, "~/overlay", output_qos())
@@ -219,14 +213,15 @@ class LtsNode(LifecycleNode):
             return
         self._last_submit = now
         if self.worker is not None:
-            self.worker.submit(Frame(msg, self.camera_info))
+            self.worker.submit(msg)
 
     def _on_depth(self, msg: Image) -> None:
-        if self.sync is not None:
-            self.sync.add(stamp_s(msg.header), msg)
+        if self.depth_sync is not None:
+            self.depth_sync.add(stamp_s(msg.header), msg)
 
     def _on_camera_info(self, msg: CameraInfo) -> None:
-        self.camera_info = msg
+        if self.info_sync is not None:
+            self.info_sync.add(stamp_s(msg.header), msg)
 
     def _command_problem(self, text: str) -> str | None:
         try:
@@ -269,22 +264,32 @@ class LtsNode(LifecycleNode):
         except LtsError as exc:
             self.problem("command", f"command ignored: {exc}")
 
-    def _process(self, frame: Frame) -> None:
+    def _companion(self, sync: StampSync, topic: str, stamp: float, report_miss: bool):
+        """The message of ``sync`` stamped like the frame, waited for a moment while ``topic`` has publishers
+        (it travels separately and may arrive just after the frame); a miss then is counted if ``report_miss``."""
+        if not self.count_publishers(self.resolve_topic_name(topic)):
+            return sync.match(stamp)
+        found = sync.match(stamp, DEPTH_WAIT_S)
+        if found is None and report_miss:
+            self.problem(f"{topic}_unmatched", f"no {topic} stamped within sync_tolerance of the image arrived in "
+                         f"{DEPTH_WAIT_S} s (stamps of another clock, or large messages delayed: see config/fastdds.xml)")
+        return found
+
+    def _process(self, image: Image | CompressedImage) -> None:
         segmenter = self.segmenter
         if segmenter is None:
             return
         self._apply_command()
         if segmenter.command is None:
             return  # no command yet: nothing to look for (diagnostics say so)
-        header = frame.image.header
-        if isinstance(frame.image, CompressedImage):
-            rgb = conversions.rgb_from_compressed(frame.image)
+        header = image.header
+        if isinstance(image, CompressedImage):
+            rgb = conversions.rgb_from_compressed(image)
         else:
-            rgb = conversions.rgb_from_image(frame.image)
+            rgb = conversions.rgb_from_image(image)
         depth, K = None, None
-        # Paired here, not in the callback: the frame's depth may still be on its way (waited for up to the
-        # sync tolerance, and only while a depth stream exists).
-        depth_msg = self.sync.match(stamp_s(header), wait_s=self.p("sync_tolerance"))
+        # Paired here, not in the callback: the frame's depth may still be on its way.
+        depth_msg = self._companion(self.depth_sync, "depth", stamp_s(header), report_miss=True)
         if depth_msg is not None:
             try:
                 depth, reason = aligned_depth(conversions.depth_from_image(depth_msg), rgb.shape[:2])
@@ -292,8 +297,10 @@ class LtsNode(LifecycleNode):
                     self.problem("depth_size", f"depth ignored: {reason}")
             except conversions.ImageError as exc:
                 self.problem(f"depth_{exc.kind}", f"depth ignored: {exc}")
-        if depth is not None:
-            K, reason = scaled_intrinsics(frame.info, rgb.shape[:2])
+        if depth is not None:  # camera_info stamped like the frame, else the latest one (drivers differ)
+            info = (self._companion(self.info_sync, "camera_info", stamp_s(header), report_miss=False)
+                    or self.info_sync.latest())
+            K, reason = scaled_intrinsics(info, rgb.shape[:2])
             if reason:
                 self.problem("camera_info", f"no 3D centroid: {reason}")
                 depth = None

@@ -33,12 +33,17 @@ class StampSync(Generic[T]):
     def match(self, stamp_s: float, wait_s: float = 0.0) -> T | None:
         deadline = time.monotonic() + wait_s
         with self._arrived:
-            while (found := self._nearest(stamp_s)) is None and self._frames:
+            while (found := self._nearest(stamp_s)) is None:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or self._frames[-1][0] > stamp_s + self.tolerance_s:
+                if remaining <= 0 or (self._frames and self._frames[-1][0] > stamp_s + self.tolerance_s):
                     break  # out of time, or depth has moved past this frame
                 self._arrived.wait(remaining)
             return found
+
+    def latest(self) -> T | None:
+        """The newest frame, whatever its stamp (None before the first)."""
+        with self._arrived:
+            return self._frames[-1][1] if self._frames else None
 
     def clear(self) -> None:
         with self._arrived:
