@@ -99,6 +99,22 @@ def render_scene(seed: int, n_objects: tuple[int, int] = (2, 7), width: int = 64
     ``exclude`` holds (color, category) pairs that never appear. Raises SceneError when the scene
     cannot be built, and LtsError for unknown names or when nothing is left to draw from.
     """
+    return render_episode(seed, [CameraMotion()], n_objects, width, height, exclude, categories, colors)[0]
+
+
+@dataclass(frozen=True)
+class CameraMotion:
+    """A camera pose relative to the scene's sampled one: orbit angles in degrees, distance in metres."""
+    azim_deg: float = 0.0
+    elev_deg: float = 0.0
+    dist_m: float = 0.0
+
+
+def render_episode(seed: int, motions: Sequence[CameraMotion], n_objects: tuple[int, int] = (2, 7),
+                   width: int = 640, height: int = 480, exclude: Set[tuple[str, str]] = frozenset(),
+                   categories: Sequence[str] = CATEGORIES, colors: Sequence[str] = COLORS) -> list[Scene]:
+    """The scene of ``seed`` (as ``render_scene`` builds it) seen from each of ``motions``, under one light:
+    a camera moving over a settled table. The first view with ``CameraMotion()`` is ``render_scene``'s."""
     allowed = _allowed_colors(exclude, categories, colors)
     if not 1 <= n_objects[0] <= n_objects[1]:
         raise LtsError(f"n_objects must be a range (min, max) with 1 <= min <= max, got {n_objects}")
@@ -106,11 +122,11 @@ def render_scene(seed: int, n_objects: tuple[int, int] = (2, 7), width: int = 64
     for _ in range(ATTEMPTS):
         client = _Client()
         try:
-            scene = _build(client, rng, seed, n_objects, width, height, allowed)
+            scenes = _build(client, rng, seed, n_objects, width, height, allowed, motions)
         finally:
             client.disconnect()
-        if scene is not None:
-            return scene
+        if scenes is not None:
+            return scenes
     raise SceneError(f"could not build tabletop scene {seed} in {ATTEMPTS} attempts")
 
 
@@ -129,10 +145,12 @@ def _allowed_colors(exclude: Set[tuple[str, str]], categories: Sequence[str],
 
 
 def _build(client: _Client, rng: np.random.Generator, seed: int, n_objects: tuple[int, int],
-           width: int, height: int, allowed: dict[str, list[str]]) -> Scene | None:
-    """One try at the scene; None when the objects did not fit in view or fell off the table."""
+           width: int, height: int, allowed: dict[str, list[str]], motions: Sequence[CameraMotion]) -> list[Scene] | None:
+    """One try at the scene, seen from each of ``motions``; None when the objects did not fit in view or fell
+    off the table."""
     client.setGravity(0, 0, -9.81)
-    camera, fov = _sample_camera(rng, width, height)
+    pose = _sample_pose(rng)
+    camera, fov = _camera(pose, width, height)
     items = _sample_items(rng, int(rng.integers(n_objects[0], n_objects[1] + 1)), allowed)
     if not _place(rng, items, camera):
         return None
@@ -143,20 +161,45 @@ def _build(client: _Client, rng: np.random.Generator, seed: int, n_objects: tupl
     items = _drop_strays(client, items)
     if sum(item.color is not None for item in items) < n_objects[0]:
         return None
-    rgb, depth, seg = _render(client, rng, camera, fov)
-    lut = np.full(max(seg.max(), *(item.body for item in items)) + 2, -1, np.int32)
-    for i, item in enumerate(items):
-        lut[item.body + 1] = i
-    instances = lut[seg + 1]
-    return Scene(seed, rgb, depth, instances, camera, _records(client, items, instances, camera))
+    light = rng.bit_generator.state  # every view draws the same light from here
+    scenes = []
+    for motion in motions:
+        camera, fov = _camera(pose.moved(motion), width, height)
+        rng.bit_generator.state = light
+        rgb, depth, seg = _render(client, rng, camera, fov)
+        lut = np.full(max(seg.max(), *(item.body for item in items)) + 2, -1, np.int32)
+        for i, item in enumerate(items):
+            lut[item.body + 1] = i
+        instances = lut[seg + 1]
+        scenes.append(Scene(seed, rgb, depth, instances, camera, _records(client, items, instances, camera)))
+    return scenes
 
 
-def _sample_camera(rng: np.random.Generator, width: int, height: int) -> tuple[Camera, float]:
-    """A camera looking at the table from its front (-y side); also returns the vertical FOV in degrees."""
-    target = np.array([rng.uniform(-0.15, 0.15), rng.uniform(-0.1, 0.1), TABLE_TOP_Z])
+@dataclass(frozen=True)
+class _Pose:
+    """Where the camera looks from: target point, distance (m), elevation and azimuth (rad), vertical FOV (deg)."""
+    target: tuple[float, float, float]
+    dist: float
+    elev: float
+    azim: float
+    fov: float
+
+    def moved(self, motion: CameraMotion) -> "_Pose":
+        return _Pose(self.target, self.dist + motion.dist_m, self.elev + np.radians(motion.elev_deg),
+                     self.azim + np.radians(motion.azim_deg), self.fov)
+
+
+def _sample_pose(rng: np.random.Generator) -> _Pose:
+    """A camera looking at the table from its front (-y side)."""
+    target = (rng.uniform(-0.15, 0.15), rng.uniform(-0.1, 0.1), TABLE_TOP_Z)
     dist = rng.uniform(0.45, 0.8)  # a head or wrist camera close enough that 4 cm objects span ~30 px
     elev, azim = np.radians(rng.uniform(35.0, 70.0)), np.radians(rng.uniform(-60.0, 60.0))
-    fov = rng.uniform(42.0, 55.0)
+    return _Pose(target, dist, elev, azim, rng.uniform(42.0, 55.0))
+
+
+def _camera(pose: _Pose, width: int, height: int) -> tuple[Camera, float]:
+    """The camera at ``pose``; also returns the vertical FOV in degrees."""
+    target, dist, elev, azim, fov = np.array(pose.target), pose.dist, pose.elev, pose.azim, pose.fov
     back = np.array([np.cos(elev) * np.sin(azim), -np.cos(elev) * np.cos(azim), np.sin(elev)])
     z = -back
     x = np.cross(z, (0.0, 0.0, 1.0))

@@ -1,0 +1,1 @@
+"""Bags: the lts_ros layout (format), writing and reading them (io)."""
