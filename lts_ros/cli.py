@@ -189,6 +189,32 @@ def cmd_bag_record_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bag_eval(args: argparse.Namespace) -> int:
+    from lts_ros.bag.evaluate import evaluate_offline
+    from lts_ros.bag.format import BagTopics
+    from lts_ros.bag.frames import check_topics
+    from lts_ros.bag.report import metrics, write_report
+    from lts_ros.checkpoint import shipped_checkpoint
+    from lts_ros.runtime.segmenter import Segmenter
+
+    topics = BagTopics().with_overrides(args.topics)
+    check_topics(args.bag, topics)  # a wrong bag fails before the model loads
+    if (args.out / "output_bag").exists():
+        raise LtsError(f"{args.out} already holds an evaluation: choose another --out or remove it")
+    segmenter = Segmenter.from_checkpoint(args.checkpoint or shipped_checkpoint(), backend=args.backend)
+    evaluation = evaluate_offline(args.bag, args.out, segmenter, topics, args.sync_tolerance,
+                                  progress=not args.quiet)
+    figures = metrics(evaluation)
+    report = write_report(evaluation, figures, args.out, f"Offline evaluation of {args.bag}")
+    acc = figures["accuracy"]
+    print(f"{figures['frames']} frames ({figures['frames_with_ground_truth']} with ground truth): "
+          + (f"mIoU {100 * acc['mean_iou']:.1f}, overall IoU {100 * acc['overall_iou']:.1f}, "
+             f"P@0.5 {100 * acc['prec@0.5']:.1f}; " if acc else "")
+          + f"latency p50 {figures['latency_ms']['p50']:.1f} ms; {figures['fps']:.1f} FPS")
+    print(f"report: {report}; output bag: {args.out / 'output_bag'}")
+    return 0
+
+
 def cmd_sim_render(args: argparse.Namespace) -> int:
     from lts_ros.data.tabletop.store import render_split
 
@@ -343,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_arguments(bench)
     bench.set_defaults(func=run_bench)
 
-    bag = sub.add_parser("bag", help="rosbag2 tools: record simulated episodes",
+    bag = sub.add_parser("bag", help="rosbag2 tools: record simulated episodes, evaluate on a bag",
                          description="lts_ros bags (layout in docs/bag-format.md): RealSense-style camera topics, "
                          "the command and ground truth, in rosbag2 (mcap or sqlite3) readable by ros2 bag play "
                          "and Foxglove.")
@@ -365,6 +391,20 @@ def build_parser() -> argparse.ArgumentParser:
                         help="rename topics by role: color, camera_info, depth, command, gt_mask, gt_centroid")
     record.add_argument("--quiet", action="store_true", help="no progress bar")
     record.set_defaults(func=cmd_bag_record_sim)
+    ev_bag = bag_sub.add_parser("eval", help="evaluate the model on a bag (offline)",
+                                description="Segment every colour frame of a bag in this process (depth and "
+                                "camera_info paired by stamp as lts_node does), score it against the bag's ground "
+                                "truth, and write an output bag (inputs + /lts/mask, /lts/centroid, /lts/overlay), "
+                                "metrics.json and report.md with plots. Bags without ground truth give outputs and "
+                                "latency only.")
+    ev_bag.add_argument("bag", type=Path, help="the bag directory")
+    ev_bag.add_argument("--out", type=Path, required=True, help="directory for the report and output bag")
+    ev_bag.add_argument("--checkpoint", type=Path, help="default: the shipped edge model")
+    ev_bag.add_argument("--backend", default="auto", choices=BACKENDS)
+    ev_bag.add_argument("--sync-tolerance", type=float, default=0.05, help="s, as the node's sync_tolerance")
+    ev_bag.add_argument("--topics", nargs="*", default=[], metavar="ROLE=TOPIC", help="rename topics by role")
+    ev_bag.add_argument("--quiet", action="store_true", help="no progress bar")
+    ev_bag.set_defaults(func=cmd_bag_eval)
 
     sim = sub.add_parser("sim", help="the simulated tabletop world (render data, preview it)",
                          description="Render RGB-D tabletop scenes with pybullet, with ground-truth masks, "

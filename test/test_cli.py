@@ -6,7 +6,7 @@ from conftest import run_lts
 
 @pytest.mark.parametrize("command", [["info"], ["train"], ["eval"], ["segment"], ["demo"], ["bench"],
                                      ["export", "onnx"], ["export", "check"], ["export", "engine"],
-                                     ["bag", "record-sim"]])
+                                     ["bag", "record-sim"], ["bag", "eval"]])
 def test_every_subcommand_explains_itself(command):
     result = run_lts(*command, "--help")
     assert result.returncode == 0 and len(result.stdout) > 300

@@ -19,10 +19,12 @@ STORAGE = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}
 class BagWriter:
     """``with BagWriter(path) as bag: bag.write_command(t, "the red mug"); bag.write_frame(t, rgb, ...)``."""
 
-    def __init__(self, path: str | Path, topics: BagTopics = BagTopics(), storage: str = "mcap"):
+    def __init__(self, path: str | Path, topics: BagTopics = BagTopics(), storage: str = "mcap",
+                 extra_topics: dict[str, str] | None = None):
         if storage not in STORAGE:
             raise LtsError(f"unknown bag storage '{storage}' (use {', '.join(STORAGE)})")
         self.path, self.topics = Path(path), topics
+        self._types = {**topics.types(), **(extra_topics or {})}  # topic -> message type
         if self.path.exists():
             raise LtsError(f"{self.path} already exists: choose another --out or remove it")
         self._writer = Writer(self.path, version=9, storage_plugin=STORAGE[storage])
@@ -34,7 +36,7 @@ class BagWriter:
         except (WriterError, OSError) as exc:
             raise LtsError(f"cannot write the bag {self.path}: {exc}") from None
         self._connections = {topic: self._writer.add_connection(topic, msgtype, typestore=TYPESTORE)
-                             for topic, msgtype in self.topics.types().items()}
+                             for topic, msgtype in self._types.items()}
         return self
 
     def __exit__(self, *exc) -> None:

@@ -1,0 +1,110 @@
+"""A bag as a stream of camera frames: each colour image with the depth, camera_info and ground truth stamped
+like it (within a tolerance, as lts_node pairs them) and the command in force. Streams in log-time order,
+holding only the frames still open."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from lts_ros.bag.format import BagTopics
+from lts_ros.bag.io import bag_topics, read_messages
+from lts_ros.errors import LtsError
+from lts_ros.ros import conversions
+
+
+@dataclass
+class BagFrame:
+    stamp_ns: int
+    rgb: np.ndarray
+    command: str | None
+    depth_m: np.ndarray | None = None
+    K: np.ndarray | None = None
+    gt_mask: np.ndarray | None = None
+    gt_centroid: np.ndarray | None = None
+    messages: list = field(default_factory=list)  # (topic, stamp_ns, msg) of this frame, for the output bag
+
+
+@dataclass
+class FrameStats:
+    frames: int = 0
+    unused: dict[str, int] = field(default_factory=dict)  # topic -> messages matching no colour frame
+    bad: dict[str, int] = field(default_factory=dict)  # topic -> messages that could not be decoded
+
+
+def stamp_of(msg) -> int:
+    return msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec
+
+
+def check_topics(path: str | Path, topics: BagTopics) -> dict[str, str]:
+    """The bag's topics, after checking the colour topic is there and every expected topic has its type."""
+    found = bag_topics(path)
+    if topics.color not in found:
+        raise LtsError(f"{path} has no colour topic {topics.color} (topics: {', '.join(sorted(found)) or 'none'}; "
+                       "rename with --topics color=/your/topic)")
+    for topic, msgtype in topics.types().items():
+        if topic in found and found[topic] != msgtype:
+            raise LtsError(f"{path}: {topic} carries {found[topic]}, expected {msgtype}")
+    return found
+
+
+def read_frames(path: str | Path, topics: BagTopics = BagTopics(), tolerance_s: float = 0.05,
+                stats: FrameStats | None = None) -> Iterator[BagFrame]:
+    """Colour frames of the bag at ``path`` with their companions; ``stats`` (if given) counts what was left."""
+    check_topics(path, topics)
+    stats = stats if stats is not None else FrameStats()
+    tolerance_ns = int(tolerance_s * 1e9)
+    companions = {topics.depth, topics.camera_info, topics.gt_mask, topics.gt_centroid}
+    open_frames: list[BagFrame] = []
+    loose: list[tuple[str, object]] = []  # companions that came before their colour frame
+    command = None
+
+    def attach(frame: BagFrame, topic: str, msg) -> None:
+        try:
+            if topic == topics.depth:
+                frame.depth_m = conversions.depth_from_image(msg)
+            elif topic == topics.camera_info:
+                frame.K = np.asarray(msg.k, np.float64).reshape(3, 3)
+            elif topic == topics.gt_mask:
+                frame.gt_mask = conversions.image_to_array(msg) > 0
+            else:
+                frame.gt_centroid = np.array([msg.point.x, msg.point.y, msg.point.z])
+        except conversions.ImageError:
+            stats.bad[topic] = stats.bad.get(topic, 0) + 1
+            return
+        frame.messages.append((topic, stamp_of(msg), msg))
+
+    def close(before_ns: int | None) -> Iterator[BagFrame]:
+        while open_frames and (before_ns is None or open_frames[0].stamp_ns < before_ns - tolerance_ns):
+            frame = open_frames.pop(0)
+            stats.frames += 1
+            yield frame
+        for topic, msg in [item for item in loose if before_ns is None or stamp_of(item[1]) < before_ns - tolerance_ns]:
+            stats.unused[topic] = stats.unused.get(topic, 0) + 1
+            loose.remove((topic, msg))
+
+    for topic, stamp, msg in read_messages(path, {topics.color, topics.command} | companions):
+        if topic == topics.command:
+            command = msg.data
+            continue
+        yield from close(stamp)
+        if topic == topics.color:
+            try:
+                frame = BagFrame(stamp_of(msg), conversions.rgb_from_image(msg), command)
+            except conversions.ImageError:
+                stats.bad[topic] = stats.bad.get(topic, 0) + 1
+                continue
+            frame.messages.append((topic, frame.stamp_ns, msg))
+            for item in [i for i in loose if abs(stamp_of(i[1]) - frame.stamp_ns) <= tolerance_ns]:
+                attach(frame, *item)
+                loose.remove(item)
+            open_frames.append(frame)
+            continue
+        match = min(open_frames, key=lambda f: abs(f.stamp_ns - stamp_of(msg)), default=None)
+        if match is not None and abs(match.stamp_ns - stamp_of(msg)) <= tolerance_ns:
+            attach(match, topic, msg)
+        else:
+            loose.append((topic, msg))
+    yield from close(None)

@@ -1,0 +1,113 @@
+"""What ``lts bag eval`` writes besides the output bag: ``metrics.json`` and ``report.md`` with PNG plots."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from lts_ros.bag.evaluate import Evaluation  # noqa: E402
+from lts_ros.metrics import RisAccumulator  # noqa: E402
+from lts_ros.plots import Panel, save_grid  # noqa: E402
+
+
+def _percentiles(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p90": None, "p99": None}
+    p50, p90, p99 = np.percentile(values, [50, 90, 99])
+    return {"p50": float(p50), "p90": float(p90), "p99": float(p99)}
+
+
+def metrics(evaluation: Evaluation) -> dict:
+    """Accuracy (where the bag has ground truth), centroid error, latency, throughput, per-command table."""
+    frames = evaluation.frames
+    scored = [f for f in frames if f.iou is not None]
+    accumulator = RisAccumulator()
+    for f in scored:
+        accumulator.add_counts(*f.counts)
+    errors = [f.centroid_error_m for f in frames if f.centroid_error_m is not None]
+    latencies = [f.latency_ms for f in frames if f.has_output]
+    commands: dict[str, dict] = {}
+    for f in frames:
+        if f.command is None:
+            continue
+        row = commands.setdefault(f.command, {"frames": 0, "found": 0, "ious": []})
+        row["frames"] += 1
+        row["found"] += f.found
+        if f.iou is not None:
+            row["ious"].append(f.iou)
+    segmenter_s = sum(latencies) / 1e3
+    return {
+        "frames": len(frames), "frames_with_ground_truth": len(scored),
+        "frames_without_output": sum(not f.has_output for f in frames),
+        "accuracy": accumulator.result().as_dict() if scored else None,
+        "centroid_error_m": {"count": len(errors), "median": float(np.median(errors)) if errors else None,
+                             "mean": float(np.mean(errors)) if errors else None,
+                             "p90": float(np.percentile(errors, 90)) if errors else None},
+        "latency_ms": _percentiles(latencies),
+        "fps": len(latencies) / evaluation.wall_s if evaluation.wall_s > 0 else None,
+        "segmenter_share": segmenter_s / evaluation.wall_s if evaluation.wall_s > 0 else None,
+        "per_command": [{"command": c, "frames": r["frames"], "found_rate": r["found"] / r["frames"],
+                         "mean_iou": float(np.mean(r["ious"])) if r["ious"] else None} for c, r in commands.items()],
+        "unmatched_messages": evaluation.stats.unused, "undecodable_messages": evaluation.stats.bad,
+        "frame_errors": evaluation.errors,
+    }
+
+
+def write_report(evaluation: Evaluation, figures: dict, out_dir: Path, title: str) -> Path:
+    """``metrics.json``, ``iou_over_time.png``, ``latency.png``, ``overlays.png`` and ``report.md`` in ``out_dir``."""
+    (out_dir / "metrics.json").write_text(json.dumps(figures, indent=1) + "\n")
+    frames = evaluation.frames
+    t0 = frames[0].stamp_ns
+    fig, ax = plt.subplots(figsize=(8, 3))
+    for command in dict.fromkeys(f.command for f in frames if f.iou is not None):
+        points = [((f.stamp_ns - t0) / 1e9, f.iou) for f in frames if f.command == command and f.iou is not None]
+        ax.plot(*zip(*points), ".-", label=command[:40])
+    ax.set(xlabel="bag time (s)", ylabel="mask IoU", ylim=(0, 1.02), title="IoU per frame")
+    if ax.lines:
+        ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(out_dir / "iou_over_time.png", dpi=110)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.hist([f.latency_ms for f in frames if f.has_output], bins=30)
+    ax.set(xlabel="Segmenter latency per frame (ms)", ylabel="frames")
+    fig.tight_layout()
+    fig.savefig(out_dir / "latency.png", dpi=110)
+    plt.close(fig)
+    panels = [Panel(frame.rgb, f'"{frame.command}"', mask, frame.gt_mask) for frame, mask in evaluation.samples[:12]]
+    if panels:
+        save_grid(panels, out_dir / "overlays.png", legend="prediction magenta, ground truth yellow")
+    (out_dir / "report.md").write_text(_markdown(figures, title, bool(panels)))
+    return out_dir / "report.md"
+
+
+def _fmt(value, spec: str = ".3f") -> str:
+    return "–" if value is None else format(value, spec)
+
+
+def _markdown(m: dict, title: str, grid: bool) -> str:
+    acc = m["accuracy"] or {}
+    lat, cen = m["latency_ms"], m["centroid_error_m"]
+    lines = [f"# {title}", "", "| figure | value |", "|---|---|",
+             f"| frames (with ground truth / without output) | {m['frames']} ({m['frames_with_ground_truth']} / "
+             f"{m['frames_without_output']}) |",
+             f"| mean IoU / overall IoU | {_fmt(acc.get('mean_iou'))} / {_fmt(acc.get('overall_iou'))} |",
+             f"| Prec@0.5 / @0.7 / @0.9 | {_fmt(acc.get('prec@0.5'))} / {_fmt(acc.get('prec@0.7'))} / "
+             f"{_fmt(acc.get('prec@0.9'))} |",
+             f"| 3D centroid error median / p90 (cm) | {_fmt(cen['median'] and 100 * cen['median'], '.2f')} / "
+             f"{_fmt(cen['p90'] and 100 * cen['p90'], '.2f')} ({cen['count']} frames) |",
+             f"| latency p50 / p90 / p99 (ms) | {_fmt(lat['p50'], '.1f')} / {_fmt(lat['p90'], '.1f')} / "
+             f"{_fmt(lat['p99'], '.1f')} |",
+             f"| throughput (FPS, whole loop) | {_fmt(m['fps'], '.1f')} |", "",
+             "| command | frames | found | mean IoU |", "|---|---|---|---|"]
+    lines += [f"| {r['command']} | {r['frames']} | {r['found_rate']:.0%} | {_fmt(r['mean_iou'])} |"
+              for r in m["per_command"]]
+    lines += ["", "![IoU per frame](iou_over_time.png)", "", "![latency](latency.png)"]
+    if grid:
+        lines += ["", "![overlays](overlays.png)"]
+    return "\n".join(lines) + "\n"
