@@ -199,19 +199,28 @@ def cmd_bag_eval(args: argparse.Namespace) -> int:
 
     topics = BagTopics().with_overrides(args.topics)
     check_topics(args.bag, topics)  # a wrong bag fails before the model loads
-    if (args.out / "output_bag").exists():
+    if (args.out / "metrics.json").exists():
         raise LtsError(f"{args.out} already holds an evaluation: choose another --out or remove it")
-    segmenter = Segmenter.from_checkpoint(args.checkpoint or shipped_checkpoint(), backend=args.backend)
-    evaluation = evaluate_offline(args.bag, args.out, segmenter, topics, args.sync_tolerance,
-                                  progress=not args.quiet)
+    if args.live:
+        from lts_ros.bag.live import evaluate_live
+
+        params = {"backend": args.backend, **({"model": str(args.checkpoint)} if args.checkpoint else {})}
+        evaluation = evaluate_live(args.bag, args.out, topics, params, args.rate, args.sync_tolerance,
+                                   progress=not args.quiet)
+    else:
+        segmenter = Segmenter.from_checkpoint(args.checkpoint or shipped_checkpoint(), backend=args.backend)
+        evaluation = evaluate_offline(args.bag, args.out, segmenter, topics, args.sync_tolerance,
+                                      progress=not args.quiet)
     figures = metrics(evaluation)
-    report = write_report(evaluation, figures, args.out, f"Offline evaluation of {args.bag}")
+    mode = "Live (lts_node over DDS)" if args.live else "Offline"
+    report = write_report(evaluation, figures, args.out, f"{mode} evaluation of {args.bag}")
     acc = figures["accuracy"]
     print(f"{figures['frames']} frames ({figures['frames_with_ground_truth']} with ground truth): "
           + (f"mIoU {100 * acc['mean_iou']:.1f}, overall IoU {100 * acc['overall_iou']:.1f}, "
              f"P@0.5 {100 * acc['prec@0.5']:.1f}; " if acc else "")
-          + f"latency p50 {figures['latency_ms']['p50']:.1f} ms; {figures['fps']:.1f} FPS")
-    print(f"report: {report}; output bag: {args.out / 'output_bag'}")
+          + f"latency p50 {figures['latency_ms']['p50']:.1f} ms; {figures['fps']:.1f} FPS; "
+          f"{figures['frames_without_output']} frames without output")
+    print(f"report: {report}" + ("" if args.live else f"; output bag: {args.out / 'output_bag'}"))
     return 0
 
 
@@ -403,6 +412,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev_bag.add_argument("--backend", default="auto", choices=BACKENDS)
     ev_bag.add_argument("--sync-tolerance", type=float, default=0.05, help="s, as the node's sync_tolerance")
     ev_bag.add_argument("--topics", nargs="*", default=[], metavar="ROLE=TOPIC", help="rename topics by role")
+    ev_bag.add_argument("--live", action="store_true", help="replay the bag onto topics through lts_node in its "
+                        "own process over DDS (latency end to end) instead of running the model in-process")
+    ev_bag.add_argument("--rate", type=float, default=1.0, help="--live: replay speed, 1 = as recorded")
     ev_bag.add_argument("--quiet", action="store_true", help="no progress bar")
     ev_bag.set_defaults(func=cmd_bag_eval)
 

@@ -61,3 +61,15 @@ def test_bags_that_cannot_be_evaluated_are_one_line_errors(tmp_path, sim_bag):
     assert result.returncode == 2 and "holds no colour frames" in result.stderr and "Traceback" not in result.stderr
     result = run_lts("bag", "eval", str(tmp_path / "missing"), "--out", str(tmp_path / "e3"))
     assert result.returncode == 2 and "bag not found" in result.stderr
+
+
+def test_live_replay_through_the_node_agrees_with_offline(sim_bag, tmp_path):
+    offline, live = tmp_path / "offline", tmp_path / "live"
+    for out, extra in ((offline, []), (live, ["--live"])):
+        result = run_lts("bag", "eval", str(sim_bag), "--out", str(out), "--backend", "torch", "--quiet", *extra)
+        assert result.returncode == 0, result.stderr
+    a, b = (json.loads((out / "metrics.json").read_text()) for out in (offline, live))
+    assert b["frames"] == 10 and b["frames_without_output"] == 0  # 5 Hz: the model keeps up, nothing dropped
+    assert abs(a["accuracy"]["mean_iou"] - b["accuracy"]["mean_iou"]) <= 0.01
+    assert abs(a["centroid_error_m"]["median"] - b["centroid_error_m"]["median"]) <= 0.005
+    assert b["latency_ms"]["p50"] > 0 and "active:" in (live / "lts_node.log").read_text()
