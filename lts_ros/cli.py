@@ -220,7 +220,8 @@ def cmd_bag_eval(args: argparse.Namespace) -> int:
              f"P@0.5 {100 * acc['prec@0.5']:.1f}; " if acc else "")
           + f"latency p50 {figures['latency_ms']['p50']:.1f} ms; {figures['fps']:.1f} FPS; "
           f"{figures['frames_without_output']} frames without output")
-    print(f"report: {report}" + ("" if args.live else f"; output bag: {args.out / 'output_bag'}"))
+    print(f"report: {report} (overlays: {args.out / 'overlays.png'})"
+          + ("" if args.live else f"; output bag: {args.out / 'output_bag'}"))
     return 0
 
 
