@@ -19,7 +19,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Float32, String
 
 from lts_ros.bench.node_process import NodeProcess, isolated_env
-from lts_ros.ros.conversions import fill_image
+from lts_ros.ros.conversions import fill_image, stamp_ns
 from lts_ros.ros.qos import camera_qos, command_qos
 
 OPTICAL_FRAME = "camera_color_optical_frame"
@@ -73,11 +73,11 @@ class Probe:
         self.pub_command.publish(String(data=text))
 
     def send(self, rgb: np.ndarray | Image, depth: np.ndarray | Image | None = None, K: np.ndarray | None = None,
-             stamp_ns: int | None = None, frame_id: str = OPTICAL_FRAME) -> int:
+             stamp: int | None = None, frame_id: str = OPTICAL_FRAME) -> int:
         """Publish one frame (RGB, optional depth in mm as uint16 and K) with a shared header; its stamp in ns."""
-        stamp_ns = stamp_ns if stamp_ns is not None else self.node.get_clock().now().nanoseconds
+        stamp = stamp if stamp is not None else self.node.get_clock().now().nanoseconds
         header = Image().header
-        header.stamp.sec, header.stamp.nanosec = divmod(stamp_ns, 10**9)
+        header.stamp.sec, header.stamp.nanosec = divmod(stamp, 10**9)
         header.frame_id = frame_id
         if K is not None:
             height, width = (rgb.height, rgb.width) if isinstance(rgb, Image) else rgb.shape[:2]
@@ -89,11 +89,11 @@ class Probe:
         msg = rgb if isinstance(rgb, Image) else fill_image(Image(), rgb, "rgb8")
         msg.header = header
         self.pub_image.publish(msg)
-        return stamp_ns
+        return stamp
 
-    def outputs_for(self, name: str, stamp_ns: int) -> list:
-        return [m for m in self.received[name]
-                if m.header.stamp.sec * 10**9 + m.header.stamp.nanosec == stamp_ns]
+    def outputs_for(self, name: str, stamp: int) -> list:
+        """What lts_node published on ``name`` for the frame stamped ``stamp`` (ns)."""
+        return [m for m in self.received[name] if stamp_ns(m.header) == stamp]
 
     def diagnostics(self) -> dict[str, str]:
         """The latest lts_node status, as a dict (plus 'level' and 'message')."""

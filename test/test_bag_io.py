@@ -10,7 +10,7 @@ from lts_ros.bag.format import BagTopics
 from lts_ros.bag.io import BagWriter, bag_topics, read_messages
 from lts_ros.data.tabletop.dataset import TabletopDataset
 from lts_ros.errors import LtsError
-from lts_ros.ros.conversions import depth_from_image, image_to_array, rgb_from_image
+from lts_ros.ros.conversions import depth_from_image, image_to_array, rgb_from_image, stamp_ns
 
 T0 = 1_700_000_000_000_000_000
 
@@ -36,7 +36,7 @@ def test_a_written_bag_reads_back_message_for_message(tmp_path, samples, storage
     for topic in (topics.color, topics.depth, topics.camera_info, topics.gt_mask, topics.gt_centroid):
         got = [(stamp, msg) for t, stamp, msg in messages if t == topic]
         assert [stamp for stamp, _ in got] == stamps, topic
-        assert all(msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec == stamp for stamp, msg in got)
+        assert all(stamp_ns(msg.header) == stamp for stamp, msg in got)
     with Reader(path) as reader:  # the same bytes through rclpy: what ros2 bag play would publish
         raw = {(c.topic, t): data for c, t, data in reader.messages()}
     for stamp, s in zip(stamps, samples):

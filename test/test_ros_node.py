@@ -10,7 +10,7 @@ from sensor_msgs.msg import Image
 from lts_ros.checkpoint import shipped_checkpoint
 from lts_ros.data.tabletop.dataset import TabletopDataset
 from lts_ros.metrics import iou
-from lts_ros.ros.conversions import image_to_array
+from lts_ros.ros.conversions import image_to_array, stamp_ns
 from lts_ros.runtime.segmenter import Segmenter
 
 from ros_graph import OPTICAL_FRAME, Probe, depth_mm, running_node
@@ -52,7 +52,7 @@ def test_masks_and_centroids_match_the_runtime_and_the_ground_truth(graph, sampl
         expected = reference.segment(sample.image, sample.depth_m, sample.K)
         assert iou(mask, expected.mask) >= 0.99  # the node adds no error of its own
         gt_ious.append(iou(mask, sample.mask))
-        stamp = msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec
+        stamp = stamp_ns(msg.header)
         if expected.found and expected.centroid_3d is not None:
             assert probe.spin_until(lambda: probe.outputs_for("centroid", stamp) and
                                     probe.outputs_for("centroid_px", stamp), 5), \

@@ -34,10 +34,6 @@ class FrameStats:
     bad: dict[str, int] = field(default_factory=dict)  # topic -> messages that could not be decoded
 
 
-def stamp_of(msg) -> int:
-    return msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec
-
-
 def check_topics(path: str | Path, topics: BagTopics) -> dict[str, str]:
     """The bag's topics, after checking the colour topic is there and every expected topic has its type."""
     found = bag_topics(path)
@@ -74,14 +70,16 @@ def read_frames(path: str | Path, topics: BagTopics = BagTopics(), tolerance_s: 
         except conversions.ImageError:
             stats.bad[topic] = stats.bad.get(topic, 0) + 1
             return
-        frame.messages.append((topic, stamp_of(msg), msg))
+        frame.messages.append((topic, conversions.stamp_ns(msg.header), msg))
 
     def close(before_ns: int | None) -> Iterator[BagFrame]:
         while open_frames and (before_ns is None or open_frames[0].stamp_ns < before_ns - tolerance_ns):
             frame = open_frames.pop(0)
             stats.frames += 1
             yield frame
-        for topic, msg in [item for item in loose if before_ns is None or stamp_of(item[1]) < before_ns - tolerance_ns]:
+        expired = [item for item in loose
+                   if before_ns is None or conversions.stamp_ns(item[1].header) < before_ns - tolerance_ns]
+        for topic, msg in expired:
             stats.unused[topic] = stats.unused.get(topic, 0) + 1
             loose.remove((topic, msg))
 
@@ -92,18 +90,20 @@ def read_frames(path: str | Path, topics: BagTopics = BagTopics(), tolerance_s: 
         yield from close(stamp)
         if topic == topics.color:
             try:
-                frame = BagFrame(stamp_of(msg), conversions.rgb_from_image(msg), command)
+                frame = BagFrame(conversions.stamp_ns(msg.header), conversions.rgb_from_image(msg), command)
             except conversions.ImageError:
                 stats.bad[topic] = stats.bad.get(topic, 0) + 1
                 continue
             frame.messages.append((topic, frame.stamp_ns, msg))
-            for item in [i for i in loose if abs(stamp_of(i[1]) - frame.stamp_ns) <= tolerance_ns]:
+            for item in [i for i in loose
+                         if abs(conversions.stamp_ns(i[1].header) - frame.stamp_ns) <= tolerance_ns]:
                 attach(frame, *item)
                 loose.remove(item)
             open_frames.append(frame)
             continue
-        match = min(open_frames, key=lambda f: abs(f.stamp_ns - stamp_of(msg)), default=None)
-        if match is not None and abs(match.stamp_ns - stamp_of(msg)) <= tolerance_ns:
+        msg_ns = conversions.stamp_ns(msg.header)
+        match = min(open_frames, key=lambda f: abs(f.stamp_ns - msg_ns), default=None)
+        if match is not None and abs(match.stamp_ns - msg_ns) <= tolerance_ns:
             attach(match, topic, msg)
         else:
             loose.append((topic, msg))

@@ -16,6 +16,7 @@ from lts_ros.bag.frames import FrameStats, read_frames
 from lts_ros.bench.node_process import NodeProcess, isolated_env
 from lts_ros.errors import LtsError
 from lts_ros.metrics import intersection_union, iou_from_counts
+from lts_ros.ros.conversions import stamp_ns
 
 DRAIN_S = 3.0  # after the last frame: outputs still on their way
 
@@ -60,12 +61,11 @@ def evaluate_live(bag: str | Path, out_dir: str | Path, topics: BagTopics = BagT
     sent_at: dict[int, float] = {}
     masks: dict[int, tuple[float, object]] = {}
     centroids: dict[int, object] = {}
-    stamp = lambda msg: msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec  # noqa: E731
     outputs = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
     ros.create_subscription(types["sensor_msgs/msg/Image"], "/lts_node/mask",
-                            lambda m: masks.setdefault(stamp(m), (time.perf_counter(), m)), outputs)
+                            lambda m: masks.setdefault(stamp_ns(m.header), (time.perf_counter(), m)), outputs)
     ros.create_subscription(types["geometry_msgs/msg/PointStamped"], "/lts_node/centroid",
-                            lambda m: centroids.setdefault(stamp(m), m), outputs)
+                            lambda m: centroids.setdefault(stamp_ns(m.header), m), outputs)
     try:
         node.wait_active()
         publishers = {topic: ros.create_publisher(types[msgtype], topic,
@@ -89,7 +89,7 @@ def evaluate_live(bag: str | Path, out_dir: str | Path, topics: BagTopics = BagT
                     executor.spin_once(timeout_sec=min(wait, 0.01))
                 msg = deserialize_message(bytes(raw), types[connection.msgtype])
                 if connection.topic == topics.color:
-                    sent_at[stamp(msg)] = time.perf_counter()
+                    sent_at[stamp_ns(msg.header)] = time.perf_counter()
                 publishers[connection.topic].publish(msg)
         end = time.perf_counter() + DRAIN_S
         while time.perf_counter() < end and len(masks) < len(sent_at):

@@ -28,7 +28,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from lts_ros.bench.node_process import NodeProcess, isolated_env
 from lts_ros.bench.report import check_section, fmt, machine_info, replace_section, table, write_json
 from lts_ros.errors import LtsError, run_command
-from lts_ros.ros.conversions import fill_image
+from lts_ros.ros.conversions import fill_image, stamp_ns
 from lts_ros.ros.qos import camera_qos
 
 SECTION = "ros-load"
@@ -165,10 +165,6 @@ def measure_model(backend: str, frame: CameraFrame):
 
 
 # ---- this process's side of the graph ----------------------------------------------------------------------
-def stamp_ns(header) -> int:
-    return header.stamp.sec * 10**9 + header.stamp.nanosec
-
-
 class Camera:
     """A camera-like publisher and the mask and /diagnostics subscriber, spun in a thread of their own so a
     mask's arrival is timed when it arrives, not when the publishing loop gets round to it."""

@@ -92,6 +92,11 @@ def depth_from_image(msg, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     return depth
 
 
+def stamp_ns(header) -> int:
+    """A message header's stamp in nanoseconds (exact, unlike float seconds)."""
+    return header.stamp.sec * 10**9 + header.stamp.nanosec
+
+
 def fill_image(msg, array: np.ndarray, encoding: str):
     """Fill an Image message (header left to the caller) from an (H, W) or (H, W, C) array of ``encoding``."""
     array = np.ascontiguousarray(array)

@@ -39,7 +39,7 @@ WARMUP_SHAPE = (480, 640, 3)
 
 
 def stamp_s(header) -> float:
-    return header.stamp.sec + 1e-9 * header.stamp.nanosec
+    return conversions.stamp_ns(header) / 1e9
 
 
 def descriptor(param: Param) -> ParameterDescriptor:
@@ -272,7 +272,8 @@ class LtsNode(LifecycleNode):
         found = sync.match(stamp, DEPTH_WAIT_S)
         if found is None and report_miss:
             self.problem(f"{topic}_unmatched", f"no {topic} stamped within sync_tolerance of the image arrived in "
-                         f"{DEPTH_WAIT_S} s (stamps of another clock, or large messages delayed: see config/fastdds.xml)")
+                         f"{DEPTH_WAIT_S} s (stamps of another clock, or large messages delayed: see "
+                         "config/fastdds.xml)")
         return found
 
     def _process(self, image: Image | CompressedImage) -> None:
@@ -354,7 +355,8 @@ class LtsNode(LifecycleNode):
         elif command is None:
             status.level, status.message = DiagnosticStatus.WARN, "no command yet: publish one on 'command'"
         values = {"fps": f"{figures['fps']:.2f}", "latency_p50_ms": f"{figures['latency_p50_ms']:.1f}",
-                  "latency_p99_ms": f"{figures['latency_p99_ms']:.1f}", "infer_p50_ms": f"{figures['infer_p50_ms']:.1f}",
+                  "latency_p99_ms": f"{figures['latency_p99_ms']:.1f}",
+                  "infer_p50_ms": f"{figures['infer_p50_ms']:.1f}",
                   "frames_received": str(self.stats.frames_in),
                   "frames_processed": str(self.worker.processed if self.worker else 0),
                   "frames_dropped": str(self.worker.dropped if self.worker else 0),
