@@ -38,9 +38,8 @@ def plot_losses(log_csv: Path, out_png: Path) -> Path | None:
 def overlay(image: np.ndarray, mask: np.ndarray, color: tuple[int, int, int] = (255, 0, 255),
             alpha: float = 0.45) -> np.ndarray:
     """RGB uint8 image with ``mask`` (bool) tinted and outlined in ``color``."""
-    out = image.astype(np.float32).copy()
-    out[mask] = (1 - alpha) * out[mask] + alpha * np.asarray(color, np.float32)
-    out = out.astype(np.uint8)
+    out = image.copy()
+    out[mask] = ((1 - alpha) * image[mask] + alpha * np.asarray(color, np.float32)).astype(np.uint8)
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     return cv2.drawContours(out, contours, -1, color, max(1, min(image.shape[:2]) // 150))
 

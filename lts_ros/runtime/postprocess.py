@@ -42,12 +42,13 @@ def prior_heatmap(prior_logits: np.ndarray, box: Letterbox) -> np.ndarray:
 def build_result(mask_logits: np.ndarray, box: Letterbox, threshold: float,
                  depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
                  prior_logits: np.ndarray | None = None) -> Result:
-    """``mask_logits``: (S, S) at the model input. Logits are resized (bilinear) before the sigmoid,
-    so the mask edge lands where the interpolated logit crosses 0 (probability 0.5)."""
-    probability = sigmoid(box.invert(mask_logits.astype(np.float32, copy=False)))
-    mask = probability > 0.5
+    """``mask_logits``: (S, S) at the model input. Logits are resized (bilinear) and thresholded at 0
+    (probability 0.5), so the mask edge lands where the interpolated logit crosses 0; the sigmoid runs
+    only over the mask's pixels, for the score."""
+    logits = box.invert(mask_logits.astype(np.float32, copy=False))
+    mask = logits > 0
     empty = not mask.any()
-    score = 0.0 if empty else float(probability[mask].mean())
+    score = 0.0 if empty else float(sigmoid(logits[mask]).mean())
     return Result(
         mask=mask,
         score=score,
