@@ -193,25 +193,29 @@ def cmd_bag_eval(args: argparse.Namespace) -> int:
     from lts_ros.bag.evaluate import evaluate_offline
     from lts_ros.bag.format import BagTopics
     from lts_ros.bag.frames import check_topics
-    from lts_ros.bag.report import metrics, write_report
+    from lts_ros.bag.output import check_overlay_every
+    from lts_ros.bag.report import metrics, warnings, write_report
     from lts_ros.checkpoint import shipped_checkpoint
     from lts_ros.runtime.segmenter import Segmenter
 
     topics = BagTopics().with_overrides(args.topics)
-    check_topics(args.bag, topics)  # a wrong bag fails before the model loads
-    if (args.out / "metrics.json").exists():
+    check_topics(args.bag, topics)  # a wrong bag or option fails before the model loads
+    check_overlay_every(args.overlay_every)
+    if (args.out / "metrics.json").exists() or (args.out / "output_bag").exists():
         raise LtsError(f"{args.out} already holds an evaluation: choose another --out or remove it")
     if args.live:
         from lts_ros.bag.live import evaluate_live
 
         params = {"backend": args.backend, **({"model": str(args.checkpoint)} if args.checkpoint else {})}
         evaluation = evaluate_live(args.bag, args.out, topics, params, args.rate, args.sync_tolerance,
-                                   progress=not args.quiet)
+                                   args.overlay_every, progress=not args.quiet)
     else:
         segmenter = Segmenter.from_checkpoint(args.checkpoint or shipped_checkpoint(), backend=args.backend)
         evaluation = evaluate_offline(args.bag, args.out, segmenter, topics, args.sync_tolerance,
-                                      progress=not args.quiet)
+                                      args.overlay_every, progress=not args.quiet)
     figures = metrics(evaluation)
+    for line in warnings(figures):
+        print(f"lts bag eval: warning: {line}", file=sys.stderr)
     mode = "Live (lts_node over DDS)" if args.live else "Offline"
     report = write_report(evaluation, figures, args.out, f"{mode} evaluation of {args.bag}")
     acc = figures["accuracy"]
@@ -220,8 +224,7 @@ def cmd_bag_eval(args: argparse.Namespace) -> int:
              f"P@0.5 {100 * acc['prec@0.5']:.1f}; " if acc else "")
           + f"latency p50 {figures['latency_ms']['p50']:.1f} ms; {figures['fps']:.1f} FPS; "
           f"{figures['frames_without_output']} frames without output")
-    print(f"report: {report} (overlays: {args.out / 'overlays.png'})"
-          + ("" if args.live else f"; output bag: {args.out / 'output_bag'}"))
+    print(f"report: {report} (overlays: {args.out / 'overlays.png'}); output bag: {args.out / 'output_bag'}")
     return 0
 
 
@@ -260,6 +263,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from lts_ros.bag.output import OVERLAY_EVERY
     from lts_ros.data.datasets import DATASETS
     from lts_ros.data.tabletop.scene import CATEGORIES, COLORS
     from lts_ros.bench.run import add_bench_arguments, run_bench
@@ -401,12 +405,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="rename topics by role: color, camera_info, depth, command, gt_mask, gt_centroid")
     record.add_argument("--quiet", action="store_true", help="no progress bar")
     record.set_defaults(func=cmd_bag_record_sim)
-    ev_bag = bag_sub.add_parser("eval", help="evaluate the model on a bag (offline)",
+    ev_bag = bag_sub.add_parser("eval", help="evaluate the model on a bag (offline, or live through lts_node)",
                                 description="Segment every colour frame of a bag in this process (depth and "
                                 "camera_info paired by stamp as lts_node does), score it against the bag's ground "
                                 "truth, and write an output bag (inputs + /lts/mask, /lts/centroid, /lts/overlay), "
-                                "metrics.json and report.md with plots. Bags without ground truth give outputs and "
-                                "latency only.")
+                                "metrics.json and report.md with plots. With --live the frames go through lts_node "
+                                "over DDS instead. Bags without ground truth give outputs and latency only.")
     ev_bag.add_argument("bag", type=Path, help="the bag directory")
     ev_bag.add_argument("--out", type=Path, required=True, help="directory for the report and output bag")
     ev_bag.add_argument("--checkpoint", type=Path, help="default: the shipped edge model")
@@ -416,6 +420,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev_bag.add_argument("--live", action="store_true", help="replay the bag onto topics through lts_node in its "
                         "own process over DDS (latency end to end) instead of running the model in-process")
     ev_bag.add_argument("--rate", type=float, default=1.0, help="--live: replay speed, 1 = as recorded")
+    ev_bag.add_argument("--overlay-every", type=int, default=OVERLAY_EVERY, metavar="N",
+                        help="an overlay in the output bag every Nth frame (1 = all, 0 = none; default: "
+                        "%(default)s); masks and centroids are written for every frame")
     ev_bag.add_argument("--quiet", action="store_true", help="no progress bar")
     ev_bag.set_defaults(func=cmd_bag_eval)
 

@@ -1,10 +1,14 @@
-"""lts bag eval (offline): a recorded sim bag through the shipped model, scored against its ground truth,
-with the output bag, metrics.json and report.md; bags without ground truth or without frames."""
+"""lts bag eval: a recorded sim bag through the shipped model (in-process, and live through lts_node), scored
+against its ground truth, with the output bag, metrics.json and report.md; bags without ground truth, with
+ground truth that matches no frame, with wrong types or without frames."""
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
+from lts_ros.bag import format as fmt
 from lts_ros.bag.format import BagTopics
 from lts_ros.bag.io import BagWriter, bag_topics, read_messages
 from lts_ros.bag.record import record_sim
@@ -33,10 +37,20 @@ def test_offline_eval_scores_the_bag_and_writes_the_report(sim_bag, tmp_path):
     for name in ("report.md", "iou_over_time.png", "latency.png", "overlays.png"):
         assert (out / name).is_file(), name
     assert "| mean IoU / overall IoU |" in (out / "report.md").read_text()
-    outputs = bag_topics(out / "output_bag")
-    assert {"/lts/mask", "/lts/overlay", "/lts/centroid", BagTopics().color} <= outputs.keys()
-    masks = [m for t, _, m in read_messages(out / "output_bag", {"/lts/mask"})]
-    assert len(masks) == 10
+    assert_output_bag(out / "output_bag", frames=10, overlays=2)  # default: an overlay every 5th frame
+
+
+def assert_output_bag(path, frames: int, overlays: int, commands: int = 2) -> None:
+    """The inputs (commands included) and the predictions, stamped like their colour frames."""
+    t = BagTopics()
+    assert {"/lts/mask", "/lts/overlay", "/lts/centroid", t.color, t.depth, t.gt_mask} <= bag_topics(path).keys()
+    stamps: dict[str, list[int]] = {}
+    for topic, stamp, _ in read_messages(path, {t.color, t.command, "/lts/mask", "/lts/overlay", "/lts/centroid"}):
+        stamps.setdefault(topic, []).append(stamp)
+    colour = stamps[t.color]
+    assert len(colour) == frames and stamps["/lts/mask"] == colour and len(stamps[t.command]) == commands
+    assert len(stamps["/lts/overlay"]) == overlays and set(stamps["/lts/overlay"]) <= set(colour)
+    assert set(stamps["/lts/centroid"]) <= set(colour)
 
 
 def test_a_bag_without_ground_truth_gives_outputs_and_latency(tmp_path):
@@ -49,6 +63,40 @@ def test_a_bag_without_ground_truth_gives_outputs_and_latency(tmp_path):
     assert result.returncode == 0, result.stderr
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert metrics["accuracy"] is None and metrics["frames"] == 3 and metrics["latency_ms"]["p50"] > 0
+
+
+def test_ground_truth_without_matching_frames_is_counted_and_warned(tmp_path):
+    path, K = tmp_path / "stray_gt", np.diag([50.0, 50.0, 1.0])
+    with BagWriter(path) as bag:
+        bag.write_command(0, "the red mug")
+        for i in range(3):
+            bag.write_frame((i + 1) * 10**9, np.zeros((48, 64, 3), np.uint8), None, K,
+                            gt_mask=np.zeros((48, 64), bool), gt_centroid=np.array([0.0, 0.0, 0.5]))
+        for stamp in (8 * 10**9, 9 * 10**9):  # ground truth stamped where no colour frame is
+            bag.write(BagTopics().gt_mask, fmt.image(np.zeros((48, 64), np.uint8), "mono8", stamp), stamp)
+        bag.write(BagTopics().gt_centroid, fmt.point([0.0, 0.0, 0.5], 5 * 10**9), 5 * 10**9)
+    result = run_lts("bag", "eval", str(path), "--out", str(tmp_path / "eval"), "--backend", "torch", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "warning: 2 message(s) on /lts/gt/mask matched no colour frame" in result.stderr
+    assert "warning: 1 message(s) on /lts/gt/centroid matched no colour frame" in result.stderr
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert metrics["unmatched_messages"] == {"/lts/gt/mask": 2, "/lts/gt/centroid": 1}
+    assert metrics["frames"] == 3 and metrics["frames_with_ground_truth"] == 3
+    assert "matched no colour frame" in (tmp_path / "eval" / "report.md").read_text()
+
+
+def test_wrong_message_types_and_options_are_one_line_errors(tmp_path):
+    path = tmp_path / "string_depth"
+    with BagWriter(path, extra_topics={BagTopics().depth: fmt.STRING}) as bag:
+        bag.write_command(0, "the red mug")
+        bag.write(BagTopics().depth, fmt.string("not a depth image"), 1)
+        bag.write(BagTopics().color, fmt.image(np.zeros((48, 64, 3), np.uint8), "rgb8", 2), 2)
+    result = run_lts("bag", "eval", str(path), "--out", str(tmp_path / "e"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{BagTopics().depth} carries std_msgs/msg/String, expected sensor_msgs/msg/Image" in result.stderr
+    result = run_lts("bag", "eval", str(path), "--out", str(tmp_path / "e2"), "--topics", "depth=/no/depth",
+                     "--backend", "torch", "--overlay-every", "-1")
+    assert result.returncode == 2 and "--overlay-every must be >= 0" in result.stderr
 
 
 def test_bags_that_cannot_be_evaluated_are_one_line_errors(tmp_path, sim_bag):
@@ -73,3 +121,23 @@ def test_live_replay_through_the_node_agrees_with_offline(sim_bag, tmp_path):
     assert abs(a["accuracy"]["mean_iou"] - b["accuracy"]["mean_iou"]) <= 0.01
     assert abs(a["centroid_error_m"]["median"] - b["centroid_error_m"]["median"]) <= 0.005
     assert b["latency_ms"]["p50"] > 0 and "active:" in (live / "lts_node.log").read_text()
+    assert_output_bag(live / "output_bag", frames=10, overlays=2)
+
+
+def test_the_overhead_benchmark_compares_evaluation_with_the_bare_segmenter(sim_bag, tmp_path):
+    from lts_ros.bench.bag_eval import bag_eval_markdown
+
+    out = tmp_path / "bag_eval.json"
+    bench = [sys.executable, "-m", "lts_ros.bench.bag_eval"]
+    result = subprocess.run([*bench, "--bag", str(sim_bag), "--repeats", "1", "--overlay-every", "1", "0",
+                             "--backend", "torch", "--no-markdown", "--out", str(out)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(out.read_text())
+    assert figures["frames"] == 10 and figures["bare_fps"] > 0
+    assert [r["overlay_every"] for r in figures["evaluations"]] == [1, 0]
+    for row in figures["evaluations"]:
+        assert row["ratio"] == pytest.approx(row["fps"] / figures["bare_fps"]) and row["met"] == (row["ratio"] >= 0.9)
+    assert "lts bag eval, overlays every frame" in bag_eval_markdown(figures)
+    result = subprocess.run([*bench, "--repeats", "0", "--no-markdown"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "--repeats must be in 1..20" in result.stderr

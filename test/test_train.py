@@ -5,8 +5,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from lts_ros.checkpoint import checkpoint_info, load_checkpoint
 from lts_ros.cli import build_parser
 from lts_ros.data.refer import ReferDataset

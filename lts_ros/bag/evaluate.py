@@ -9,15 +9,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from lts_ros.bag import format as fmt
 from lts_ros.bag.format import BagTopics
 from lts_ros.bag.frames import BagFrame, FrameStats, read_frames
-from lts_ros.bag.io import BagWriter
+from lts_ros.bag.output import OVERLAY_EVERY, OutputBag
 from lts_ros.errors import LtsError
 from lts_ros.metrics import intersection_union, iou_from_counts
-from lts_ros.plots import overlay
-
-OUTPUT_TOPICS = {"/lts/mask": fmt.IMAGE, "/lts/centroid": fmt.POINT_STAMPED, "/lts/overlay": fmt.IMAGE}
 
 
 @dataclass
@@ -40,20 +36,21 @@ class Evaluation:
     wall_s: float  # the whole loop: bag reading, segmentation, scoring, output bag
     samples: list[tuple[BagFrame, np.ndarray]]  # a few (frame, predicted mask) for the report's grid
     errors: dict[str, int]  # why frames got no output -> how many
+    latency: str = "Segmenter latency (pre + infer + post)"  # what FrameResult.latency_ms measures
 
 
 def evaluate_offline(bag: str | Path, out_dir: str | Path, segmenter, topics: BagTopics = BagTopics(),
-                     tolerance_s: float = 0.05, keep_every: int = 10, progress: bool = True) -> Evaluation:
+                     tolerance_s: float = 0.05, overlay_every: int = OVERLAY_EVERY, keep_every: int = 10,
+                     progress: bool = True) -> Evaluation:
     """Segment every frame of ``bag`` with ``segmenter``; write ``out_dir/output_bag``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stats, results, samples, errors = FrameStats(), [], [], {}
     start = time.perf_counter()
-    with BagWriter(out_dir / "output_bag", topics, extra_topics=OUTPUT_TOPICS) as writer:
+    with OutputBag(out_dir / "output_bag", topics, overlay_every) as output:
         for frame in tqdm(read_frames(bag, topics, tolerance_s, stats), desc="eval", unit="frame",
                           disable=not progress):
-            for topic, stamp, msg in frame.messages:
-                writer.write(topic, msg, stamp)
+            output.write_inputs(frame)
             if frame.command is None:
                 results.append(FrameResult(frame.stamp_ns, None, False, 0.0, 0.0, has_output=False))
                 continue
@@ -67,8 +64,10 @@ def evaluate_offline(bag: str | Path, out_dir: str | Path, segmenter, topics: Ba
                 errors[str(exc)] = errors.get(str(exc), 0) + 1
                 results.append(FrameResult(frame.stamp_ns, frame.command, False, 0.0, 0.0, has_output=False))
                 continue
-            results.append(score(frame, result))
-            write_outputs(writer, frame, result)
+            centroid = result.centroid_3d if result.found else None
+            results.append(score(frame, result.mask, bool(result.found), float(result.score),
+                                 sum(result.timings_ms.values()), centroid))
+            output.write_outputs(frame, result.mask, centroid)
             if len(results) % keep_every == 1:
                 samples.append((frame, result.mask))
     if not results:
@@ -76,20 +75,13 @@ def evaluate_offline(bag: str | Path, out_dir: str | Path, segmenter, topics: Ba
     return Evaluation(results, stats, time.perf_counter() - start, samples, errors)
 
 
-def score(frame: BagFrame, result) -> FrameResult:
-    out = FrameResult(frame.stamp_ns, frame.command, bool(result.found), float(result.score),
-                      sum(result.timings_ms.values()))
-    if frame.gt_mask is not None and frame.gt_mask.shape == result.mask.shape:
-        out.counts = intersection_union(result.mask, frame.gt_mask)
+def score(frame: BagFrame, mask: np.ndarray, found: bool, confidence: float, latency_ms: float,
+          centroid_3d: np.ndarray | None) -> FrameResult:
+    """One frame's prediction against its ground truth (where the bag has it)."""
+    out = FrameResult(frame.stamp_ns, frame.command, found, confidence, latency_ms)
+    if frame.gt_mask is not None and frame.gt_mask.shape == mask.shape:
+        out.counts = intersection_union(mask, frame.gt_mask)
         out.iou = iou_from_counts(*out.counts)
-    if frame.gt_centroid is not None and result.found and result.centroid_3d is not None:
-        out.centroid_error_m = float(np.linalg.norm(np.asarray(result.centroid_3d) - frame.gt_centroid))
+    if frame.gt_centroid is not None and centroid_3d is not None:
+        out.centroid_error_m = float(np.linalg.norm(np.asarray(centroid_3d) - frame.gt_centroid))
     return out
-
-
-def write_outputs(writer: BagWriter, frame: BagFrame, result) -> None:
-    stamp = frame.stamp_ns
-    writer.write("/lts/mask", fmt.image(result.mask.astype(np.uint8) * 255, "mono8", stamp), stamp)
-    writer.write("/lts/overlay", fmt.image(overlay(frame.rgb, result.mask), "rgb8", stamp), stamp)
-    if result.found and result.centroid_3d is not None:
-        writer.write("/lts/centroid", fmt.point(result.centroid_3d, stamp), stamp)

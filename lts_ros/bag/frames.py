@@ -24,7 +24,7 @@ class BagFrame:
     K: np.ndarray | None = None
     gt_mask: np.ndarray | None = None
     gt_centroid: np.ndarray | None = None
-    messages: list = field(default_factory=list)  # (topic, stamp_ns, msg) of this frame, for the output bag
+    messages: list = field(default_factory=list)  # (topic, stamp_ns, msg) read for it, commands included
 
 
 @dataclass
@@ -55,7 +55,7 @@ def read_frames(path: str | Path, topics: BagTopics = BagTopics(), tolerance_s: 
     companions = {topics.depth, topics.camera_info, topics.gt_mask, topics.gt_centroid}
     open_frames: list[BagFrame] = []
     loose: list[tuple[str, object]] = []  # companions that came before their colour frame
-    command = None
+    command, commands = None, []  # the command in force; command messages not yet handed to a frame
 
     def attach(frame: BagFrame, topic: str, msg) -> None:
         try:
@@ -86,6 +86,7 @@ def read_frames(path: str | Path, topics: BagTopics = BagTopics(), tolerance_s: 
     for topic, stamp, msg in read_messages(path, {topics.color, topics.command} | companions):
         if topic == topics.command:
             command = msg.data
+            commands.append((topic, stamp, msg))
             continue
         yield from close(stamp)
         if topic == topics.color:
@@ -94,7 +95,8 @@ def read_frames(path: str | Path, topics: BagTopics = BagTopics(), tolerance_s: 
             except conversions.ImageError:
                 stats.bad[topic] = stats.bad.get(topic, 0) + 1
                 continue
-            frame.messages.append((topic, frame.stamp_ns, msg))
+            frame.messages += [*commands, (topic, frame.stamp_ns, msg)]
+            commands.clear()
             for item in [i for i in loose
                          if abs(conversions.stamp_ns(i[1].header) - frame.stamp_ns) <= tolerance_ns]:
                 attach(frame, *item)

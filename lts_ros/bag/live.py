@@ -10,15 +10,20 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from lts_ros.bag.evaluate import Evaluation, FrameResult
+from lts_ros.bag.evaluate import Evaluation, FrameResult, score
 from lts_ros.bag.format import BagTopics
 from lts_ros.bag.frames import FrameStats, read_frames
+from lts_ros.bag.output import OVERLAY_EVERY, OutputBag
 from lts_ros.bench.node_process import NodeProcess, isolated_env
 from lts_ros.errors import LtsError
-from lts_ros.metrics import intersection_union, iou_from_counts
 from lts_ros.ros.conversions import stamp_ns
 
 DRAIN_S = 3.0  # after the last frame: outputs still on their way
+MATCH_TIMEOUT_S = 30.0  # DDS discovery between this process and the node
+# After each command the replay waits until the node's reader acknowledged it (at most COMMAND_ACK_S), then
+# COMMAND_SETTLE_S more for the node's executor to take it, and shifts the schedule by that pause: the bag
+# means the frames after a command to be looked at with it, and a burst of frames would otherwise race it.
+COMMAND_ACK_S, COMMAND_SETTLE_S = 1.0, 0.05
 
 
 def _ros_types() -> dict:
@@ -31,8 +36,10 @@ def _ros_types() -> dict:
 
 
 def evaluate_live(bag: str | Path, out_dir: str | Path, topics: BagTopics = BagTopics(), params: dict | None = None,
-                  rate: float = 1.0, tolerance_s: float = 0.05, progress: bool = True) -> Evaluation:
-    """Replay ``bag`` through lts_node (``params``: its parameters) and score its outputs."""
+                  rate: float = 1.0, tolerance_s: float = 0.05, overlay_every: int = OVERLAY_EVERY,
+                  progress: bool = True) -> Evaluation:
+    """Replay ``bag`` through lts_node (``params``: its parameters), score its outputs and write them with the
+    inputs to ``out_dir/output_bag``."""
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.qos import QoSProfile, ReliabilityPolicy
@@ -45,6 +52,7 @@ def evaluate_live(bag: str | Path, out_dir: str | Path, topics: BagTopics = BagT
         raise LtsError(f"--rate must be > 0, got {rate}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    output = OutputBag(out_dir / "output_bag", topics, overlay_every)  # a bad --out or stride fails before the node
     env = isolated_env()
     remaps = {"image": topics.color, "depth": topics.depth, "camera_info": topics.camera_info,
               "command": topics.command}
@@ -72,11 +80,13 @@ def evaluate_live(bag: str | Path, out_dir: str | Path, topics: BagTopics = BagT
                                                   command_qos() if topic == topics.command else camera_qos("reliable"))
                       for topic, msgtype in topics.types().items()
                       if topic in (topics.color, topics.depth, topics.camera_info, topics.command)}
-        deadline = time.monotonic() + 30
-        while publishers[topics.color].get_subscription_count() == 0 and time.monotonic() < deadline:
+        # Every input matched before the first message: a command or depth still in discovery arrives late.
+        deadline = time.monotonic() + MATCH_TIMEOUT_S
+        while (unmatched := [t for t, p in publishers.items() if p.get_subscription_count() == 0]) \
+                and time.monotonic() < deadline:
             executor.spin_once(timeout_sec=0.05)
-        if publishers[topics.color].get_subscription_count() == 0:
-            raise LtsError(f"lts_node never subscribed to {topics.color} (log: {node.log})")
+        if unmatched:
+            raise LtsError(f"lts_node never subscribed to {', '.join(unmatched)} (log: {node.log})")
         with Reader(bag) as reader:
             connections = [c for c in reader.connections if c.topic in publishers]
             first_log, start = None, time.perf_counter()
@@ -91,6 +101,8 @@ def evaluate_live(bag: str | Path, out_dir: str | Path, topics: BagTopics = BagT
                 if connection.topic == topics.color:
                     sent_at[stamp_ns(msg.header)] = time.perf_counter()
                 publishers[connection.topic].publish(msg)
+                if connection.topic == topics.command:
+                    start += hand_over(publishers[connection.topic], executor)
         end = time.perf_counter() + DRAIN_S
         while time.perf_counter() < end and len(masks) < len(sent_at):
             executor.spin_once(timeout_sec=0.05)
@@ -105,34 +117,43 @@ def evaluate_live(bag: str | Path, out_dir: str | Path, topics: BagTopics = BagT
             else:
                 os.environ[key] = value
         node.stop()
-    return _score(bag, topics, tolerance_s, sent_at, masks, centroids, wall_s)
+    with output:
+        return _score(bag, topics, tolerance_s, sent_at, masks, centroids, wall_s, output)
+
+
+def hand_over(publisher, executor) -> float:
+    """Wait until the command just published has reached the node; the seconds waited."""
+    from rclpy.duration import Duration
+
+    begin = time.perf_counter()
+    publisher.wait_for_all_acked(Duration(seconds=COMMAND_ACK_S))
+    settled = time.perf_counter() + COMMAND_SETTLE_S
+    while (left := settled - time.perf_counter()) > 0:
+        executor.spin_once(timeout_sec=left)
+    return time.perf_counter() - begin
 
 
 def _score(bag, topics: BagTopics, tolerance_s: float, sent_at: dict, masks: dict, centroids: dict,
-           wall_s: float) -> Evaluation:
-    """Match the node's outputs to the bag's frames and ground truth by stamp."""
+           wall_s: float, output: OutputBag) -> Evaluation:
+    """Match the node's outputs to the bag's frames and ground truth by stamp; write them to ``output``."""
     from lts_ros.ros.conversions import image_to_array
 
     stats, results, samples = FrameStats(), [], []
     for frame in read_frames(bag, topics, tolerance_s, stats):
+        output.write_inputs(frame)
         received = masks.get(frame.stamp_ns)
         if received is None:
             results.append(FrameResult(frame.stamp_ns, frame.command, False, 0.0, 0.0, has_output=False))
             continue
         at, msg = received
         mask = image_to_array(msg) > 0
-        result = FrameResult(frame.stamp_ns, frame.command, bool(mask.any()), 0.0,
-                             1e3 * (at - sent_at.get(frame.stamp_ns, at)))
-        if frame.gt_mask is not None and frame.gt_mask.shape == mask.shape:
-            result.counts = intersection_union(mask, frame.gt_mask)
-            result.iou = iou_from_counts(*result.counts)
         point = centroids.get(frame.stamp_ns)
-        if point is not None and frame.gt_centroid is not None:
-            result.centroid_error_m = float(np.linalg.norm(
-                np.array([point.point.x, point.point.y, point.point.z]) - frame.gt_centroid))
-        results.append(result)
+        centroid = None if point is None else np.array([point.point.x, point.point.y, point.point.z])
+        results.append(score(frame, mask, bool(mask.any()), 0.0, 1e3 * (at - sent_at.get(frame.stamp_ns, at)),
+                             centroid))
+        output.write_outputs(frame, mask, centroid)
         if len(results) % 10 == 1:
             samples.append((frame, mask))
     if not results:
         raise LtsError(f"{bag} holds no colour frames on {topics.color}")
-    return Evaluation(results, stats, wall_s, samples, {})
+    return Evaluation(results, stats, wall_s, samples, {}, "end-to-end latency (published → mask received)")

@@ -48,7 +48,7 @@ def metrics(evaluation: Evaluation) -> dict:
         "centroid_error_m": {"count": len(errors), "median": float(np.median(errors)) if errors else None,
                              "mean": float(np.mean(errors)) if errors else None,
                              "p90": float(np.percentile(errors, 90)) if errors else None},
-        "latency_ms": _percentiles(latencies),
+        "latency_ms": _percentiles(latencies), "latency_measures": evaluation.latency,
         "fps": len(latencies) / evaluation.wall_s if evaluation.wall_s > 0 else None,
         "segmenter_share": segmenter_s / evaluation.wall_s if evaluation.wall_s > 0 else None,
         "per_command": [{"command": c, "frames": r["frames"], "found_rate": r["found"] / r["frames"],
@@ -56,6 +56,15 @@ def metrics(evaluation: Evaluation) -> dict:
         "unmatched_messages": evaluation.stats.unused, "undecodable_messages": evaluation.stats.bad,
         "frame_errors": evaluation.errors,
     }
+
+
+def warnings(figures: dict) -> list[str]:
+    """What the evaluation counted and could not use, one line each (the counts are in metrics.json too)."""
+    lines = [f"{n} message(s) on {topic} matched no colour frame within the sync tolerance"
+             for topic, n in figures["unmatched_messages"].items()]
+    lines += [f"{n} message(s) on {topic} could not be decoded" for topic, n in figures["undecodable_messages"].items()]
+    lines += [f"{n} frame(s) got no output: {reason}" for reason, n in figures["frame_errors"].items()]
+    return lines
 
 
 def write_report(evaluation: Evaluation, figures: dict, out_dir: Path, title: str) -> Path:
@@ -75,14 +84,14 @@ def write_report(evaluation: Evaluation, figures: dict, out_dir: Path, title: st
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(5, 3))
     ax.hist([f.latency_ms for f in frames if f.has_output], bins=30)
-    ax.set(xlabel="Segmenter latency per frame (ms)", ylabel="frames")
+    ax.set(xlabel=f"{evaluation.latency} per frame (ms)", ylabel="frames")
     fig.tight_layout()
     fig.savefig(out_dir / "latency.png", dpi=110)
     plt.close(fig)
     panels = [Panel(frame.rgb, f'"{frame.command}"', mask, frame.gt_mask) for frame, mask in evaluation.samples[:12]]
     if panels:
         save_grid(panels, out_dir / "overlays.png", legend="prediction magenta, ground truth yellow")
-    (out_dir / "report.md").write_text(_markdown(figures, title, bool(panels)))
+    (out_dir / "report.md").write_text(_markdown(figures, title, bool(panels), evaluation.latency))
     return out_dir / "report.md"
 
 
@@ -90,7 +99,7 @@ def _fmt(value, spec: str = ".3f") -> str:
     return "–" if value is None else format(value, spec)
 
 
-def _markdown(m: dict, title: str, grid: bool) -> str:
+def _markdown(m: dict, title: str, grid: bool, latency: str) -> str:
     acc = m["accuracy"] or {}
     lat, cen = m["latency_ms"], m["centroid_error_m"]
     lines = [f"# {title}", "", "| figure | value |", "|---|---|",
@@ -101,12 +110,15 @@ def _markdown(m: dict, title: str, grid: bool) -> str:
              f"{_fmt(acc.get('prec@0.9'))} |",
              f"| 3D centroid error median / p90 (cm) | {_fmt(cen['median'] and 100 * cen['median'], '.2f')} / "
              f"{_fmt(cen['p90'] and 100 * cen['p90'], '.2f')} ({cen['count']} frames) |",
-             f"| latency p50 / p90 / p99 (ms) | {_fmt(lat['p50'], '.1f')} / {_fmt(lat['p90'], '.1f')} / "
+             f"| {latency} p50 / p90 / p99 (ms) | {_fmt(lat['p50'], '.1f')} / {_fmt(lat['p90'], '.1f')} / "
              f"{_fmt(lat['p99'], '.1f')} |",
              f"| throughput (FPS, whole loop) | {_fmt(m['fps'], '.1f')} |", "",
              "| command | frames | found | mean IoU |", "|---|---|---|---|"]
     lines += [f"| {r['command']} | {r['frames']} | {r['found_rate']:.0%} | {_fmt(r['mean_iou'])} |"
               for r in m["per_command"]]
+    notes = warnings(m)
+    if notes:
+        lines += ["", "Warnings:", ""] + [f"- {line}" for line in notes]
     lines += ["", "![IoU per frame](iou_over_time.png)", "", "![latency](latency.png)"]
     if grid:
         lines += ["", "![overlays](overlays.png)"]

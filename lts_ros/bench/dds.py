@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lts_ros.bench.report import check_section, machine_info, replace_section, table, write_json
+from lts_ros.bench.report import check_section, machine_info, save, table
 from lts_ros.errors import LtsError, run_command
 
 RELIABILITY = ("reliable", "best_effort")
@@ -126,9 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         if doc is not None:
             check_section(doc, "dds")
         result = {"machine": machine_info(0), "rows": measure(args.frames)}
-        print(f"results: {write_json(args.out, result)}")
-        if doc is not None:
-            print(f"table: {replace_section(doc, 'dds', markdown(result))}")
+        save(result, args.out, doc, "dds", markdown(result))
 
     return run_command("lts bench dds", run)
 

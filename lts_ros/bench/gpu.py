@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from lts_ros.bench.prepare import SHIPPED, bench_model, frame_gflops
-from lts_ros.bench.report import check_section, gpu_markdown, replace_section, write_json
+from lts_ros.bench.report import check_section, gpu_markdown, save
 from lts_ros.bench.worker import (LONG_WORDS, SHORT_WORDS, TEXT_REPEATS, commands, encode_ms, error_message,
                                   latency_stats)
 from lts_ros.errors import LtsError, run_command
@@ -169,9 +169,7 @@ def run_gpu(args: argparse.Namespace) -> int:
     options = {"frames": args.frames, "warmup": WARMUP, "cudnn_benchmark": True,
                "tf32_convolutions": torch.backends.cudnn.allow_tf32, "json": str(args.out)}
     result = {"machine": gpu_info(), "options": options, "rows": rows}
-    print(f"results: {write_json(args.out, result)}")
-    if doc is not None:
-        print(f"table: {replace_section(doc, 'gpu', gpu_markdown(result))}")
+    save(result, args.out, doc, "gpu", gpu_markdown(result))
     return 0
 
 

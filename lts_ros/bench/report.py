@@ -76,6 +76,14 @@ def write_json(path: Path, result: dict) -> Path:
     return path
 
 
+def save(result: dict, path: Path, doc: Path | None, section: str, markdown: str) -> None:
+    """``result`` as JSON at ``path`` and ``markdown`` in ``doc``'s ``section`` (unless ``doc`` is None); prints
+    where they went."""
+    print(f"results: {write_json(path, result)}")
+    if doc is not None:
+        print(f"section: {replace_section(doc, section, markdown)}")
+
+
 def fmt(value: float | None) -> str:
     """Three significant figures or so, never scientific notation; '–' when missing."""
     if value is None:

@@ -26,8 +26,8 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 
 from lts_ros.bench.node_process import NodeProcess, isolated_env
-from lts_ros.bench.report import check_section, fmt, machine_info, replace_section, table, write_json
-from lts_ros.errors import LtsError, run_command
+from lts_ros.bench.report import check_section, fmt, machine_info, save, table
+from lts_ros.errors import LtsError, OneLineParser, run_command
 from lts_ros.ros.conversions import fill_image, stamp_ns
 from lts_ros.ros.qos import camera_qos
 
@@ -52,13 +52,6 @@ DRAIN_MAX_S = 10.0
 P99_FACTOR, P99_MARGIN_MS = 2.0, 20.0  # latency p99 <= 2 x single_ms + 20 ms
 RSS_GROWTH_MIB = 20.0  # "20 MB", read as MiB like every RSS figure here
 OVERHEAD_MS = 5.0  # node overhead, evaluated unloaded
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Usage mistakes as one line on stderr and exit status 2 (``--help`` shows the usage)."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def frame_size(text: str) -> tuple[int, int]:
@@ -518,9 +511,7 @@ def run(args: argparse.Namespace) -> int:
               "loaded": loaded, "diagnostics": diagnostics, "lost_in_transit": lost, "node": node_state,
               "bars": evaluate(model, unloaded, loaded, node_state)}
     print_summary(result)
-    print(f"results: {write_json(args.out, result)}")
-    if doc is not None:
-        print(f"section: {replace_section(doc, SECTION, ros_load_markdown(result))}")
+    save(result, args.out, doc, SECTION, ros_load_markdown(result))
     return 0
 
 

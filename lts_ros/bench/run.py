@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from lts_ros.bench.cases import BACKENDS, PRECISIONS, BenchCase, plan_cases
 from lts_ros.bench.prepare import Prepared, prepare
-from lts_ros.bench.report import check_section, cpu_markdown, machine_info, replace_section, write_json
+from lts_ros.bench.report import check_section, cpu_markdown, machine_info, save
 from lts_ros.bench.worker import run_worker
 from lts_ros.errors import LtsError
 
@@ -88,9 +88,7 @@ def run_bench(args: argparse.Namespace) -> int:
     result = {"machine": machine_info(args.threads),
               "options": {"frames": args.frames, "warmup": args.warmup, "threads": args.threads,
                           "frame": str(frame), "json": str(args.out)}, "rows": rows}
-    print(f"results: {write_json(args.out, result)}")
-    if doc is not None:
-        print(f"table: {replace_section(doc, 'cpu', cpu_markdown(result))}")
+    save(result, args.out, doc, "cpu", cpu_markdown(result))
     failed = [r for r in rows if "error" in r]
     for row in failed:
         print(f"failed: {row['config']} {row['size']} {row['backend']} {row['precision']}: {row['error']}")
