@@ -3,7 +3,6 @@ in the test process that publishes camera frames and commands and records what l
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Float32, String
 
-from lts_ros.bench.node_process import NodeProcess, isolated_env
+from lts_ros.bench.node_process import NodeProcess, dds_environment, isolated_env
 from lts_ros.ros.conversions import fill_image, stamp_ns
 from lts_ros.ros.qos import camera_qos, command_qos
 
@@ -29,14 +28,10 @@ class Probe:
     """A node in the test process: publishes camera topics and commands, records lts_node's outputs."""
 
     def __init__(self, env: dict[str, str], reliability: str = "reliable", node: str = "lts_node"):
-        for key in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE", "FASTDDS_DEFAULT_PROFILES_FILE"):
-            if key in env:
-                os.environ[key] = env[key]
-            else:
-                os.environ.pop(key, None)
-        self.context = rclpy.Context()
-        rclpy.init(context=self.context)
-        self.node = rclpy.create_node("lts_probe", context=self.context)
+        with dds_environment(env):  # rclpy.init and the first node read the domain and profile
+            self.context = rclpy.Context()
+            rclpy.init(context=self.context)
+            self.node = rclpy.create_node("lts_probe", context=self.context)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         camera = camera_qos(reliability)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from lts_ros.bench.report import proc_field
@@ -16,6 +17,9 @@ from lts_ros.errors import LtsError
 REPO = Path(__file__).resolve().parents[2]
 FASTDDS_PROFILE = REPO / "config" / "fastdds.xml"
 STOP_TIMEOUT_S = 15.0  # SIGINT -> exit, before a kill
+
+
+DDS_ENV = ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE", "FASTDDS_DEFAULT_PROFILES_FILE")
 
 
 def isolated_env(profile: bool = True) -> dict[str, str]:
@@ -27,6 +31,26 @@ def isolated_env(profile: bool = True) -> dict[str, str]:
     if profile:
         env["FASTDDS_DEFAULT_PROFILES_FILE"] = str(FASTDDS_PROFILE)
     return env
+
+
+@contextmanager
+def dds_environment(env: dict[str, str]):
+    """This process's DDS settings (domain, discovery range, FastDDS profile) taken from ``env`` for the block,
+    so that participants created in it (rclpy.init reads them) share the node's isolated graph."""
+    saved = {k: os.environ.get(k) for k in DDS_ENV}
+    try:
+        for key in DDS_ENV:
+            if key in env:
+                os.environ[key] = env[key]
+            else:
+                os.environ.pop(key, None)
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 class NodeProcess:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
 import threading
 import time
@@ -25,7 +24,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 
-from lts_ros.bench.node_process import NodeProcess, isolated_env
+from lts_ros.bench.node_process import NodeProcess, dds_environment, isolated_env
 from lts_ros.bench.report import check_section, fmt, machine_info, save, table
 from lts_ros.errors import LtsError, OneLineParser, run_command
 from lts_ros.ros.conversions import fill_image, stamp_ns
@@ -162,10 +161,7 @@ class Camera:
     """A camera-like publisher and the mask and /diagnostics subscriber, spun in a thread of their own so a
     mask's arrival is timed when it arrives, not when the publishing loop gets round to it."""
 
-    def __init__(self, env: dict[str, str], frame: CameraFrame):
-        self._saved_env = {k: os.environ.get(k) for k in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE",
-                                                          "FASTDDS_DEFAULT_PROFILES_FILE")}
-        os.environ.update({k: env[k] for k in self._saved_env})  # read by rclpy.init: same domain and profile
+    def __init__(self, frame: CameraFrame):
         self.context = rclpy.Context()
         rclpy.init(context=self.context)
         self.node = rclpy.create_node("lts_load_camera", context=self.context)
@@ -240,11 +236,6 @@ class Camera:
         self._thread.join(5)
         self.node.destroy_node()
         rclpy.try_shutdown(context=self.context)
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def wait_until(predicate: Callable[[], bool], timeout_s: float, every_s: float = 0.002) -> bool:
@@ -484,7 +475,8 @@ def run(args: argparse.Namespace) -> int:
     camera = None
     try:
         node.wait_active()
-        camera = Camera(env, frame)
+        with dds_environment(env):  # rclpy.init reads the node's domain and profile
+            camera = Camera(frame)
         camera.wait_matched()
         print(f"lts_node active (pid {node.pid}, domain {env['ROS_DOMAIN_ID']}); {UNLOADED_FRAMES} frames one at "
               f"a time", flush=True)
