@@ -181,8 +181,10 @@ def cmd_bag_record_sim(args: argparse.Namespace) -> int:
     from lts_ros.bag.record import record_sim
 
     topics = BagTopics().with_overrides(args.topics)  # a bad entry fails before any rendering
+    if args.color_format != "raw" and not any(entry.startswith("color=") for entry in args.topics):
+        topics = topics.with_overrides([f"color={topics.color}/compressed"])  # image_transport's name for it
     summary = record_sim(args.out, args.episodes, args.seed, args.rate, args.seconds, args.commands, args.storage,
-                         args.depth_encoding, topics, progress=not args.quiet)
+                         args.depth_encoding, topics, color_format=args.color_format, progress=not args.quiet)
     print(f"{args.out}: {summary.episodes} episodes, {summary.frames} frames, {summary.commands} commands")
     for reason in summary.skipped:
         print(f"  skipped: {reason}")
@@ -401,6 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--storage", default="mcap", choices=["mcap", "sqlite3"])
     record.add_argument("--depth-encoding", default="16UC1", choices=["16UC1", "32FC1"],
                         help="16UC1 millimetres (as a RealSense driver) or 32FC1 metres")
+    record.add_argument("--color-format", default="raw", choices=["raw", "jpeg", "png"],
+                        help="colour frames as rgb8 Image (raw), or as CompressedImage the way image_transport's "
+                        "compressed plugin writes them, on <colour topic>/compressed")
     record.add_argument("--topics", nargs="*", default=[], metavar="ROLE=TOPIC",
                         help="rename topics by role: color, camera_info, depth, command, gt_mask, gt_centroid")
     record.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -40,9 +40,8 @@ def test_offline_eval_scores_the_bag_and_writes_the_report(sim_bag, tmp_path):
     assert_output_bag(out / "output_bag", frames=10, overlays=2)  # default: an overlay every 5th frame
 
 
-def assert_output_bag(path, frames: int, overlays: int, commands: int = 2) -> None:
+def assert_output_bag(path, frames: int, overlays: int, commands: int = 2, t: BagTopics = BagTopics()) -> None:
     """The inputs (commands included) and the predictions, stamped like their colour frames."""
-    t = BagTopics()
     assert {"/lts/mask", "/lts/overlay", "/lts/centroid", t.color, t.depth, t.gt_mask} <= bag_topics(path).keys()
     stamps: dict[str, list[int]] = {}
     for topic, stamp, _ in read_messages(path, {t.color, t.command, "/lts/mask", "/lts/overlay", "/lts/centroid"}):
@@ -51,6 +50,27 @@ def assert_output_bag(path, frames: int, overlays: int, commands: int = 2) -> No
     assert len(colour) == frames and stamps["/lts/mask"] == colour and len(stamps[t.command]) == commands
     assert len(stamps["/lts/overlay"]) == overlays and set(stamps["/lts/overlay"]) <= set(colour)
     assert set(stamps["/lts/centroid"]) <= set(colour)
+
+
+def test_a_bag_with_compressed_colour_is_evaluated_offline_and_live(tmp_path):
+    bag, color = tmp_path / "jpeg", "/camera/color/image_raw/compressed"
+    result = run_lts("bag", "record-sim", "--out", str(bag), "--episodes", "1", "--seed", "3", "--rate", "5",
+                     "--seconds", "2", "--commands", "2", "--color-format", "jpeg", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert bag_topics(bag)[color] == fmt.COMPRESSED_IMAGE  # image_transport's name and type
+    result = run_lts("bag", "eval", str(bag), "--out", str(tmp_path / "e"))
+    assert result.returncode == 2 and f"rename with --topics color={color}" in result.stderr
+    figures = {}
+    for mode, extra in (("offline", []), ("live", ["--live"])):
+        result = run_lts("bag", "eval", str(bag), "--out", str(tmp_path / mode), "--backend", "torch", "--quiet",
+                         "--topics", f"color={color}", *extra)
+        assert result.returncode == 0, result.stderr
+        figures[mode] = json.loads((tmp_path / mode / "metrics.json").read_text())
+        assert_output_bag(tmp_path / mode / "output_bag", frames=10, overlays=2,
+                          t=BagTopics().with_overrides([f"color={color}"]))
+    assert figures["offline"]["accuracy"]["mean_iou"] >= 0.6
+    assert figures["live"]["frames"] == 10 and figures["live"]["frames_without_output"] == 0
+    assert abs(figures["offline"]["accuracy"]["mean_iou"] - figures["live"]["accuracy"]["mean_iou"]) <= 0.01
 
 
 def test_a_bag_without_ground_truth_gives_outputs_and_latency(tmp_path):

@@ -4,13 +4,14 @@ import numpy as np
 import pytest
 from rclpy.serialization import deserialize_message
 from rosbags.rosbag2 import Reader
-from sensor_msgs.msg import CameraInfo, Image
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from lts_ros.bag.format import BagTopics
+from lts_ros.bag.frames import read_frames
 from lts_ros.bag.io import BagWriter, bag_topics, read_messages
 from lts_ros.data.tabletop.dataset import TabletopDataset
 from lts_ros.errors import LtsError
-from lts_ros.ros.conversions import depth_from_image, image_to_array, rgb_from_image, stamp_ns
+from lts_ros.ros.conversions import depth_from_image, image_to_array, rgb_from_compressed, rgb_from_image, stamp_ns
 
 T0 = 1_700_000_000_000_000_000
 
@@ -50,6 +51,26 @@ def test_a_written_bag_reads_back_message_for_message(tmp_path, samples, storage
         assert np.array_equal(mask, s.mask)
         info = deserialize_message(bytes(raw[topics.camera_info, stamp]), CameraInfo)
         assert np.allclose(np.reshape(info.k, (3, 3)), s.K) and (info.width, info.height) == (640, 480)
+
+
+@pytest.mark.parametrize("color_format, max_error", [("png", 0), ("jpeg", 8)])
+def test_compressed_colour_reads_back_like_image_transport_writes_it(tmp_path, samples, color_format, max_error):
+    path, topics = tmp_path / color_format, BagTopics().with_overrides(["color=/camera/color/image_raw/compressed"])
+    with BagWriter(path, topics, color_format=color_format) as bag:
+        for i, s in enumerate(samples):
+            bag.write_frame(T0 + i, s.image, s.depth_m, s.K)
+    assert bag_topics(path)[topics.color] == "sensor_msgs/msg/CompressedImage"
+    frames = list(read_frames(path, topics))
+    with Reader(path) as reader:
+        raw = [data for c, _, data in reader.messages() if c.topic == topics.color]
+    for frame, data, s in zip(frames, raw, samples, strict=True):
+        msg = deserialize_message(bytes(data), CompressedImage)
+        assert msg.format == f"rgb8; {color_format} compressed bgr8"
+        decoded = rgb_from_compressed(msg)
+        assert np.array_equal(decoded, frame.rgb)
+        assert np.abs(decoded.astype(int) - s.image).mean() <= max_error  # jpeg: lossy, a few levels on average
+    with pytest.raises(LtsError, match="unknown colour format 'webp'"):
+        BagWriter(tmp_path / "webp", color_format="webp")
 
 
 def test_topics_can_be_renamed_by_role():

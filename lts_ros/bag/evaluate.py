@@ -10,7 +10,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lts_ros.bag.format import BagTopics
-from lts_ros.bag.frames import BagFrame, FrameStats, read_frames
+from lts_ros.bag.frames import BagFrame, FrameStats, check_topics, read_frames
 from lts_ros.bag.output import OVERLAY_EVERY, OutputBag
 from lts_ros.errors import LtsError
 from lts_ros.metrics import intersection_union, iou_from_counts
@@ -46,8 +46,9 @@ def evaluate_offline(bag: str | Path, out_dir: str | Path, segmenter, topics: Ba
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stats, results, samples, errors = FrameStats(), [], [], {}
+    color_type = check_topics(bag, topics)[topics.color]
     start = time.perf_counter()
-    with OutputBag(out_dir / "output_bag", topics, overlay_every) as output:
+    with OutputBag(out_dir / "output_bag", topics, overlay_every, color_type) as output:
         for frame in tqdm(read_frames(bag, topics, tolerance_s, stats), desc="eval", unit="frame",
                           disable=not progress):
             output.write_inputs(frame)

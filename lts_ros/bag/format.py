@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
+import cv2
 import numpy as np
 from rosbags.typesys import Stores, get_typestore
 
@@ -12,6 +13,9 @@ from lts_ros.errors import LtsError
 TYPESTORE = get_typestore(Stores.ROS2_KILTED)
 IMAGE, CAMERA_INFO = "sensor_msgs/msg/Image", "sensor_msgs/msg/CameraInfo"
 STRING, POINT_STAMPED = "std_msgs/msg/String", "geometry_msgs/msg/PointStamped"
+COMPRESSED_IMAGE = "sensor_msgs/msg/CompressedImage"
+COLOR_TYPES = (IMAGE, COMPRESSED_IMAGE)  # the colour topic: raw, or as image_transport's compressed plugin
+COLOR_FORMATS = ("raw", "jpeg", "png")
 DEPTH_ENCODINGS = ("16UC1", "32FC1")
 OPTICAL_FRAME = "camera_color_optical_frame"
 
@@ -25,9 +29,9 @@ class BagTopics:
     gt_mask: str = "/lts/gt/mask"
     gt_centroid: str = "/lts/gt/centroid"
 
-    def types(self) -> dict[str, str]:
-        """Topic -> message type."""
-        return {self.color: IMAGE, self.camera_info: CAMERA_INFO, self.depth: IMAGE, self.command: STRING,
+    def types(self, color_type: str = IMAGE) -> dict[str, str]:
+        """Topic -> message type (``color_type``: Image or CompressedImage on the colour topic)."""
+        return {self.color: color_type, self.camera_info: CAMERA_INFO, self.depth: IMAGE, self.command: STRING,
                 self.gt_mask: IMAGE, self.gt_centroid: POINT_STAMPED}
 
     def with_overrides(self, overrides: list[str]) -> "BagTopics":
@@ -59,6 +63,17 @@ def image(array: np.ndarray, encoding: str, stamp_ns: int, frame_id: str = OPTIC
     return TYPESTORE.types[IMAGE](header=_header(stamp_ns, frame_id), height=array.shape[0], width=array.shape[1],
                                   encoding=encoding, is_bigendian=0, step=array.strides[0],
                                   data=array.reshape(-1).view(np.uint8))
+
+
+def compressed_image(rgb: np.ndarray, color_format: str, stamp_ns: int, frame_id: str = OPTICAL_FRAME):
+    """A CompressedImage as image_transport's compressed plugin makes it: the frame as BGR ``jpeg`` or ``png``."""
+    if color_format not in ("jpeg", "png"):
+        raise LtsError(f"compressed colour format must be jpeg or png, got '{color_format}'")
+    ok, data = cv2.imencode(".jpg" if color_format == "jpeg" else ".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise LtsError(f"OpenCV could not encode a {rgb.shape} frame as {color_format}")
+    return TYPESTORE.types[COMPRESSED_IMAGE](header=_header(stamp_ns, frame_id),
+                                             format=f"rgb8; {color_format} compressed bgr8", data=data.reshape(-1))
 
 
 def depth_image(depth_m: np.ndarray, encoding: str, stamp_ns: int, frame_id: str = OPTICAL_FRAME):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lts_ros.bag.format import BagTopics
+from lts_ros.bag.format import COLOR_TYPES, COMPRESSED_IMAGE, BagTopics
 from lts_ros.bag.io import bag_topics, read_messages
 from lts_ros.errors import LtsError
 from lts_ros.ros import conversions
@@ -35,21 +35,26 @@ class FrameStats:
 
 
 def check_topics(path: str | Path, topics: BagTopics) -> dict[str, str]:
-    """The bag's topics, after checking the colour topic is there and every expected topic has its type."""
+    """The bag's topics (topic -> message type), after checking the colour topic is there (Image or
+    CompressedImage) and every expected topic has its type."""
     found = bag_topics(path)
     if topics.color not in found:
+        compressed = f"{topics.color}/compressed"
+        hint = f"--topics color={compressed}" if compressed in found else "--topics color=/your/topic"
         raise LtsError(f"{path} has no colour topic {topics.color} (topics: {', '.join(sorted(found)) or 'none'}; "
-                       "rename with --topics color=/your/topic)")
+                       f"rename with {hint})")
     for topic, msgtype in topics.types().items():
-        if topic in found and found[topic] != msgtype:
-            raise LtsError(f"{path}: {topic} carries {found[topic]}, expected {msgtype}")
+        allowed = COLOR_TYPES if topic == topics.color else (msgtype,)
+        if topic in found and found[topic] not in allowed:
+            raise LtsError(f"{path}: {topic} carries {found[topic]}, expected {' or '.join(allowed)}")
     return found
 
 
 def read_frames(path: str | Path, topics: BagTopics = BagTopics(), tolerance_s: float = 0.05,
                 stats: FrameStats | None = None) -> Iterator[BagFrame]:
     """Colour frames of the bag at ``path`` with their companions; ``stats`` (if given) counts what was left."""
-    check_topics(path, topics)
+    compressed = check_topics(path, topics)[topics.color] == COMPRESSED_IMAGE
+    decode_color = conversions.rgb_from_compressed if compressed else conversions.rgb_from_image
     stats = stats if stats is not None else FrameStats()
     tolerance_ns = int(tolerance_s * 1e9)
     companions = {topics.depth, topics.camera_info, topics.gt_mask, topics.gt_centroid}
@@ -91,7 +96,7 @@ def read_frames(path: str | Path, topics: BagTopics = BagTopics(), tolerance_s: 
         yield from close(stamp)
         if topic == topics.color:
             try:
-                frame = BagFrame(conversions.stamp_ns(msg.header), conversions.rgb_from_image(msg), command)
+                frame = BagFrame(conversions.stamp_ns(msg.header), decode_color(msg), command)
             except conversions.ImageError:
                 stats.bad[topic] = stats.bad.get(topic, 0) + 1
                 continue

@@ -20,11 +20,14 @@ class BagWriter:
     """``with BagWriter(path) as bag: bag.write_command(t, "the red mug"); bag.write_frame(t, rgb, ...)``."""
 
     def __init__(self, path: str | Path, topics: BagTopics = BagTopics(), storage: str = "mcap",
-                 extra_topics: dict[str, str] | None = None):
+                 extra_topics: dict[str, str] | None = None, color_format: str = "raw"):
         if storage not in STORAGE:
             raise LtsError(f"unknown bag storage '{storage}' (use {', '.join(STORAGE)})")
-        self.path, self.topics = Path(path), topics
-        self._types = {**topics.types(), **(extra_topics or {})}  # topic -> message type
+        if color_format not in fmt.COLOR_FORMATS:
+            raise LtsError(f"unknown colour format '{color_format}' (use {', '.join(fmt.COLOR_FORMATS)})")
+        self.path, self.topics, self.color_format = Path(path), topics, color_format
+        color_type = fmt.IMAGE if color_format == "raw" else fmt.COMPRESSED_IMAGE
+        self._types = {**topics.types(color_type), **(extra_topics or {})}  # topic -> message type
         if self.path.exists():
             raise LtsError(f"{self.path} already exists: choose another --out or remove it")
         self._writer = Writer(self.path, version=9, storage_plugin=STORAGE[storage])
@@ -53,12 +56,15 @@ class BagWriter:
     def write_frame(self, stamp_ns: int, rgb: np.ndarray, depth_m: np.ndarray | None, K: np.ndarray,
                     depth_encoding: str = "16UC1", gt_mask: np.ndarray | None = None,
                     gt_centroid: np.ndarray | None = None) -> None:
-        """One camera frame (colour, camera_info, aligned depth) and its ground truth, all with one stamp."""
+        """One camera frame (colour, camera_info, aligned depth) and its ground truth, all with one stamp; the
+        colour raw rgb8 or compressed, as the writer's ``color_format``."""
         t = self.topics
         self.write(t.camera_info, fmt.camera_info(K, rgb.shape[1], rgb.shape[0], stamp_ns), stamp_ns)
         if depth_m is not None:
             self.write(t.depth, fmt.depth_image(depth_m, depth_encoding, stamp_ns), stamp_ns)
-        self.write(t.color, fmt.image(rgb, "rgb8", stamp_ns), stamp_ns)
+        color = fmt.image(rgb, "rgb8", stamp_ns) if self.color_format == "raw" else \
+            fmt.compressed_image(rgb, self.color_format, stamp_ns)
+        self.write(t.color, color, stamp_ns)
         if gt_mask is not None:
             self.write(t.gt_mask, fmt.image(gt_mask.astype(np.uint8) * 255, "mono8", stamp_ns), stamp_ns)
         if gt_centroid is not None:

@@ -10,8 +10,9 @@ import numpy as np
 from tqdm import tqdm
 
 from lts_ros.bag.evaluate import Evaluation, FrameResult, score
+from lts_ros.bag import format as fmt
 from lts_ros.bag.format import BagTopics
-from lts_ros.bag.frames import FrameStats, read_frames
+from lts_ros.bag.frames import FrameStats, check_topics, read_frames
 from lts_ros.bag.output import OVERLAY_EVERY, OutputBag
 from lts_ros.bench.node_process import NodeProcess, dds_environment, isolated_env
 from lts_ros.errors import LtsError
@@ -29,19 +30,19 @@ class Replay:
     """The replaying side in this process: publishers for the bag's inputs, subscribers for lts_node's mask and
     centroid, and the received outputs keyed by stamp (ns)."""
 
-    def __init__(self, topics: BagTopics):
+    def __init__(self, topics: BagTopics, color_type: str):
         import rclpy
         from geometry_msgs.msg import PointStamped
         from rclpy.executors import SingleThreadedExecutor
         from rclpy.qos import QoSProfile, ReliabilityPolicy
-        from sensor_msgs.msg import CameraInfo, Image
+        from sensor_msgs.msg import CameraInfo, CompressedImage, Image
         from std_msgs.msg import String
 
         from lts_ros.ros.qos import camera_qos, command_qos
 
         self.topics = topics
-        self.types = {"sensor_msgs/msg/Image": Image, "sensor_msgs/msg/CameraInfo": CameraInfo,
-                      "std_msgs/msg/String": String}
+        self.types = {fmt.IMAGE: Image, fmt.COMPRESSED_IMAGE: CompressedImage, fmt.CAMERA_INFO: CameraInfo,
+                      fmt.STRING: String}
         self.sent_at: dict[int, float] = {}  # colour frame stamp -> when it was published
         self.masks: dict[int, tuple[float, object]] = {}  # stamp -> (when received, Image)
         self.centroids: dict[int, object] = {}  # stamp -> PointStamped
@@ -57,7 +58,7 @@ class Replay:
         inputs = (topics.color, topics.depth, topics.camera_info, topics.command)
         self.publishers = {topic: self.ros.create_publisher(self.types[msgtype], topic, command_qos()
                                                             if topic == topics.command else camera_qos("reliable"))
-                           for topic, msgtype in topics.types().items() if topic in inputs}
+                           for topic, msgtype in topics.types(color_type).items() if topic in inputs}
 
     def _on_mask(self, msg) -> None:
         self.masks.setdefault(stamp_ns(msg.header), (time.perf_counter(), msg))
@@ -127,14 +128,17 @@ def evaluate_live(bag: str | Path, out_dir: str | Path, topics: BagTopics = BagT
         raise LtsError(f"--rate must be > 0, got {rate}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    output = OutputBag(out_dir / "output_bag", topics, overlay_every)  # a bad --out or stride fails before the node
+    color_type = check_topics(bag, topics)[topics.color]
+    output = OutputBag(out_dir / "output_bag", topics, overlay_every, color_type)  # a bad --out fails here
+    compressed = color_type == fmt.COMPRESSED_IMAGE  # the node's compressed transport takes it
     env = isolated_env()
-    remaps = {"image": topics.color, "depth": topics.depth, "camera_info": topics.camera_info,
-              "command": topics.command}
-    node = NodeProcess(env, out_dir / "lts_node.log", {"sync_tolerance": tolerance_s, **(params or {})}, remaps)
+    remaps = {"image/compressed" if compressed else "image": topics.color, "depth": topics.depth,
+              "camera_info": topics.camera_info, "command": topics.command}
+    params = {"sync_tolerance": tolerance_s, "image_transport": "compressed" if compressed else "raw", **(params or {})}
+    node = NodeProcess(env, out_dir / "lts_node.log", params, remaps)
     try:
         with dds_environment(env):  # rclpy.init reads the node's domain and profile
-            replay = Replay(topics)
+            replay = Replay(topics, color_type)
         try:
             node.wait_active()
             replay.wait_matched(node.log)

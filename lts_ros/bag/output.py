@@ -28,11 +28,12 @@ def check_overlay_every(overlay_every: int) -> int:
 class OutputBag:
     """``with OutputBag(dir / "output_bag", topics, overlay_every=5) as out: out.write(frame, mask, xyz)``.
     ``overlay_every``: an overlay on every Nth frame written (1 = all, 0 = none); blending and storing a full
-    colour image per frame is most of what the output bag costs."""
+    colour image per frame is most of what the output bag costs. ``color_type``: the input bag's colour type."""
 
-    def __init__(self, path: str | Path, topics: BagTopics = BagTopics(), overlay_every: int = 1):
+    def __init__(self, path: str | Path, topics: BagTopics = BagTopics(), overlay_every: int = 1,
+                 color_type: str = fmt.IMAGE):
         self.overlay_every = check_overlay_every(overlay_every)
-        self._writer = BagWriter(path, topics, extra_topics=OUTPUT_TOPICS)
+        self._writer = BagWriter(path, topics, extra_topics={topics.color: color_type, **OUTPUT_TOPICS})
         self._frames = 0
 
     def __enter__(self) -> "OutputBag":

@@ -59,9 +59,10 @@ def episode_commands(views: list[Scene], seed: int, count: int) -> list[tuple[st
 
 def record_sim(out: str | Path, episodes: int, seed: int = 0, rate_hz: float = 15.0, seconds: float = 3.0,
                commands_per_episode: int = 3, storage: str = "mcap", depth_encoding: str = "16UC1",
-               topics: BagTopics = BagTopics(), width: int = 640, height: int = 480,
+               topics: BagTopics = BagTopics(), width: int = 640, height: int = 480, color_format: str = "raw",
                progress: bool = True) -> RecordSummary:
-    """Record ``episodes`` episodes of ``seconds`` at ``rate_hz`` into the bag ``out``."""
+    """Record ``episodes`` episodes of ``seconds`` at ``rate_hz`` into the bag ``out`` (colour frames raw rgb8, or
+    compressed: ``color_format`` jpeg or png)."""
     if episodes < 1 or rate_hz <= 0 or seconds <= 0 or commands_per_episode < 1:
         raise LtsError("--episodes and --commands must be >= 1, --rate and --seconds > 0")
     frames = max(2, round(rate_hz * seconds))
@@ -70,7 +71,7 @@ def record_sim(out: str | Path, episodes: int, seed: int = 0, rate_hz: float = 1
     period_ns = round(1e9 / rate_hz)
     summary = RecordSummary(0, 0, 0, [])
     stamp = T0_NS
-    with BagWriter(out, topics, storage) as bag:
+    with BagWriter(out, topics, storage, color_format=color_format) as bag:
         for episode in tqdm(range(episodes), desc="record", unit="episode", disable=not progress):
             episode_seed = scene_seed(seed, episode)
             try:
