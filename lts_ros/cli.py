@@ -419,9 +419,13 @@ def build_parser() -> argparse.ArgumentParser:
     ev_bag.add_argument("bag", type=Path, help="the bag directory")
     ev_bag.add_argument("--out", type=Path, required=True, help="directory for the report and output bag")
     ev_bag.add_argument("--checkpoint", type=Path, help="default: the shipped edge model")
-    ev_bag.add_argument("--backend", default="auto", choices=BACKENDS)
+    ev_bag.add_argument("--backend", default="auto", choices=BACKENDS, help="inference backend, in-process or "
+                        "the node's (default: auto = TensorRT on a CUDA GPU where it imports, else onnxruntime, "
+                        "else torch)")
     ev_bag.add_argument("--sync-tolerance", type=float, default=0.05, help="s, as the node's sync_tolerance")
-    ev_bag.add_argument("--topics", nargs="*", default=[], metavar="ROLE=TOPIC", help="rename topics by role")
+    ev_bag.add_argument("--topics", nargs="*", default=[], metavar="ROLE=TOPIC",
+                        help="rename topics by role: color, camera_info, depth, command, gt_mask, gt_centroid "
+                        "(e.g. color=/camera/color/image_raw/compressed for a CompressedImage stream)")
     ev_bag.add_argument("--live", action="store_true", help="replay the bag onto topics through lts_node in its "
                         "own process over DDS (latency end to end) instead of running the model in-process")
     ev_bag.add_argument("--rate", type=float, default=1.0, help="--live: replay speed, 1 = as recorded")
