@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from lts_ros.cache_root import default_engine_dir
 from lts_ros.errors import LtsError, run_command
 
 EPILOG = """examples:
@@ -113,7 +114,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
 def cmd_export_onnx(args: argparse.Namespace) -> int:
     from lts_ros.export.calibration import load_frames, read_commands
-    from lts_ros.export.onnx import ensure_export, export_onnx, verify_export
+    from lts_ros.cache_root import ONNX, writable_or_redirected
+    from lts_ros.export.onnx import default_export_dir, ensure_export, export_onnx, verify_export
     from lts_ros.export.precision import add_variants
 
     variants = [v for p in args.precision for v in {"fp32": [], "fp16": ["fp16"],
@@ -123,11 +125,11 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
                        "(int8 is calibrated on half of the frames; every variant is checked on the other half)")
     commands = read_commands(args.commands) if args.commands else None
     frames = load_frames(args.calibration, args.frames, commands) if variants else []  # bad input before exporting
-    out = args.out or args.checkpoint.with_name(f"{args.checkpoint.stem}-onnx")
     if args.force:
+        out = args.out or writable_or_redirected(default_export_dir(args.checkpoint), ONNX)
         export_onnx(args.checkpoint, out)
-    else:
-        ensure_export(args.checkpoint, out)
+    else:  # the default dir beside a read-only checkpoint (an install's share/) moves to $ROS_HOME/lts_ros
+        out = ensure_export(args.checkpoint, args.out)
     for name, diff in verify_export(out).items():
         print(f"fp32 {name}: max |ONNX Runtime - torch| {diff:.1e}")
     for variant, check in add_variants(out, variants, frames, str(args.calibration), args.min_iou).items():
@@ -172,7 +174,8 @@ def cmd_export_engine(args: argparse.Namespace) -> int:
 
     backend = TensorRTBackend.from_export(args.onnx_dir, args.engine_dir, args.precision, args.on_mismatch,
                                           args.device)
-    print(f"engines ({args.precision}) ready in {args.engine_dir}: {backend.text.path.name}, {backend.seg.path.name}")
+    print(f"engines ({args.precision}) ready in {backend.seg.path.parent}: {backend.text.path.name}, "
+          f"{backend.seg.path.name}")
     return 0
 
 
@@ -225,7 +228,8 @@ def cmd_bag_eval(args: argparse.Namespace) -> int:
           + (f"mIoU {100 * acc['mean_iou']:.1f}, overall IoU {100 * acc['overall_iou']:.1f}, "
              f"P@0.5 {100 * acc['prec@0.5']:.1f}; " if acc else "")
           + f"latency p50 {figures['latency_ms']['p50']:.1f} ms; {figures['fps']:.1f} FPS; "
-          f"{figures['frames_without_output']} frames without output")
+          f"{figures['frames_without_output']} frames without output, "
+          f"{figures['frames_with_another_command']} answered with another command")
     print(f"report: {report} (overlays: {args.out / 'overlays.png'}); output bag: {args.out / 'output_bag'}")
     return 0
 
@@ -369,7 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "version, ONNX hash and precision) the text and segment engines of an export "
                                    "in the engine cache, then load them once. Needs TensorRT and a CUDA GPU.")
     engine.add_argument("--onnx-dir", type=Path, required=True, help="an export dir from 'lts export onnx'")
-    engine.add_argument("--engine-dir", type=Path, default=Path("engines"), help="the engine cache")
+    engine.add_argument("--engine-dir", type=Path, default=default_engine_dir(),
+                        help="the engine cache (default: $ROS_HOME/lts_ros/engines, where lts_node looks); a "
+                        "read-only one is only read, builds then go to $ROS_HOME/lts_ros/engines/<name>-<hash>")
     engine.add_argument("--precision", default="fp32", choices=["fp32", "fp16", "int8"],
                         help="which segment graph to build (the text engine is always fp32)")
     engine.add_argument("--device", default="cuda", help="cuda or cuda:N")

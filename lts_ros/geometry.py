@@ -17,12 +17,19 @@ def valid_depth(depth_m: np.ndarray) -> np.ndarray:
     return np.isfinite(depth_m) & (depth_m > 0)
 
 
-def deproject(depth_m: np.ndarray, K: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """(N, 3) camera-frame points of the ``mask`` pixels that have valid depth."""
+def deproject(depth_m: np.ndarray, K: np.ndarray, mask: np.ndarray, D: np.ndarray | None = None) -> np.ndarray:
+    """(N, 3) camera-frame points of the ``mask`` pixels that have valid depth. With OpenCV distortion
+    coefficients ``D`` (camera_info's plumb_bob k1 k2 p1 p2 k3) the pixels are undistorted first: the depth
+    image is registered to the distorted colour image, so z is read at the pixel as seen."""
     v, u = np.nonzero(mask & valid_depth(depth_m))
     z = depth_m[v, u].astype(np.float64)
-    fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
-    return np.stack([(u - cx) * z / fx, (v - cy) * z / fy, z], axis=1)
+    if D is None:
+        fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
+        x, y = (u - cx) / fx, (v - cy) / fy
+    else:
+        pixels = np.stack([u, v], axis=1).astype(np.float64).reshape(-1, 1, 2)
+        x, y = cv2.undistortPoints(pixels, np.asarray(K, np.float64), np.asarray(D, np.float64)).reshape(-1, 2).T
+    return np.stack([x * z, y * z, z], axis=1)
 
 
 def visible_surface_centroid(depth_m: np.ndarray, K: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
@@ -31,14 +38,15 @@ def visible_surface_centroid(depth_m: np.ndarray, K: np.ndarray, mask: np.ndarra
     return points.mean(axis=0) if len(points) else None
 
 
-def robust_centroid(depth_m: np.ndarray, K: np.ndarray, mask: np.ndarray, erode_px: int = 3) -> np.ndarray | None:
+def robust_centroid(depth_m: np.ndarray, K: np.ndarray, mask: np.ndarray, erode_px: int = 3,
+                    D: np.ndarray | None = None) -> np.ndarray | None:
     """Per-axis median of the deprojected pixels of ``mask`` eroded by ``erode_px`` (boundary pixels
-    often carry the background's depth); falls back to the full mask when erosion empties it.
-    None without valid depth."""
+    often carry the background's depth); falls back to the full mask when erosion empties it. ``D``: lens
+    distortion, as in ``deproject``. None without valid depth."""
     if erode_px > 0:
         kernel = np.ones((2 * erode_px + 1, 2 * erode_px + 1), np.uint8)
         eroded = cv2.erode(mask.astype(np.uint8), kernel).astype(bool)
         if (eroded & valid_depth(depth_m)).any():
             mask = eroded
-    points = deproject(depth_m, K, mask)
+    points = deproject(depth_m, K, mask, D)
     return np.median(points, axis=0) if len(points) else None

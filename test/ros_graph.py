@@ -1,5 +1,6 @@
 """Real ROS 2 graphs for the tests: lts_node in its own process (lts_ros.bench.node_process) and a probe node
-in the test process that publishes camera frames and commands and records what lts_node publishes."""
+in the test process that publishes camera frames and commands the way stock tools and drivers do (their QoS
+written out here, not the project's helpers) and records what lts_node publishes."""
 from __future__ import annotations
 
 import contextlib
@@ -13,15 +14,28 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PointStamped
 from rclpy.executors import SingleThreadedExecutor
-from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
-from std_msgs.msg import Float32, String
+from std_msgs.msg import String
+from visualization_msgs.msg import Marker
 
 from lts_ros.bench.node_process import NodeProcess, dds_environment, isolated_env
 from lts_ros.ros.conversions import fill_image, stamp_ns
-from lts_ros.ros.qos import camera_qos, command_qos
+from lts_ros.ros.status import FrameStatus
 
 OPTICAL_FRAME = "camera_color_optical_frame"
+# `ros2 topic pub` and create_publisher(String, "command", 10): reliable, volatile, keep last 10
+TOPIC_PUB_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE,
+                           durability=DurabilityPolicy.VOLATILE)
+# `ros2 topic pub --qos-durability transient_local`: a latched command, kept for late joiners
+LATCHED_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
+# A stock camera driver: create_publisher(Image, topic, 10) (system default: reliable, volatile); some
+# drivers publish best effort (sensor data QoS: keep last 5)
+DRIVER_QOS = {"reliable": TOPIC_PUB_QOS,
+              "best_effort": QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5,
+                                        reliability=ReliabilityPolicy.BEST_EFFORT,
+                                        durability=DurabilityPolicy.VOLATILE)}
 
 
 class Probe:
@@ -34,15 +48,16 @@ class Probe:
             self.node = rclpy.create_node("lts_probe", context=self.context)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
-        camera = camera_qos(reliability)
+        camera = DRIVER_QOS[reliability]
         self.pub_image = self.node.create_publisher(Image, "image", camera)
         self.pub_depth = self.node.create_publisher(Image, "depth", camera)
         self.pub_info = self.node.create_publisher(CameraInfo, "camera_info", camera)
-        self.pub_command = self.node.create_publisher(String, "command", command_qos())
+        self.pub_command = self.node.create_publisher(String, "command", TOPIC_PUB_QOS)
+        self.pub_latched = None
         self.received: dict[str, list] = defaultdict(list)
-        outputs = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
-        for name, kind in (("mask", Image), ("score", Float32), ("centroid", PointStamped),
-                           ("centroid_px", PointStamped), ("overlay", Image)):
+        outputs = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)  # like `ros2 topic echo`
+        for name, kind in (("status", DiagnosticArray), ("mask", Image), ("centroid", PointStamped),
+                           ("marker", Marker), ("overlay", Image)):
             self.node.create_subscription(kind, f"/{node}/{name}", self._recorder(name), outputs)
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self._recorder("diagnostics"), outputs)
 
@@ -65,21 +80,32 @@ class Probe:
             "lts_node never subscribed to 'image'"
 
     def command(self, text: str) -> None:
+        """Publish ``text`` as ``ros2 topic pub --once command std_msgs/String`` does."""
         self.pub_command.publish(String(data=text))
 
+    def latched_command(self, text: str) -> None:
+        """Publish ``text`` as ``ros2 topic pub --qos-durability transient_local`` does (kept for late joiners)."""
+        if self.pub_latched is None:
+            self.pub_latched = self.node.create_publisher(String, "command", LATCHED_QOS)
+        self.pub_latched.publish(String(data=text))
+
     def send(self, rgb: np.ndarray | Image, depth: np.ndarray | Image | None = None, K: np.ndarray | None = None,
-             stamp: int | None = None, frame_id: str = OPTICAL_FRAME) -> int:
-        """Publish one frame (RGB, optional depth in mm as uint16 and K) with a shared header; its stamp in ns."""
+             stamp: int | None = None, frame_id: str = OPTICAL_FRAME, depth_frame_id: str | None = None,
+             D: list[float] | None = None) -> int:
+        """Publish one frame (RGB, optional depth in mm as uint16, K and plumb_bob distortion ``D``) with a
+        shared header (depth in ``depth_frame_id`` if given); its stamp in ns."""
         stamp = stamp if stamp is not None else self.node.get_clock().now().nanoseconds
         header = Image().header
         header.stamp.sec, header.stamp.nanosec = divmod(stamp, 10**9)
         header.frame_id = frame_id
         if K is not None:
             height, width = (rgb.height, rgb.width) if isinstance(rgb, Image) else rgb.shape[:2]
-            self.pub_info.publish(CameraInfo(header=header, width=width, height=height, k=K.reshape(-1).tolist()))
+            self.pub_info.publish(CameraInfo(header=header, width=width, height=height, k=K.reshape(-1).tolist(),
+                                             distortion_model="plumb_bob" if D else "", d=list(D or [])))
         if depth is not None:
             msg = depth if isinstance(depth, Image) else fill_image(Image(), depth, "16UC1")
-            msg.header = header
+            msg.header = Image().header
+            msg.header.stamp, msg.header.frame_id = header.stamp, depth_frame_id or frame_id
             self.pub_depth.publish(msg)
         msg = rgb if isinstance(rgb, Image) else fill_image(Image(), rgb, "rgb8")
         msg.header = header
@@ -89,6 +115,24 @@ class Probe:
     def outputs_for(self, name: str, stamp: int) -> list:
         """What lts_node published on ``name`` for the frame stamped ``stamp`` (ns)."""
         return [m for m in self.received[name] if stamp_ns(m.header) == stamp]
+
+    def status_for(self, stamp: int, timeout: float = 30) -> FrameStatus | None:
+        """lts_node's status for the frame stamped ``stamp`` (ns), waited for up to ``timeout`` s."""
+        self.spin_until(lambda: self.outputs_for("status", stamp), timeout)
+        found = self.outputs_for("status", stamp)
+        return FrameStatus.from_msg(found[0]) if found else None
+
+    def segment_stream(self, command: str, rgb, depth=None, K=None, frames: int = 20) -> tuple[int, FrameStatus]:
+        """Send ``command`` once, then frames like a camera until one is answered with it (frames captured before
+        the node received the command are answered with the previous one, or not at all before the first); that
+        frame's stamp and status."""
+        self.command(command)
+        for _ in range(frames):
+            stamp = self.send(rgb, depth, K)
+            status = self.status_for(stamp, timeout=5)
+            if status is not None and status.command == command:
+                return stamp, status
+        raise AssertionError(f"no frame answered with '{command}' in {frames} frames")
 
     def diagnostics(self) -> dict[str, str]:
         """The latest lts_node status, as a dict (plus 'level' and 'message')."""
@@ -109,11 +153,11 @@ class Probe:
 @contextlib.contextmanager
 def running_node(log: Path, params: dict, command: str | None = None) -> Iterator[tuple[NodeProcess, Probe]]:
     """lts_node with ``params`` in a fresh isolated domain, active, and a probe subscribed to it;
-    ``command`` is published before the node starts (transient local hands it over later)."""
+    ``command`` is published latched before the node starts (transient local hands it over later)."""
     env = isolated_env()
     probe = Probe(env)
     if command:
-        probe.command(command)
+        probe.latched_command(command)
     node = NodeProcess(env, log, params)
     try:
         node.wait_for_log("active:")

@@ -62,3 +62,14 @@ def test_segment_and_eval_with_a_trained_checkpoint(refer_root, tmp_path):
     assert (tmp_path / "grid.png").stat().st_size > 5000
     assert_one_line_error(run_lts("eval", "--checkpoint", str(run / "model.safetensors"), "--data-root",
                                   str(refer_root), "--split", "testC"), "valid splits")
+
+
+def test_export_onnx_fp32_only_needs_no_calibration(tmp_path):
+    """The default --precision (fp32) writes and verifies the export with no frames to calibrate on."""
+    from lts_ros.checkpoint import shipped_checkpoint
+
+    out = tmp_path / "onnx"
+    result = run_lts("export", "onnx", "--checkpoint", str(shipped_checkpoint()), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert {"model.json", "text.onnx", "segment.onnx"} <= {p.name for p in out.iterdir()}
+    assert f"export: {out}" in result.stdout and "segment.onnx" in result.stdout

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState, GetState
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CameraInfo, Image
 
 from lts_ros.data.tabletop.dataset import TabletopDataset
 from lts_ros.ros.conversions import fill_image, image_to_array
 
-from ros_graph import NodeProcess, Probe, depth_mm, isolated_env, running_node
+from ros_graph import OPTICAL_FRAME, NodeProcess, Probe, depth_mm, isolated_env, running_node
 from test_ros_node import call, set_parameter
 
 
@@ -28,7 +28,7 @@ def graph(tmp_path_factory, sample):
 def good_frame(probe: Probe, sample, **send) -> int:
     """A valid frame after the bad input: the node must still answer it. Returns its stamp."""
     stamp = probe.send(sample.image, depth_mm(sample.depth_m), sample.K, **send)
-    assert probe.spin_until(lambda: probe.outputs_for("mask", stamp), 30), "the node stopped answering"
+    assert probe.status_for(stamp) is not None, "the node stopped answering"
     return stamp
 
 
@@ -47,6 +47,7 @@ def raw(height: int, width: int, encoding: str, step: int, data: bytes) -> Image
     ("step", raw(4, 6, "rgb8", 10, bytes(40))),
     ("size", raw(0, 640, "rgb8", 1920, b"")),
     ("size", raw(4321, 7681, "mono8", 7681, b"")),  # over 8K: refused before reading the (absent) data
+    ("frame", raw(1, 2000, "rgb8", 6000, bytes(6000))),  # the letterbox would round its height to 0 px
 ])
 def test_malformed_images_are_counted_and_the_node_goes_on(graph, sample, kind, message):
     node, probe = graph
@@ -65,9 +66,13 @@ def test_odd_sizes_are_segmented_at_their_own_resolution(graph, sample):
 
 
 def centroid_for(probe: Probe, stamp: int, timeout: float = 10):
-    probe.spin_until(lambda: probe.outputs_for("mask", stamp), timeout)
+    """The 3D centroid lts_node published for the frame (None if none), from ``~/centroid`` and its status."""
+    status = probe.status_for(stamp, timeout)
+    assert status is not None and status.found, status
     probe.spin_for(0.3)
     points = probe.outputs_for("centroid", stamp)
+    assert bool(points) == (status.centroid_m is not None), (points, status)
+    assert bool(status.no_centroid_reason) == (status.centroid_m is None), status
     return np.array([points[0].point.x, points[0].point.y, points[0].point.z]) if points else None
 
 
@@ -95,12 +100,36 @@ def test_depth_that_cannot_be_aligned_or_used_gives_no_centroid(graph, sample):
     assert centroid_for(probe, stamp) is None and probe.outputs_for("mask", stamp)
 
 
-def test_missing_or_zero_intrinsics_give_no_centroid(graph, sample):
+@pytest.mark.parametrize("K", [np.zeros((3, 3)), np.full((3, 3), np.nan), np.diag([np.inf, 500.0, 1.0])],
+                         ids=["zeros", "nan", "inf"])
+def test_unusable_intrinsics_drop_only_the_3d_output(graph, sample, K):
     node, probe = graph
     before = error_count(probe, "camera_info")
-    stamp = probe.send(sample.image, depth_mm(sample.depth_m), np.zeros((3, 3)))
+    stamp = probe.send(sample.image, depth_mm(sample.depth_m), K)
     assert centroid_for(probe, stamp) is None and probe.outputs_for("mask", stamp)
     assert error_count(probe, "camera_info") > before
+    assert centroid_for(probe, good_frame(probe, sample)) is not None  # the next good camera_info is used
+
+
+def test_depth_in_another_frame_gives_no_centroid_and_a_warning_naming_both(graph, sample):
+    """Unregistered depth (RealSense depth/image_rect_raw is in camera_depth_optical_frame)."""
+    node, probe = graph
+    before = error_count(probe, "depth_frame")
+    stamp = probe.send(sample.image, depth_mm(sample.depth_m), sample.K, depth_frame_id="camera_depth_optical_frame")
+    assert centroid_for(probe, stamp) is None and probe.outputs_for("mask", stamp)
+    assert "camera_depth_optical_frame" in probe.status_for(stamp).no_centroid_reason
+    assert error_count(probe, "depth_frame") > before
+    warnings = [line for line in node.text().splitlines() if "depth frame_id" in line]
+    assert warnings and OPTICAL_FRAME in warnings[0] and "camera_depth_optical_frame" in warnings[0]
+
+
+def test_a_stale_camera_info_is_used_as_the_latest(graph, sample):
+    """camera_info sent once, stamped long before the frames (drivers that publish it rarely or latched)."""
+    node, probe = graph
+    probe.pub_info.publish(CameraInfo(width=640, height=480, k=sample.K.reshape(-1).tolist()))  # stamp 0
+    probe.spin_for(0.3)
+    for _ in range(3):
+        assert centroid_for(probe, probe.send(sample.image, depth_mm(sample.depth_m))) is not None
 
 
 @pytest.mark.parametrize("command, kind", [("", "command"), ("   \t ", "command")])
@@ -110,26 +139,34 @@ def test_empty_commands_are_ignored_and_the_last_one_kept(graph, sample, command
     probe.command(command)
     assert probe.spin_until(lambda: error_count(probe, kind) > before, 10)
     assert probe.spin_until(lambda: probe.diagnostics()["command"] == sample.text, 5)
-    good_frame(probe, sample)
+    assert probe.status_for(good_frame(probe, sample)).command == sample.text
+
+
+def answered_with(probe: Probe, sample, predicate, frames: int = 20):
+    """Frames until one's status names a command satisfying ``predicate``; that status."""
+    for _ in range(frames):
+        status = probe.status_for(good_frame(probe, sample))
+        if predicate(status.command):
+            return status
+    raise AssertionError(f"no frame answered with the expected command in {frames} frames")
 
 
 def test_a_10kb_command_is_truncated_and_used(graph, sample):
     node, probe = graph
     probe.command(sample.text + " " + "very " * 2000)
-    probe.spin_for(0.5)
-    good_frame(probe, sample)
+    status = answered_with(probe, sample, lambda command: command.startswith(sample.text + " very"))
+    assert len(status.command) <= 512
     assert error_count(probe, "command_truncated") >= 1
-    assert probe.spin_until(lambda: probe.diagnostics()["command"].startswith(sample.text + " very"), 5)
     probe.command(sample.text)
+    answered_with(probe, sample, lambda command: command == sample.text)
 
 
 def test_non_ascii_and_emoji_commands_are_segmented(graph, sample):
     node, probe = graph
     probe.command("la tasse rouge ☕ 🤖 — bitte")
-    probe.spin_for(0.5)
-    good_frame(probe, sample)
-    assert probe.spin_until(lambda: probe.diagnostics()["command"] == "la tasse rouge ☕ 🤖 — bitte", 5)
+    answered_with(probe, sample, lambda command: command == "la tasse rouge ☕ 🤖 — bitte")
     probe.command(sample.text)
+    answered_with(probe, sample, lambda command: command == sample.text)
 
 
 def test_a_missing_model_fails_configure_and_the_node_stays_reconfigurable(tmp_path, sample):

@@ -6,12 +6,12 @@ import time
 import cv2
 import numpy as np
 import pytest
-from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+from sensor_msgs.msg import CompressedImage, Image
 
 from lts_ros.ros import conversions
 from lts_ros.ros.conversions import ImageError, depth_from_image, rgb_from_compressed, rgb_from_image
-from lts_ros.ros.node import aligned_depth, scaled_intrinsics
-from lts_ros.ros.params import BY_NAME, PARAMS
+from lts_ros.ros.image_header import declared_size
+from lts_ros.ros.params import BY_NAME, PARAMS, problems
 from lts_ros.ros.sync import StampSync
 from lts_ros.ros.worker import LatestWorker
 
@@ -90,6 +90,52 @@ def test_compressed_images_decode_or_fail_clearly():
         rgb_from_compressed(CompressedImage(format="jpeg", data=b"not a jpeg"))
 
 
+def encoded(ext: str, *params: int) -> bytes:
+    """A 40x30 frame encoded by OpenCV (a baseline JPEG unless ``params`` say otherwise: size in SOF0)."""
+    rgb = np.random.default_rng(1).integers(0, 255, (30, 40, 3), dtype=np.uint8)
+    return cv2.imencode(ext, rgb, list(params))[1].tobytes()
+
+
+PNG, JPEG = encoded(".png"), encoded(".jpg")
+JPEG_SOF0 = JPEG.index(b"\xff\xc0")  # marker, length (2 bytes), precision (1), height, width (2 each)
+
+
+@pytest.mark.parametrize("data", [PNG, JPEG, encoded(".jpg", cv2.IMWRITE_JPEG_PROGRESSIVE, 1),  # SOF2
+                                  PNG[:40], JPEG[:JPEG_SOF0 + 9],
+                                  JPEG[:2] + b"\xff\xff\xff\xd0\xff\xff" + JPEG[2:]])  # fill bytes, an RST
+def test_declared_size_reads_png_and_jpeg_headers(data):
+    assert declared_size(data) == (40, 30)
+
+
+@pytest.mark.parametrize("data", [b"", b"GIF89a\x28\x00\x1e\x00", PNG[:23], JPEG[:2], JPEG[:3], JPEG[:5],
+                                  JPEG[:JPEG_SOF0 + 8], b"\xff\xd8\x00\x00", b"\xff\xd8\xff\xe0\x00\x00",
+                                  b"\xff\xd8\xff\xd9" + JPEG[2:], b"\xff\xd8\xff\xda" + JPEG[2:]])
+def test_declared_size_gives_up_safely_on_other_or_truncated_headers(data):
+    assert declared_size(data) is None
+
+
+@pytest.mark.parametrize("data", [PNG[:40], JPEG[:JPEG_SOF0 + 9], b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"])
+def test_truncated_compressed_images_are_still_undecodable_data(data):
+    with pytest.raises(ImageError, match="cannot decode compressed image") as info:
+        rgb_from_compressed(CompressedImage(format="jpeg", data=data))
+    assert info.value.kind == "data"
+
+
+@pytest.mark.parametrize("fmt, data, size", [
+    ("png", PNG[:16] + (100000).to_bytes(4, "big") * 2 + PNG[24:], "100000x100000"),
+    ("jpeg", JPEG[:JPEG_SOF0 + 5] + (60000).to_bytes(2, "big") * 2 + JPEG[JPEG_SOF0 + 9:], "60000x60000"),
+])
+def test_decompression_bombs_are_refused_before_decoding(fmt, data, size, monkeypatch):
+    def imdecode(*args):
+        raise AssertionError("a bomb reached the decoder")
+
+    monkeypatch.setattr(conversions.cv2, "imdecode", imdecode)
+    with pytest.raises(ImageError) as info:
+        rgb_from_compressed(CompressedImage(format=fmt, data=data))
+    assert info.value.kind == "size"
+    assert str(info.value) == f"compressed image declared as {size} exceeds the 33 MP limit"
+
+
 def test_fill_image_round_trips_mono8_masks():
     mask = (RNG.random((3, 5)) > 0.5).astype(np.uint8) * 255
     msg = conversions.fill_image(Image(), mask, "mono8")
@@ -153,22 +199,6 @@ def test_the_worker_survives_a_failing_item():
     assert seen == ["good"] and str(errors[0]) == "boom"
 
 
-def test_depth_of_another_resolution_is_resized_only_with_the_same_aspect_ratio():
-    half = np.ones((240, 320), np.float32)
-    resized, reason = aligned_depth(half, (480, 640))
-    assert resized.shape == (480, 640) and reason is None
-    refused, reason = aligned_depth(np.ones((240, 240), np.float32), (480, 640))
-    assert refused is None and "differ in aspect ratio" in reason
-
-
-def test_intrinsics_are_scaled_or_refused():
-    info = CameraInfo(width=640, height=480, k=[500.0, 0, 320, 0, 500, 240, 0, 0, 1])
-    K, _ = scaled_intrinsics(info, (240, 320))
-    assert np.allclose(K, [[250, 0, 160], [0, 250, 120], [0, 0, 1]])
-    assert "all zeros" in scaled_intrinsics(CameraInfo(width=640, height=480), (480, 640))[1]
-    assert scaled_intrinsics(None, (480, 640)) == (None, "no camera_info received")
-
-
 def test_parameter_table_validates_types_ranges_and_choices():
     assert BY_NAME["threshold"].validate(1.5) == "threshold must be in [0, 1], got 1.5"
     assert "one of auto, torch, onnxruntime, tensorrt" in BY_NAME["backend"].validate("tensorflow")
@@ -176,3 +206,13 @@ def test_parameter_table_validates_types_ranges_and_choices():
     assert "must be a float" in BY_NAME["sync_tolerance"].validate("fast")
     assert "cpu, cuda or cuda:N" in BY_NAME["device"].validate("gpu0")
     assert all(p.validate(p.default) is None for p in PARAMS)
+    assert BY_NAME["threshold"].validate(1) is None and BY_NAME["threshold"].coerce(1) == 1.0  # YAML `threshold: 1`
+    assert BY_NAME["threshold"].validate(2) == "threshold must be in [0, 1], got 2.0"
+    assert BY_NAME["input_size"].validate(320.0) == "input_size must be a int, got float 320.0"
+
+
+def test_launch_values_are_checked_as_a_whole_with_every_reason():
+    assert problems({"threshold": 1, "max_rate": 5, "backend": "auto"}) == []
+    assert problems({"backend": "tensorflow", "threshold": "high", "use_sim_time": True}) == [
+        "backend must be one of auto, torch, onnxruntime, tensorrt, got 'tensorflow'",
+        "threshold must be a float, got str 'high'"]

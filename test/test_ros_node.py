@@ -6,6 +6,7 @@ from lifecycle_msgs.srv import ChangeState, GetState
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters
 from sensor_msgs.msg import Image
+from visualization_msgs.msg import Marker
 
 from lts_ros.checkpoint import shipped_checkpoint
 from lts_ros.data.tabletop.dataset import TabletopDataset
@@ -31,40 +32,77 @@ def samples(tabletop_root):
 
 
 def segment_over_dds(probe: Probe, sample, command: str | None = None, **send) -> Image:
-    """Send ``command`` (if any), then the sample's frame; the mask lts_node publishes for it."""
+    """Send ``command`` (if any) like ``ros2 topic pub``, then the sample's frame as a camera would until one is
+    answered with it; the mask lts_node published for that frame."""
     if command:
-        probe.command(command)
-        probe.spin_for(0.5)
-    stamp = probe.send(sample.image, depth_mm(sample.depth_m), sample.K, **send)
-    assert probe.spin_until(lambda: probe.outputs_for("mask", stamp), 30), "no mask for the frame"
+        stamp, status = probe.segment_stream(command, sample.image, depth_mm(sample.depth_m), sample.K)
+    else:
+        stamp = probe.send(sample.image, depth_mm(sample.depth_m), sample.K, **send)
+        status = probe.status_for(stamp)
+    assert status is not None and status.found, status
+    assert probe.spin_until(lambda: probe.outputs_for("mask", stamp), 5), "status found but no mask"
     return probe.outputs_for("mask", stamp)[0]
 
 
-def test_masks_and_centroids_match_the_runtime_and_the_ground_truth(graph, samples):
+def test_masks_centroids_and_status_match_the_runtime_and_the_ground_truth(graph, samples):
     node, probe = graph
     reference = Segmenter.from_checkpoint(shipped_checkpoint(), backend="torch")
     gt_ious, centroid_errors = [], []
     for sample in samples:
-        msg = segment_over_dds(probe, sample, sample.text)
-        assert msg.header.frame_id == OPTICAL_FRAME and msg.encoding == "mono8"
-        mask = image_to_array(msg) > 0
+        stamp, status = probe.segment_stream(sample.text, sample.image, depth_mm(sample.depth_m), sample.K)
         reference.set_command(sample.text)
         expected = reference.segment(sample.image, sample.depth_m, sample.K)
+        assert status.found == expected.found and status.frame_id == OPTICAL_FRAME
+        assert status.command == sample.text and status.score == pytest.approx(expected.score, abs=1e-3)
+        if not expected.found:
+            continue
+        assert status.bbox == expected.bbox
+        assert status.centroid_px == pytest.approx(expected.centroid_px, abs=0.01)
+        assert probe.spin_until(lambda: probe.outputs_for("mask", stamp), 5)
+        msg = probe.outputs_for("mask", stamp)[0]
+        assert msg.header.frame_id == OPTICAL_FRAME and msg.encoding == "mono8"
+        mask = image_to_array(msg) > 0
         assert iou(mask, expected.mask) >= 0.99  # the node adds no error of its own
         gt_ious.append(iou(mask, sample.mask))
-        stamp = stamp_ns(msg.header)
-        if expected.found and expected.centroid_3d is not None:
-            assert probe.spin_until(lambda: probe.outputs_for("centroid", stamp) and
-                                    probe.outputs_for("centroid_px", stamp), 5), \
-                ({k: len(v) for k, v in probe.received.items()}, [m.header.stamp for m in probe.received["centroid_px"]], stamp)
+        if expected.centroid_3d is not None:
+            assert probe.spin_until(lambda: probe.outputs_for("centroid", stamp), 5)
             point = probe.outputs_for("centroid", stamp)[0]
             assert point.header.frame_id == OPTICAL_FRAME
             centroid = np.array([point.point.x, point.point.y, point.point.z])
+            assert status.centroid_m == pytest.approx(tuple(centroid), abs=1e-4)
             centroid_errors.append(float(np.linalg.norm(centroid - sample.centroid_3d)))
-            pixel = probe.outputs_for("centroid_px", stamp)[0].point
-            assert (pixel.x, pixel.y, pixel.z) == pytest.approx((*expected.centroid_px, 0.0))
     assert np.mean(gt_ious) >= 0.6, gt_ious  # shipped model: mIoU 0.78 on these scenes (test_shipped_model)
     assert centroid_errors and np.median(centroid_errors) <= 0.02, centroid_errors
+
+
+def test_a_found_target_gets_a_sphere_and_its_command_as_rviz_markers(graph, samples):
+    node, probe = graph
+    sample = samples[0]
+    stamp, status = probe.segment_stream(sample.text, sample.image, depth_mm(sample.depth_m), sample.K)
+    assert status.found and status.centroid_m is not None
+    assert probe.spin_until(lambda: len(probe.outputs_for("marker", stamp)) == 2, 5)
+    sphere, text = sorted(probe.outputs_for("marker", stamp), key=lambda m: m.id)
+    assert (sphere.type, text.type) == (Marker.SPHERE, Marker.TEXT_VIEW_FACING)
+    assert sphere.header.frame_id == OPTICAL_FRAME and text.text == sample.text
+    position = sphere.pose.position
+    assert (position.x, position.y, position.z) == pytest.approx(status.centroid_m, abs=1e-4)
+
+
+def test_not_found_publishes_a_status_but_no_mask_centroid_or_marker(graph, samples):
+    node, probe = graph
+    sample = samples[1]
+    probe.segment_stream(sample.text, sample.image, depth_mm(sample.depth_m), sample.K)
+    assert set_parameter(probe, "threshold", 1.0).successful  # nothing scores 1.0: the object is never found
+    try:
+        stamp = probe.send(sample.image, depth_mm(sample.depth_m), sample.K)
+        status = probe.status_for(stamp)
+        assert status is not None and status.state == "not_found" and status.command == sample.text
+        assert status.bbox is None and status.centroid_px is None and status.centroid_m is None
+        probe.spin_for(0.5)
+        assert not probe.outputs_for("mask", stamp) and not probe.outputs_for("centroid", stamp)
+        assert [m.action for m in probe.outputs_for("marker", stamp)] == [Marker.DELETEALL]
+    finally:
+        assert set_parameter(probe, "threshold", 0.5).successful
 
 
 def test_a_new_command_applies_from_the_next_frame(graph, tabletop_root):
@@ -79,6 +117,19 @@ def test_a_new_command_applies_from_the_next_frame(graph, tabletop_root):
     assert iou(mask_second, second.mask) > iou(mask_second, first.mask)
 
 
+def test_a_command_set_as_a_parameter_applies_to_every_frame_sent_after_the_reply(graph, samples):
+    """``ros2 param set /lts_node command "..."`` is the synchronous way: once it has answered, the next frame
+    is segmented with the command, no retry needed."""
+    node, probe = graph
+    for sample in samples[:3]:
+        assert set_parameter(probe, "command", sample.text).successful
+        status = probe.status_for(probe.send(sample.image, depth_mm(sample.depth_m), sample.K))
+        assert status is not None and status.command == sample.text
+    bad = set_parameter(probe, "command", "   ")
+    assert bad.successful  # an empty command parameter is no command: the last one stays
+    assert probe.status_for(probe.send(samples[2].image)).command == samples[2].text
+
+
 def call(probe: Probe, kind, name: str, request, timeout: float = 10):
     client = probe.node.create_client(kind, name)
     assert client.wait_for_service(timeout_sec=timeout), f"no service {name}"
@@ -88,9 +139,14 @@ def call(probe: Probe, kind, name: str, request, timeout: float = 10):
     return future.result()
 
 
-def set_parameter(probe: Probe, name: str, value: float | str):
+def set_parameter(probe: Probe, name: str, value: bool | int | float | str):
+    """``ros2 param set /lts_node name value``: the value typed as the CLI would (``1`` is an integer)."""
     if isinstance(value, str):
         typed = ParameterValue(type=ParameterType.PARAMETER_STRING, string_value=value)
+    elif isinstance(value, bool):
+        typed = ParameterValue(type=ParameterType.PARAMETER_BOOL, bool_value=value)
+    elif isinstance(value, int):
+        typed = ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=value)
     else:
         typed = ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=value)
     request = SetParameters.Request(parameters=[Parameter(name=name, value=typed)])
@@ -105,11 +161,15 @@ def test_parameters_are_validated_with_a_reason(graph):
     assert not bad.successful and "backend must be one of auto, torch, onnxruntime, tensorrt" in bad.reason
     bad = set_parameter(probe, "image_reliability", "sometimes")
     assert not bad.successful and "reliable, best_effort" in bad.reason
+    bad = set_parameter(probe, "max_rate", "fast")
+    assert not bad.successful and "max_rate must be a float, got str 'fast'" in bad.reason
+    assert set_parameter(probe, "threshold", 1).successful  # an integer for a float, as `ros2 param set` types it
     assert set_parameter(probe, "threshold", 0.5).successful
 
 
 def test_lifecycle_deactivate_stops_outputs_and_activate_resumes(graph, samples):
     node, probe = graph
+    probe.segment_stream(samples[0].text, samples[0].image)
     state = call(probe, GetState, "/lts_node/get_state", GetState.Request()).current_state
     assert state.label == "active"
     change = call(probe, ChangeState, "/lts_node/change_state",
@@ -117,8 +177,9 @@ def test_lifecycle_deactivate_stops_outputs_and_activate_resumes(graph, samples)
     assert change.success
     stamp = probe.send(samples[0].image)
     probe.spin_for(1.5)
-    assert not probe.outputs_for("mask", stamp)
+    assert not probe.outputs_for("status", stamp) and not probe.outputs_for("mask", stamp)
     assert call(probe, ChangeState, "/lts_node/change_state",
                 ChangeState.Request(transition=Transition(id=Transition.TRANSITION_ACTIVATE))).success
     probe.wait_for_subscriber()
-    segment_over_dds(probe, samples[0], samples[0].text)  # the command survives (transient local)
+    status = probe.status_for(probe.send(samples[0].image))  # the command survives a deactivate/activate
+    assert status is not None and status.command == samples[0].text

@@ -2,6 +2,7 @@
 FastDDS profile in the publisher, a stock (profile-less) reliable driver at 640x480 and 1280x720 against
 the default subscription, and the node's warning when publishers exist but no frame arrives. Publishers
 run in processes of their own: FastDDS reads its profile once per process."""
+import struct
 import subprocess
 import sys
 
@@ -106,8 +107,18 @@ def test_compressed_transport_reads_image_compressed(node):
         msg = CompressedImage(format="jpeg", data=cv2.imencode(".jpg", rgb)[1].tobytes())
         msg.header.stamp.sec, msg.header.frame_id = 42, OPTICAL_FRAME
         publisher.publish(msg)
-        assert probe.spin_until(lambda: probe.outputs_for("mask", 42 * 10**9), 10)
-        assert probe.outputs_for("mask", 42 * 10**9)[0].header.frame_id == OPTICAL_FRAME
+        assert probe.spin_until(lambda: probe.outputs_for("status", 42 * 10**9), 10)
+        assert probe.outputs_for("status", 42 * 10**9)[0].header.frame_id == OPTICAL_FRAME
+        # a decompression bomb: a 64x48 PNG whose header declares 100000 x 100000, refused before decoding
+        png = bytearray(cv2.imencode(".png", rgb[:48, :64])[1].tobytes())
+        png[16:24] = struct.pack(">II", 100_000, 100_000)
+        before = int(probe.diagnostics().get("errors.size", 0))
+        msg = CompressedImage(format="png", data=bytes(png))
+        msg.header.stamp.sec, msg.header.frame_id = 43, OPTICAL_FRAME
+        publisher.publish(msg)
+        assert probe.spin_until(lambda: int(probe.diagnostics().get("errors.size", 0)) > before, 10)
+        assert not probe.outputs_for("status", 43 * 10**9)
+        assert "declared as 100000x100000" in process.text()
     finally:
         probe.close()
         reactivate_with(env, "image_transport", "raw")

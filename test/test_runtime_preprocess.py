@@ -21,6 +21,20 @@ def test_bad_rgb_is_named(rgb, named):
     assert named in str(info.value) and "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize("height, width, short_px", [(1, 2000, 0), (2000, 1, 0), (1, 640, 0)])
+def test_a_frame_too_thin_for_the_model_input_is_named(height, width, short_px):
+    """The short side scales to round(short * 320 / long) px (0.5 rounds to even: 0); below 1 px, refused."""
+    with pytest.raises(LtsError) as info:
+        prepare_image(np.zeros((height, width, 3), np.uint8), 320)
+    assert str(info.value) == (f"image {width}x{height} is too thin for the 320 px model input: "
+                               f"its short side would be {short_px} px")
+
+
+def test_the_thinnest_frame_that_rounds_to_one_pixel_is_letterboxed():
+    image, box = prepare_image(np.full((1, 639, 3), 255, np.uint8), 320)
+    assert box.inner == (1, 320) and image.shape == (1, 3, 320, 320) and image.sum() == 3 * 320
+
+
 def test_letterbox_places_the_frame_in_the_model_input():
     rgb = np.zeros((480, 640, 3), np.uint8)
     rgb[200:350, 100:300] = (255, 0, 0)  # a red rectangle

@@ -27,6 +27,7 @@ class FrameResult:
     counts: tuple[int, int] | None = None  # (intersection, union) pixels, for the overall IoU
     centroid_error_m: float | None = None
     has_output: bool = True
+    wrong_command: bool = False  # live: the node's status names another command than the bag's for this frame
 
 
 @dataclass

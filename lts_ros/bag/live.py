@@ -1,6 +1,11 @@
 """``lts bag eval --live``: replay a bag onto real topics at its recorded rate (or a multiple), through lts_node
 in its own process over DDS, record what the node publishes and score it by stamp against the bag's ground
-truth. Latency is end to end: publish here -> mask received here."""
+truth. Latency is end to end: publish here -> status received here.
+
+Like ``ros2 bag play --clock``, the replay publishes ``/clock`` (the bag's log time) and the node runs with
+``use_sim_time``: its command rule (lts_ros/ros/commands.py) then compares each frame's recorded stamp with the
+bag time at which its command arrived, so the frames after a command are segmented with it without pausing
+the replay, and a frame still in flight when the next command arrives keeps the command it was recorded with."""
 from __future__ import annotations
 
 import time
@@ -20,31 +25,35 @@ from lts_ros.ros.conversions import stamp_ns
 
 DRAIN_S = 3.0  # after the last frame: outputs still on their way
 MATCH_TIMEOUT_S = 30.0  # DDS discovery between this process and the node
-# After each command the replay waits until the node's reader acknowledged it (at most COMMAND_ACK_S), then
-# COMMAND_SETTLE_S more for the node's executor to take it, and shifts the schedule by that pause: the bag
-# means the frames after a command to be looked at with it, and a burst of frames would otherwise race it.
-COMMAND_ACK_S, COMMAND_SETTLE_S = 1.0, 0.05
+# Start-up handshake, once per input topic (as `ros2 bag play --wait-for-all-acked`): this side may see the node's
+# reader before the node's reader has matched this writer, and frames sent meanwhile are lost. So the first
+# message on each topic waits until the node acknowledged it (at most FIRST_ACK_S), and the schedule shifts by
+# that wait. Commands get no pause of their own: the node's command rule makes them race-free.
+FIRST_ACK_S = 3.0
 
 
 class Replay:
-    """The replaying side in this process: publishers for the bag's inputs, subscribers for lts_node's mask and
-    centroid, and the received outputs keyed by stamp (ns)."""
+    """The replaying side in this process: publishers for the bag's inputs and ``/clock``, subscribers for
+    lts_node's status, mask and centroid, and the received outputs keyed by stamp (ns)."""
 
     def __init__(self, topics: BagTopics, color_type: str):
         import rclpy
+        from diagnostic_msgs.msg import DiagnosticArray
         from geometry_msgs.msg import PointStamped
         from rclpy.executors import SingleThreadedExecutor
         from rclpy.qos import QoSProfile, ReliabilityPolicy
+        from rosgraph_msgs.msg import Clock
         from sensor_msgs.msg import CameraInfo, CompressedImage, Image
         from std_msgs.msg import String
 
-        from lts_ros.ros.qos import camera_qos, command_qos
+        from lts_ros.ros.qos import camera_qos
 
         self.topics = topics
         self.types = {fmt.IMAGE: Image, fmt.COMPRESSED_IMAGE: CompressedImage, fmt.CAMERA_INFO: CameraInfo,
                       fmt.STRING: String}
         self.sent_at: dict[int, float] = {}  # colour frame stamp -> when it was published
-        self.masks: dict[int, tuple[float, object]] = {}  # stamp -> (when received, Image)
+        self.statuses: dict[int, tuple[float, object]] = {}  # stamp -> (when received, FrameStatus)
+        self.masks: dict[int, object] = {}  # stamp -> Image (published for found targets only)
         self.centroids: dict[int, object] = {}  # stamp -> PointStamped
         self.context = rclpy.Context()
         rclpy.init(context=self.context)
@@ -52,16 +61,43 @@ class Replay:
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.ros)
         outputs = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
-        self.ros.create_subscription(Image, "/lts_node/mask", self._on_mask, outputs)
+        self.ros.create_subscription(DiagnosticArray, "/lts_node/status", self._on_status, outputs)
+        self.node_counters: dict[str, str] = {}  # the latest /diagnostics values of lts_node
+        self._diagnostics_seen = 0
+        self.ros.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, outputs)
+        self.ros.create_subscription(Image, "/lts_node/mask", lambda m: self.masks.setdefault(stamp_ns(m.header), m),
+                                     outputs)
         self.ros.create_subscription(PointStamped, "/lts_node/centroid",
                                      lambda m: self.centroids.setdefault(stamp_ns(m.header), m), outputs)
         inputs = (topics.color, topics.depth, topics.camera_info, topics.command)
-        self.publishers = {topic: self.ros.create_publisher(self.types[msgtype], topic, command_qos()
+        # commands as `ros2 topic pub` sends them (reliable, volatile); camera topics like a driver
+        self.publishers = {topic: self.ros.create_publisher(self.types[msgtype], topic, 10
                                                             if topic == topics.command else camera_qos("reliable"))
                            for topic, msgtype in topics.types(color_type).items() if topic in inputs}
+        self.clock_type = Clock
+        self.clock = self.ros.create_publisher(Clock, "/clock", 10)
 
-    def _on_mask(self, msg) -> None:
-        self.masks.setdefault(stamp_ns(msg.header), (time.perf_counter(), msg))
+    def _on_diagnostics(self, msg) -> None:
+        for status in msg.status:
+            if status.name.startswith("lts_node"):
+                self.node_counters = {kv.key: kv.value for kv in status.values}
+                self._diagnostics_seen += 1
+
+    def node_problems(self) -> dict[str, int]:
+        """Why frames got no output, as lts_node counted it (from a /diagnostics message published after the last
+        frame): those it dropped because a newer one arrived first (it was busy: load, not the command rule)."""
+        seen = self._diagnostics_seen
+        end = time.perf_counter() + 2.5  # diagnostics come at 1 Hz
+        while self._diagnostics_seen < seen + 2 and time.perf_counter() < end:
+            self.executor.spin_once(timeout_sec=0.05)
+        dropped = int(self.node_counters.get("frames_dropped", 0))
+        return {"lts_node was busy and took a newer frame (dropped under load)": dropped} if dropped else {}
+
+    def _on_status(self, msg) -> None:
+        from lts_ros.ros.status import FrameStatus
+
+        status = FrameStatus.from_msg(msg)
+        self.statuses.setdefault(status.stamp_ns, (time.perf_counter(), status))
 
     def spin_for(self, seconds: float) -> None:
         end = time.perf_counter() + seconds
@@ -78,14 +114,14 @@ class Replay:
             raise LtsError(f"lts_node never subscribed to {', '.join(unmatched)} (log: {node_log})")
 
     def play(self, bag: str | Path, rate: float, progress: bool) -> float:
-        """Publish the bag's inputs on its log-time schedule / ``rate``, then wait for the last outputs; the
-        seconds it took, less the pauses after commands."""
+        """Publish the bag's inputs on its log-time schedule / ``rate``, each after ``/clock`` at its log time,
+        then wait for the last outputs; the seconds it took."""
         from rclpy.serialization import deserialize_message
         from rosbags.rosbag2 import Reader
 
         with Reader(bag) as reader:
             connections = [c for c in reader.connections if c.topic in self.publishers]
-            first_log, start = None, time.perf_counter()
+            first_log, start, acknowledged = None, time.perf_counter(), set()
             for connection, log_ns, raw in tqdm(reader.messages(connections=connections), desc="replay",
                                                 unit="msg", total=sum(c.msgcount for c in connections),
                                                 disable=not progress):
@@ -94,22 +130,30 @@ class Replay:
                 msg = deserialize_message(bytes(raw), self.types[connection.msgtype])
                 if connection.topic == self.topics.color:
                     self.sent_at[stamp_ns(msg.header)] = time.perf_counter()
-                self.publishers[connection.topic].publish(msg)
-                if connection.topic == self.topics.command:
-                    start += self.hand_over(self.publishers[connection.topic])
+                self.publish_clock(log_ns)
+                publisher = self.publishers[connection.topic]
+                publisher.publish(msg)
+                if connection.topic not in acknowledged:
+                    acknowledged.add(connection.topic)
+                    start += self.wait_acked(publisher)
         end = time.perf_counter() + DRAIN_S
-        while time.perf_counter() < end and len(self.masks) < len(self.sent_at):
+        while time.perf_counter() < end and len(self.statuses) < len(self.sent_at):
             self.executor.spin_once(timeout_sec=0.05)
+        self.spin_for(0.2)  # a status is published last: its mask and centroid are here by now
         return time.perf_counter() - start
 
-    def hand_over(self, publisher) -> float:
-        """Wait until the command just published has reached the node; the seconds waited."""
+    def wait_acked(self, publisher) -> float:
+        """Until the node acknowledged what ``publisher`` sent (at most FIRST_ACK_S); the seconds waited."""
         from rclpy.duration import Duration
 
         begin = time.perf_counter()
-        publisher.wait_for_all_acked(Duration(seconds=COMMAND_ACK_S))
-        self.spin_for(COMMAND_SETTLE_S)
+        publisher.wait_for_all_acked(Duration(seconds=FIRST_ACK_S))
         return time.perf_counter() - begin
+
+    def publish_clock(self, log_ns: int) -> None:
+        msg = self.clock_type()
+        msg.clock.sec, msg.clock.nanosec = divmod(log_ns, 10**9)
+        self.clock.publish(msg)
 
     def close(self) -> None:
         import rclpy
@@ -134,7 +178,8 @@ def evaluate_live(bag: str | Path, out_dir: str | Path, topics: BagTopics = BagT
     env = isolated_env()
     remaps = {"image/compressed" if compressed else "image": topics.color, "depth": topics.depth,
               "camera_info": topics.camera_info, "command": topics.command}
-    params = {"sync_tolerance": tolerance_s, "image_transport": "compressed" if compressed else "raw", **(params or {})}
+    params = {"sync_tolerance": tolerance_s, "image_transport": "compressed" if compressed else "raw",
+              "use_sim_time": True, **(params or {})}
     node = NodeProcess(env, out_dir / "lts_node.log", params, remaps)
     try:
         with dds_environment(env):  # rclpy.init reads the node's domain and profile
@@ -143,35 +188,41 @@ def evaluate_live(bag: str | Path, out_dir: str | Path, topics: BagTopics = BagT
             node.wait_active()
             replay.wait_matched(node.log)
             wall_s = replay.play(bag, rate, progress)
+            node_problems = replay.node_problems()
         finally:
             replay.close()
     finally:
         node.stop()
     with output:
-        return _score(bag, topics, tolerance_s, replay, wall_s, output)
+        return _score(bag, topics, tolerance_s, replay, wall_s, output, node_problems)
 
 
 def _score(bag, topics: BagTopics, tolerance_s: float, replay: Replay, wall_s: float,
-           output: OutputBag) -> Evaluation:
+           output: OutputBag, node_problems: dict[str, int]) -> Evaluation:
     """Match the node's outputs to the bag's frames and ground truth by stamp; write them to ``output``."""
     from lts_ros.ros.conversions import image_to_array
 
     stats, results, samples = FrameStats(), [], []
     for frame in read_frames(bag, topics, tolerance_s, stats):
         output.write_inputs(frame)
-        received = replay.masks.get(frame.stamp_ns)
+        received = replay.statuses.get(frame.stamp_ns)
         if received is None:
             results.append(FrameResult(frame.stamp_ns, frame.command, False, 0.0, 0.0, has_output=False))
             continue
-        at, msg = received
-        mask = image_to_array(msg) > 0
+        at, status = received
+        shape = (frame.rgb.shape[0], frame.rgb.shape[1])
+        mask_msg = replay.masks.get(frame.stamp_ns) if status.found else None
+        mask = np.zeros(shape, bool) if mask_msg is None else image_to_array(mask_msg) > 0
         point = replay.centroids.get(frame.stamp_ns)
         centroid = None if point is None else np.array([point.point.x, point.point.y, point.point.z])
-        results.append(score(frame, mask, bool(mask.any()), 0.0, 1e3 * (at - replay.sent_at.get(frame.stamp_ns, at)),
-                             centroid))
+        result = score(frame, mask, status.found, status.score, 1e3 * (at - replay.sent_at.get(frame.stamp_ns, at)),
+                       centroid)
+        result.wrong_command = status.command != (frame.command or "").strip()
+        results.append(result)
         output.write_outputs(frame, mask, centroid)
         if len(results) % 10 == 1:
             samples.append((frame, mask))
     if not results:
         raise LtsError(f"{bag} holds no colour frames on {topics.color}")
-    return Evaluation(results, stats, wall_s, samples, {}, "end-to-end latency (published → mask received)")
+    return Evaluation(results, stats, wall_s, samples, node_problems,
+                      "end-to-end latency (published → status received)")

@@ -44,6 +44,7 @@ def metrics(evaluation: Evaluation) -> dict:
     return {
         "frames": len(frames), "frames_with_ground_truth": len(scored),
         "frames_without_output": sum(not f.has_output for f in frames),
+        "frames_with_another_command": sum(f.wrong_command for f in frames),
         "accuracy": accumulator.result().as_dict() if scored else None,
         "centroid_error_m": {"count": len(errors), "median": float(np.median(errors)) if errors else None,
                              "mean": float(np.mean(errors)) if errors else None,
@@ -64,6 +65,9 @@ def warnings(figures: dict) -> list[str]:
              for topic, n in figures["unmatched_messages"].items()]
     lines += [f"{n} message(s) on {topic} could not be decoded" for topic, n in figures["undecodable_messages"].items()]
     lines += [f"{n} frame(s) got no output: {reason}" for reason, n in figures["frame_errors"].items()]
+    if figures["frames_with_another_command"]:
+        lines.append(f"{figures['frames_with_another_command']} frame(s) were answered with another command than "
+                     "the bag's for them")
     return lines
 
 
@@ -105,6 +109,7 @@ def _markdown(m: dict, title: str, grid: bool, latency: str) -> str:
     lines = [f"# {title}", "", "| figure | value |", "|---|---|",
              f"| frames (with ground truth / without output) | {m['frames']} ({m['frames_with_ground_truth']} / "
              f"{m['frames_without_output']}) |",
+             f"| frames answered with another command than the bag's | {m['frames_with_another_command']} |",
              f"| mean IoU / overall IoU | {_fmt(acc.get('mean_iou'))} / {_fmt(acc.get('overall_iou'))} |",
              f"| Prec@0.5 / @0.7 / @0.9 | {_fmt(acc.get('prec@0.5'))} / {_fmt(acc.get('prec@0.7'))} / "
              f"{_fmt(acc.get('prec@0.9'))} |",

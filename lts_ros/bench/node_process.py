@@ -54,16 +54,18 @@ def dds_environment(env: dict[str, str]):
 
 
 class NodeProcess:
-    """``lts_node`` with ``params`` and topic ``remaps`` in a subprocess, its output in ``log``."""
+    """``lts_node`` with ``params`` and topic ``remaps`` in a subprocess, its output in ``log``; or, with
+    ``command``, that exact command line (run from the repository root, as a README line would be)."""
 
-    def __init__(self, env: dict[str, str], log: Path, params: dict | None = None, remaps: dict | None = None):
+    def __init__(self, env: dict[str, str], log: Path, params: dict | None = None, remaps: dict | None = None,
+                 command: list[str] | None = None):
         self.log = log
         log.parent.mkdir(parents=True, exist_ok=True)
         self._file = log.open("w")
         args = [arg for k, v in (params or {}).items() for arg in ("-p", f"{k}:={v}")]
         args += [arg for k, v in (remaps or {}).items() for arg in ("-r", f"{k}:={v}")]
-        self.proc = subprocess.Popen([sys.executable, "-m", "lts_ros.ros.node", "--ros-args", *args],
-                                     env=env, stdout=self._file, stderr=subprocess.STDOUT, cwd=REPO)
+        command = command or [sys.executable, "-m", "lts_ros.ros.node", "--ros-args", *args]
+        self.proc = subprocess.Popen(command, env=env, stdout=self._file, stderr=subprocess.STDOUT, cwd=REPO)
         self.exit_code: int | None = None
 
     @property

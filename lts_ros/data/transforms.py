@@ -6,6 +6,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from lts_ros.errors import LtsError
+
 
 @dataclass(frozen=True)
 class Letterbox:
@@ -20,8 +22,12 @@ class Letterbox:
 
     @classmethod
     def fit(cls, src_h: int, src_w: int, size: int) -> "Letterbox":
+        """The letterbox of a (src_h, src_w) image, or LtsError where its short side would round to 0 px."""
         scale = size / max(src_h, src_w)
         new_w, new_h = round(src_w * scale), round(src_h * scale)
+        if min(new_w, new_h) < 1:  # cv2.resize would fail deep inside OpenCV
+            raise LtsError(f"image {src_w}x{src_h} is too thin for the {size} px model input: its short side "
+                           f"would be {min(new_w, new_h)} px")
         return cls(src_h, src_w, size, scale, (size - new_w) // 2, (size - new_h) // 2)
 
     @property

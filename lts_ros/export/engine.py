@@ -1,5 +1,6 @@
-"""TensorRT engines built from an ONNX export, cached in ``engines/`` with a manifest that says what each
-engine is tied to (GPU, compute capability, exact TensorRT version, ONNX hash, precision).
+"""TensorRT engines built from an ONNX export, cached in an engine dir (default ``$ROS_HOME/lts_ros/engines``,
+see ``lts_ros.cache_root``) with a manifest that says what each engine is tied to (GPU, compute capability,
+exact TensorRT version, ONNX hash, precision).
 
 TensorRT has no preflight check for a serialized engine, so the manifest is the cache key: a stale engine is
 rebuilt or refused, never used. The build itself needs TensorRT and a GPU; everything else is plain Python."""
@@ -22,6 +23,7 @@ import onnx
 from google.protobuf.message import DecodeError
 
 from lts_ros import __version__
+from lts_ros.cache_root import ENGINES, writable_or_redirected
 from lts_ros.errors import LtsError
 from lts_ros.export.manifest import PRECISIONS, read_manifest, sha256_file
 
@@ -277,7 +279,9 @@ def load_or_build(onnx_path: str | Path, engine_dir: str | Path, precision: str,
     """The engine for ``onnx_path`` (a graph of an lts_ros export, checked against its ``model.json``),
     read only from ``engine_dir``: reused when its manifest matches ``device``, the ONNX hash and
     ``precision``; built when missing; a stale one (mismatch, no or unreadable manifest) is rebuilt
-    (``rebuild``, reasons logged) or refused with an LtsError listing the reasons (``refuse``)."""
+    (``rebuild``, reasons logged) or refused with an LtsError listing the reasons (``refuse``). When
+    ``engine_dir`` is read-only, the build (and the reuse of an earlier one) happens in
+    ``cache_root.redirected(engine_dir, "engines")`` instead, with a warning."""
     if on_mismatch not in ON_MISMATCH:
         raise LtsError(f"unknown on_mismatch '{on_mismatch}' (use {', '.join(ON_MISMATCH)})")
     onnx_path, engine_dir = Path(onnx_path), Path(engine_dir)
@@ -293,6 +297,9 @@ def load_or_build(onnx_path: str | Path, engine_dir: str | Path, precision: str,
         if on_mismatch == "refuse":
             raise LtsError(f"{path} is stale and on_mismatch is 'refuse': {'; '.join(reasons)}")
         log.warning("rebuilding %s: %s", path, "; ".join(reasons))
+    build_dir = writable_or_redirected(engine_dir, ENGINES)
+    if build_dir != engine_dir:
+        return load_or_build(onnx_path, build_dir, precision, device, on_mismatch, builder)
     built = builder(onnx_path, engine_dir, precision, model_name=export.config_name, input_size=export.input_size)
     reasons = [f"the builder wrote {built}"] if Path(built) != path else []
     reasons += stale_reasons(path, device, onnx_sha256, precision) if path.is_file() else ["no engine written"]
@@ -305,16 +312,21 @@ def open_engines(graphs: Sequence[tuple[Path, str]], engine_dir: str | Path, dev
                  open_: Callable[..., T], on_mismatch: str = "rebuild",
                  builder: Callable[..., Path] = build_engine) -> T:
     """``open_(*engine_paths)`` after ``load_or_build`` of each (ONNX path, precision) graph. An engine TensorRT
-    cannot deserialize (``IncompatibleEngine``) despite its manifest is discarded and rebuilt once, or refused."""
-    def open_all() -> T:
+    cannot deserialize (``IncompatibleEngine``) despite its manifest is discarded and rebuilt once, or refused;
+    one in a read-only dir is left there, and all engines come from the cache root's copy of that dir instead."""
+    def open_all(engine_dir: str | Path) -> T:
         return open_(*(load_or_build(path, engine_dir, precision, device, on_mismatch, builder)
                        for path, precision in graphs))
 
     try:
-        return open_all()
+        return open_all(engine_dir)
     except IncompatibleEngine as exc:
         if on_mismatch == "refuse":
             raise
         log.warning("%s", exc)
-        discard_engine(exc.path)
-    return open_all()
+        build_dir = writable_or_redirected(exc.path.parent, ENGINES)
+        if build_dir == exc.path.parent:
+            discard_engine(exc.path)
+        else:
+            engine_dir = build_dir
+    return open_all(engine_dir)

@@ -3,6 +3,8 @@ fixed batch 1 and input size, verified against torch in ONNX Runtime before ``mo
 from __future__ import annotations
 
 import json
+import logging
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lts_ros.cache_root import ONNX, writable_or_redirected
 from lts_ros.checkpoint import load_checkpoint, read_metadata
 from lts_ros.errors import LtsError
 from lts_ros.export.manifest import (MANIFEST, SAMPLE, SEGMENT_ONNX, TEXT_ONNX, Manifest, read_manifest,
@@ -24,6 +27,7 @@ TOLERANCE = 1e-3  # max |ORT - torch| on any output
 SAMPLE_TEXT = "the red mug on the left"
 TEXT_INPUTS, TEXT_OUTPUTS = ["token_ids", "attention_mask"], list(TextFeatures._fields)
 SEGMENT_INPUTS, SEGMENT_OUTPUTS = ["image", *TextFeatures._fields], ["mask_logits", "prior_logits"]
+log = logging.getLogger(__name__)
 
 
 class TextGraph(nn.Module):
@@ -53,7 +57,8 @@ class ExportedModel:
 
 
 def default_export_dir(checkpoint_path: Path) -> Path:
-    """Where the auto backend caches a checkpoint's export: ``<stem>-onnx/`` beside it."""
+    """Where a checkpoint's export goes by default: ``<stem>-onnx/`` beside it (``ensure_export`` uses the
+    cache root instead when this dir is read-only and holds no current export)."""
     return checkpoint_path.with_name(f"{checkpoint_path.stem}-onnx")
 
 
@@ -143,15 +148,35 @@ def verify_export(export_dir: str | Path, tolerance: float = TOLERANCE) -> dict[
     return compare_to_sample(export_dir, sample, tolerance)
 
 
-def ensure_export(checkpoint_path: str | Path, export_dir: str | Path | None = None) -> Path:
-    """The export dir of this checkpoint: reused when its manifest records the checkpoint's sha256,
-    otherwise (re)exported there. Default dir: ``default_export_dir``."""
-    checkpoint_path = Path(checkpoint_path)
-    export_dir = Path(export_dir) if export_dir is not None else default_export_dir(checkpoint_path)
+def export_is_current(export_dir: Path, checkpoint_sha256: str) -> bool:
+    """``export_dir`` holds a complete, intact export of the checkpoint with this sha256 (reading is enough)."""
     try:
-        current = read_manifest(export_dir).checkpoint_sha256 == sha256_file(checkpoint_path)
+        return read_manifest(export_dir).checkpoint_sha256 == checkpoint_sha256
     except LtsError:
-        current = False
-    if not current:
-        export_onnx(checkpoint_path, export_dir)
+        return False
+
+
+def ensure_export(checkpoint_path: str | Path, export_dir: str | Path | None = None,
+                  redirect: bool = False) -> Path:
+    """The export dir of this checkpoint, as used: ``export_dir`` (default: ``default_export_dir``) when its
+    manifest records the checkpoint's sha256 (a read-only dir is fine), otherwise (re)exported there. When
+    that dir is read-only the export is reused from, or made in, ``cache_root.redirected(dir, "onnx")``
+    instead (``$ROS_HOME/lts_ros/onnx/<name>-<hash>``, with a warning): always for the default dir, for a
+    given ``export_dir`` only with ``redirect`` (a cache dir from configuration, such as the node's
+    ``onnx_dir``; a dir named on the command line fails with the reason instead)."""
+    checkpoint_path = Path(checkpoint_path)
+    redirect = redirect or export_dir is None
+    export_dir = Path(export_dir) if export_dir is not None else default_export_dir(checkpoint_path)
+    checkpoint_sha256 = sha256_file(checkpoint_path)
+    if export_is_current(export_dir, checkpoint_sha256):
+        return export_dir
+    if redirect:
+        writable = writable_or_redirected(export_dir, ONNX)
+        if writable != export_dir and export_is_current(writable, checkpoint_sha256):
+            return writable
+        export_dir = writable
+    log.info("exporting %s to ONNX in %s", checkpoint_path, export_dir)
+    start = time.perf_counter()
+    export_onnx(checkpoint_path, export_dir)
+    log.info("exported %s in %.0f s", export_dir, time.perf_counter() - start)
     return export_dir

@@ -175,11 +175,13 @@ def add_variants(export_dir: str | Path, variants: Sequence[str], frames: Sequen
                  min_iou: float = MIN_MASK_IOU) -> dict[str, VariantCheck]:
     """Build ``variants`` of ``export_dir``'s segment graph, calibrated on the even frames and checked on the
     odd ones, and list them in ``model.json``. A variant below ``min_iou`` is refused (the one it would have
-    replaced stays)."""
+    replaced stays). No variants (an fp32-only export) is nothing to do and needs no frames."""
     export_dir = Path(export_dir)
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
         raise LtsError(f"unknown variant(s) {', '.join(unknown)} (use {', '.join(VARIANTS)})")
+    if not variants:
+        return {}
     if len(frames) < 2:
         raise LtsError(f"need at least 2 frames to calibrate and check a variant, got {len(frames)}")
     manifest = read_manifest(export_dir)

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from lts_ros.errors import LtsError
+from lts_ros.ros.image_header import declared_size
 
 # encoding -> (numpy dtype, channels)
 ENCODINGS: dict[str, tuple[str, int]] = {
@@ -28,6 +29,12 @@ class ImageError(LtsError):
         self.kind = kind
 
 
+def check_pixels(width: int, height: int, max_pixels: int, what: str = "image") -> None:
+    """ImageError "size" for a frame of more than ``max_pixels``."""
+    if width * height > max_pixels:
+        raise ImageError("size", f"{what} {width}x{height} exceeds the {max_pixels / 1e6:.0f} MP limit")
+
+
 def image_to_array(msg, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """An Image message as an (H, W) or (H, W, C) array in its own encoding, native byte order, without
     row padding. Validates encoding, size, ``step`` and the data length first."""
@@ -37,8 +44,7 @@ def image_to_array(msg, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     height, width, step = int(msg.height), int(msg.width), int(msg.step)
     if height <= 0 or width <= 0:
         raise ImageError("size", f"empty image ({width}x{height})")
-    if height * width > max_pixels:
-        raise ImageError("size", f"image {width}x{height} exceeds the {max_pixels / 1e6:.0f} MP limit")
+    check_pixels(width, height, max_pixels)
     kind, channels = ENCODINGS[encoding]
     dtype = np.dtype(kind).newbyteorder(">" if msg.is_bigendian else "<")
     row_bytes = width * channels * dtype.itemsize
@@ -68,16 +74,18 @@ def rgb_from_image(msg, max_pixels: int = MAX_PIXELS) -> np.ndarray:
 
 
 def rgb_from_compressed(msg, max_pixels: int = MAX_PIXELS) -> np.ndarray:
-    """An (H, W, 3) uint8 RGB frame from a CompressedImage (JPEG, PNG, ... as OpenCV decodes)."""
-    data = np.frombuffer(bytes(msg.data), np.uint8)
-    if data.size == 0:
+    """An (H, W, 3) uint8 RGB frame from a CompressedImage (JPEG, PNG, ... as OpenCV decodes). A PNG or JPEG
+    whose header declares more than ``max_pixels`` is refused before decoding."""
+    raw = bytes(msg.data)
+    if not raw:
         raise ImageError("data", "compressed image with no data")
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    declared = declared_size(raw)
+    if declared is not None:
+        check_pixels(*declared, max_pixels, what="compressed image declared as")
+    image = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
-        raise ImageError("data", f"cannot decode compressed image (format '{msg.format}', {data.size} bytes)")
-    if image.shape[0] * image.shape[1] > max_pixels:
-        raise ImageError("size", f"image {image.shape[1]}x{image.shape[0]} exceeds the {max_pixels / 1e6:.0f} MP "
-                         "limit")
+        raise ImageError("data", f"cannot decode compressed image (format '{msg.format}', {len(raw)} bytes)")
+    check_pixels(image.shape[1], image.shape[0], max_pixels)
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 

@@ -1,41 +1,51 @@
 """``lts_node``: a lifecycle node that segments the object named on ``command`` in every camera frame and
-publishes the mask, score, pixel and 3D centroids, an overlay and diagnostics. The ROS plumbing only; the
-model runs in ``lts_ros.runtime.Segmenter``, frames are decoded by ``conversions``.
+publishes a status per processed frame, the mask and 3D centroid when the object is found, a marker, an overlay
+and diagnostics. The ROS plumbing only: the model runs in ``lts_ros.runtime.Segmenter``, frames are decoded by
+``conversions``, camera data is checked by ``runtime.camera``, which command a frame gets is ``ros.commands``.
 
-Lifecycle: configure loads the model and warms it up, activate subscribes and publishes, deactivate and
-cleanup release them. With ``autostart`` (default) the node walks configure -> activate itself."""
+Lifecycle: configure checks the parameters, loads the model and warms it up; activate subscribes and publishes,
+deactivate and cleanup release them. With ``autostart`` (default) the node walks configure -> activate itself."""
 from __future__ import annotations
 
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import rclpy
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PointStamped
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
-from std_msgs.msg import Float32, String
+from std_msgs.msg import String
+from visualization_msgs.msg import Marker
 
+from lts_ros.cache_root import in_cache_root
 from lts_ros.errors import LtsError
 from lts_ros.model.text import check_expression
 from lts_ros.ros import conversions
-from lts_ros.ros.params import BY_NAME, PARAMS, Param
-from lts_ros.ros.qos import camera_qos, command_qos, no_frames_hint, output_qos
+from lts_ros.ros.commands import Command, CommandLog
+from lts_ros.ros.latched import AnyDurabilitySubscription
+from lts_ros.ros.markers import clear_markers, target_markers
+from lts_ros.ros.params import BY_NAME, PARAMS, Param, problems
+from lts_ros.ros.qos import camera_qos, no_frames_hint, output_qos
 from lts_ros.ros.stats import NodeStats
+from lts_ros.ros.status import status_message
 from lts_ros.ros.sync import StampSync
 from lts_ros.ros.worker import LatestWorker
+from lts_ros.runtime.camera import CameraModel, aligned_depth, intrinsics_for, registration_problem
 
 MAX_COMMAND_CHARS = 512  # longer commands are cut here (the tokenizer keeps fewer tokens still)
 WARN_EVERY_S = 5.0  # throttle for repeated warnings
 NO_FRAMES_AFTER_S = 3.0
-DEPTH_WAIT_S = 0.2  # how long a frame waits for its depth and camera_info (separate topics) to arrive
+DEPTH_WAIT_S = 0.2  # how long a frame waits for its depth (a separate topic) to arrive, while depth flows
+DEPTH_LIVE_S = 1.0  # depth flows: a depth frame arrived this recently (a silent publisher is not waited for)
 WARMUP_SHAPE = (480, 640, 3)
+POLL_S = 0.5  # how often the command and camera_info subscriptions look for newly latched publishers
 
 
 def stamp_s(header) -> float:
@@ -43,9 +53,12 @@ def stamp_s(header) -> float:
 
 
 def descriptor(param: Param) -> ParameterDescriptor:
+    """Description, choices and range for ``ros2 param describe``; dynamically typed so that a launch value of
+    another type reaches the node's own validation (``params.Param.validate``) instead of killing it."""
     extra = [f"one of: {', '.join(param.choices)}"] if param.choices else []
     extra += [] if param.live else ["read at configure"]
-    d = ParameterDescriptor(description=f"{param.description} ({'; '.join(extra)})" if extra else param.description)
+    d = ParameterDescriptor(description=f"{param.description} ({'; '.join(extra)})" if extra else param.description,
+                            dynamic_typing=True)
     if param.low is not None and isinstance(param.default, float):
         d.floating_point_range = [FloatingPointRange(from_value=param.low, to_value=param.high)]
     elif param.low is not None:
@@ -53,31 +66,19 @@ def descriptor(param: Param) -> ParameterDescriptor:
     return d
 
 
-def scaled_intrinsics(info: CameraInfo | None, shape: tuple[int, int]) -> tuple[np.ndarray | None, str | None]:
-    """K for a frame of ``shape`` (H, W) from camera_info, scaled when the info is for another resolution of
-    the same aspect ratio; (None, reason) when it is missing, all zeros or for another aspect ratio."""
-    if info is None:
-        return None, "no camera_info received"
-    K = np.asarray(info.k, np.float64).reshape(3, 3)
-    if not np.any(K) or K[0, 0] <= 0 or K[1, 1] <= 0:
-        return None, "camera_info K is all zeros or has a non-positive focal length"
-    height, width = shape
-    if (info.width, info.height) in ((width, height), (0, 0)):
-        return K, None
-    sx, sy = width / info.width, height / info.height
-    if abs(sx - sy) > 1e-3:
-        return None, f"camera_info is {info.width}x{info.height}, the image {width}x{height} (other aspect ratio)"
-    return np.diag([sx, sy, 1.0]) @ K, None
+def camera_model(info: CameraInfo) -> CameraModel:
+    return CameraModel(np.asarray(info.k, np.float64).reshape(3, 3), info.distortion_model, tuple(info.d),
+                       int(info.width), int(info.height))
 
 
-def aligned_depth(depth: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray | None, str | None]:
-    """Depth at the RGB frame's size: as is, resized (nearest) from the same aspect ratio, else refused."""
-    if depth.shape == shape:
-        return depth, None
-    (dh, dw), (h, w) = depth.shape, shape
-    if abs(dw / dh - w / h) > 1e-3:
-        return None, f"depth {dw}x{dh} and image {w}x{h} differ in aspect ratio: not registered to the colour camera"
-    return cv2.resize(depth, (w, h), interpolation=cv2.INTER_NEAREST), None
+@dataclass(frozen=True)
+class Frame:
+    """An image as it arrived: when (node clock, monotonic) and after which command."""
+
+    msg: Image | CompressedImage
+    received_ns: int
+    received_at: float  # time.monotonic()
+    seen_seq: int  # the newest command's arrival number when the frame arrived
 
 
 class LtsNode(LifecycleNode):
@@ -88,19 +89,21 @@ class LtsNode(LifecycleNode):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.segmenter = None
         self.stats = NodeStats()
-        self.worker: LatestWorker[Image | CompressedImage] | None = None
+        self.commands = CommandLog()  # kept across deactivate/activate: the command survives
+        self.worker: LatestWorker[Frame] | None = None
         self.depth_sync: StampSync[Image] | None = None
-        self.info_sync: StampSync[CameraInfo] | None = None
-        self._pending_command: str | None = None
-        self._lock = threading.Lock()
+        self._camera: CameraModel | None = None  # the latest camera_info (intrinsics change rarely)
+        self._camera_lock = threading.Lock()
         self._entities: list = []  # subscriptions, publishers and timers made by activate
+        self._any_durability: list[AnyDurabilitySubscription] = []
         self._active_since: float | None = None
         self._last_submit = 0.0
         self._last_warned: dict[str, float] = {}
+        self._marker_shown = False
 
     # ---- parameters -------------------------------------------------------------------------------------
     def p(self, name: str):
-        return self.get_parameter(name).value
+        return BY_NAME[name].coerce(self.get_parameter(name).value)
 
     def _on_set_parameters(self, params) -> SetParametersResult:
         for param in params:
@@ -114,9 +117,9 @@ class LtsNode(LifecycleNode):
                 return SetParametersResult(successful=False, reason=reason)
         for param in params:  # all valid: apply the live ones
             if param.name == "threshold" and self.segmenter is not None:
-                self.segmenter.threshold = param.value
+                self.segmenter.threshold = BY_NAME["threshold"].coerce(param.value)
             elif param.name == "command" and param.value.strip():
-                self._queue_command(param.value)
+                self._add_command(param.value, time.time_ns(), "parameter")
         return SetParametersResult(successful=True)
 
     # ---- warnings, counted and throttled ------------------------------------------------------------------
@@ -133,11 +136,17 @@ class LtsNode(LifecycleNode):
         from lts_ros.checkpoint import shipped_checkpoint
         from lts_ros.runtime.segmenter import Segmenter
 
+        bad = problems({p.name: self.get_parameter(p.name).value for p in PARAMS})
+        if bad:
+            self.get_logger().error(f"configure failed: {'; '.join(bad)}")
+            return TransitionCallbackReturn.FAILURE
         try:
             model = Path(self.p("model")) if self.p("model") else shipped_checkpoint()
             segmenter = Segmenter.from_checkpoint(
-                model, backend=self.p("backend"), device=self.p("device"), onnx_dir=self.p("onnx_dir") or None,
-                threshold=self.p("threshold"), precision=self.p("precision"), engine_dir=self.p("engine_dir"))
+                model, backend=self.p("backend"), device=self.p("device"),
+                onnx_dir=in_cache_root(self.p("onnx_dir")) if self.p("onnx_dir") else None,
+                threshold=self.p("threshold"), precision=self.p("precision"),
+                engine_dir=in_cache_root(self.p("engine_dir")))
             size = self.p("input_size")
             if size and size != segmenter.input_size:
                 if segmenter.backend.name != "torch":
@@ -151,8 +160,8 @@ class LtsNode(LifecycleNode):
             self.get_logger().error(f"configure failed: {exc}")
             return TransitionCallbackReturn.FAILURE
         self.segmenter = segmenter
-        if self.p("command").strip():
-            self._queue_command(self.p("command"))
+        if self.p("command").strip() and self.commands.latest is None:
+            self._add_command(self.p("command"), time.time_ns(), "parameter")
         self.get_logger().info(f"model ready: {model.name}, backend {segmenter.backend.name}, "
                                f"{segmenter.input_size} px")
         return TransitionCallbackReturn.SUCCESS
@@ -163,21 +172,27 @@ class LtsNode(LifecycleNode):
         self.image_topic = "image/compressed" if transport == "compressed" else "image"
         image_type = CompressedImage if transport == "compressed" else Image
         self.depth_sync = StampSync(self.p("sync_tolerance"))
-        self.info_sync = StampSync(self.p("sync_tolerance"))
         self.worker = LatestWorker(self._process, self._on_worker_error)
+        self.pub_status = self.create_publisher(DiagnosticArray, "~/status", output_qos())
         self.pub_mask = self.create_publisher(Image, "~/mask", output_qos())
         self.pub_overlay = self.create_publisher(Image, "~/overlay", output_qos())
-        self.pub_score = self.create_publisher(Float32, "~/score", output_qos())
         self.pub_centroid = self.create_publisher(PointStamped, "~/centroid", output_qos())
-        self.pub_centroid_px = self.create_publisher(PointStamped, "~/centroid_px", output_qos())
+        self.pub_marker = self.create_publisher(Marker, "~/marker", output_qos())
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", output_qos())
+        # Commands and camera_info: any reliable publisher, volatile or latched (ros.latched). camera_info is read
+        # best effort, which matches best-effort and reliable drivers alike (it is small and sent every frame).
+        self._any_durability = [
+            AnyDurabilitySubscription(self, String, "command", self._on_command, ReliabilityPolicy.RELIABLE,
+                                      self._on_incompatible_command),
+            AnyDurabilitySubscription(self, CameraInfo, "camera_info", self._on_camera_info,
+                                      ReliabilityPolicy.BEST_EFFORT, depth=2)]
         self._entities = [
             self.create_subscription(image_type, self.image_topic, self._on_image, camera),
             self.create_subscription(Image, "depth", self._on_depth, camera),
-            self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, camera),
-            self.create_subscription(String, "command", self._on_command, command_qos()),
-            self.pub_mask, self.pub_overlay, self.pub_score, self.pub_centroid, self.pub_centroid_px,
-            self.pub_diagnostics, self.create_timer(1.0, self._publish_diagnostics)]
+            self.pub_status, self.pub_mask, self.pub_overlay, self.pub_centroid, self.pub_marker,
+            self.pub_diagnostics, self.create_timer(1.0, self._publish_diagnostics),
+            self.create_timer(POLL_S, self._poll_latched)]
+        self._poll_latched()
         self._active_since = time.monotonic()
         self.get_logger().info(f"active: {self.resolve_topic_name(self.image_topic)} ({transport}, {reliability})")
         return super().on_activate(state)
@@ -186,11 +201,13 @@ class LtsNode(LifecycleNode):
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
+        for subscription in self._any_durability:
+            subscription.destroy()
         for entity in self._entities:
             destroy = {"Subscription": self.destroy_subscription, "Publisher": self.destroy_publisher,
                        "Timer": self.destroy_timer}[type(entity).__name__]
             destroy(entity)
-        self._entities, self._active_since = [], None
+        self._entities, self._any_durability, self._active_since = [], [], None
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._release()
@@ -213,15 +230,19 @@ class LtsNode(LifecycleNode):
             return
         self._last_submit = now
         if self.worker is not None:
-            self.worker.submit(msg)
+            self.worker.submit(Frame(msg, self.get_clock().now().nanoseconds, now, self.commands.seq))
 
     def _on_depth(self, msg: Image) -> None:
         if self.depth_sync is not None:
             self.depth_sync.add(stamp_s(msg.header), msg)
 
-    def _on_camera_info(self, msg: CameraInfo) -> None:
-        if self.info_sync is not None:
-            self.info_sync.add(stamp_s(msg.header), msg)
+    def _on_camera_info(self, msg: CameraInfo, sent_ns: int, historical: bool) -> None:
+        with self._camera_lock:
+            self._camera = camera_model(msg)
+
+    def _poll_latched(self) -> None:
+        for subscription in self._any_durability:
+            subscription.poll()
 
     def _command_problem(self, text: str) -> str | None:
         try:
@@ -230,19 +251,29 @@ class LtsNode(LifecycleNode):
             return str(exc)
         return None
 
-    def _queue_command(self, text: str) -> None:
+    def _add_command(self, text: str, sent_ns: int, source: str) -> Command:
+        """Log a valid command as arrived now (node clock); it applies to frames stamped from now on."""
         if len(text) > MAX_COMMAND_CHARS:
             self.problem("command_truncated", f"command of {len(text)} characters cut to {MAX_COMMAND_CHARS}")
             text = text[:MAX_COMMAND_CHARS]
-        with self._lock:
-            self._pending_command = text  # applied by the worker before its next frame
+        command = self.commands.add(check_expression(text), self.get_clock().now().nanoseconds, sent_ns)
+        self.get_logger().info(f"command {command.seq} ({source}): '{command.text}'")
+        return command
 
-    def _on_command(self, msg: String) -> None:
+    def _on_command(self, msg: String, sent_ns: int, historical: bool) -> None:
         reason = self._command_problem(msg.data)
         if reason:
             self.problem("command", f"command ignored: {reason}")
             return
-        self._queue_command(msg.data)
+        latest = self.commands.latest
+        if historical and latest is not None and sent_ns <= latest.sent_ns:
+            return  # a latched command older than the one in force
+        self._add_command(msg.data, sent_ns, "latched" if historical else "topic")
+
+    def _on_incompatible_command(self, policy: str) -> None:
+        self.problem("command_qos", f"a publisher on {self.resolve_topic_name('command')} offers QoS this node "
+                     f"cannot read (incompatible {policy}): publish commands reliable (the default of "
+                     "ros2 topic pub and create_publisher), volatile or transient local")
 
     # ---- the worker thread ------------------------------------------------------------------------------
     def _on_worker_error(self, exc: Exception) -> None:
@@ -253,80 +284,92 @@ class LtsNode(LifecycleNode):
         else:
             self.problem("internal", f"frame dropped: {type(exc).__name__}: {exc}")
 
-    def _apply_command(self) -> None:
-        with self._lock:
-            text, self._pending_command = self._pending_command, None
-        if text is None:
-            return
-        try:
-            self.segmenter.set_command(text)
-            self.get_logger().info(f"command: '{self.segmenter.command}'")
-        except LtsError as exc:
-            self.problem("command", f"command ignored: {exc}")
+    def _command_for(self, frame: Frame) -> Command | None:
+        """The command ``frame`` is segmented with (``ros.commands`` has the rule), set on the Segmenter."""
+        stamp = conversions.stamp_ns(frame.msg.header)
+        choice = self.commands.for_frame(stamp, frame.received_ns, frame.seen_seq)
+        if choice.other_clock:
+            self.problem("stamp_clock", f"image stamped {(frame.received_ns - stamp) / 1e9:.1f} s before this "
+                         "node's clock: commands apply in arrival order (replaying a bag? publish /clock and set "
+                         "use_sim_time)")
+        if choice.command is not None and self.segmenter.command != choice.command.text:
+            self.segmenter.set_command(choice.command.text)
+        return choice.command
 
-    def _companion(self, sync: StampSync, topic: str, stamp: float, report_miss: bool):
-        """The message of ``sync`` stamped like the frame, waited for a moment while ``topic`` has publishers
-        (it travels separately and may arrive just after the frame); a miss then is counted if ``report_miss``."""
-        if not self.count_publishers(self.resolve_topic_name(topic)):
-            return sync.match(stamp)
-        found = sync.match(stamp, DEPTH_WAIT_S)
-        if found is None and report_miss:
-            self.problem(f"{topic}_unmatched", f"no {topic} stamped within sync_tolerance of the image arrived in "
+    def _depth_for(self, header, shape: tuple[int, int]) -> tuple[np.ndarray | None, str]:
+        """The frame's registered depth in metres, or (None, why there is none)."""
+        if not self.count_publishers(self.resolve_topic_name("depth")):
+            return None, "no depth publisher"
+        if not self.depth_sync.live(DEPTH_LIVE_S):
+            return None, "no depth received in the last second"
+        depth_msg = self.depth_sync.match(stamp_s(header), DEPTH_WAIT_S)  # it may arrive just after the frame
+        if depth_msg is None:
+            self.problem("depth_unmatched", f"no depth stamped within sync_tolerance of the image arrived in "
                          f"{DEPTH_WAIT_S} s (stamps of another clock, or large messages delayed: see "
                          "config/fastdds.xml)")
-        return found
+            return None, "no depth for this frame"
+        if (reason := registration_problem(header.frame_id, depth_msg.header.frame_id)) is not None:
+            self.problem("depth_frame", f"no 3D centroid: {reason}")
+            return None, reason
+        try:
+            depth, reason = aligned_depth(conversions.depth_from_image(depth_msg), shape)
+        except conversions.ImageError as exc:
+            self.problem(f"depth_{exc.kind}", f"depth ignored: {exc}")
+            return None, str(exc)
+        if reason:
+            self.problem("depth_size", f"depth ignored: {reason}")
+        return depth, reason or ""
 
-    def _process(self, image: Image | CompressedImage) -> None:
-        segmenter = self.segmenter
-        if segmenter is None:
+    def _process(self, frame: Frame) -> None:
+        if self.segmenter is None:
             return
-        self._apply_command()
-        if segmenter.command is None:
-            return  # no command yet: nothing to look for (diagnostics say so)
-        header = image.header
-        if isinstance(image, CompressedImage):
-            rgb = conversions.rgb_from_compressed(image)
+        command = self._command_for(frame)
+        if command is None:
+            return  # no command for this frame yet: nothing to look for (diagnostics say so)
+        header = frame.msg.header
+        if isinstance(frame.msg, CompressedImage):
+            rgb = conversions.rgb_from_compressed(frame.msg)
         else:
-            rgb = conversions.rgb_from_image(image)
-        depth, K = None, None
-        # Paired here, not in the callback: the frame's depth may still be on its way.
-        depth_msg = self._companion(self.depth_sync, "depth", stamp_s(header), report_miss=True)
-        if depth_msg is not None:
-            try:
-                depth, reason = aligned_depth(conversions.depth_from_image(depth_msg), rgb.shape[:2])
-                if reason:
-                    self.problem("depth_size", f"depth ignored: {reason}")
-            except conversions.ImageError as exc:
-                self.problem(f"depth_{exc.kind}", f"depth ignored: {exc}")
-        if depth is not None:  # camera_info stamped like the frame, else the latest one (drivers differ)
-            info = (self._companion(self.info_sync, "camera_info", stamp_s(header), report_miss=False)
-                    or self.info_sync.latest())
-            K, reason = scaled_intrinsics(info, rgb.shape[:2])
+            rgb = conversions.rgb_from_image(frame.msg)
+        depth, no_3d = self._depth_for(header, rgb.shape[:2])
+        intrinsics = None
+        if depth is not None:
+            with self._camera_lock:
+                camera = self._camera
+            intrinsics, reason = intrinsics_for(camera, rgb.shape[:2])
             if reason:
                 self.problem("camera_info", f"no 3D centroid: {reason}")
-                depth = None
-        result = segmenter.segment(rgb, depth, K)
-        self._publish(header, rgb, result)
+                depth, no_3d = None, reason
+        result = self.segmenter.segment(rgb, depth, None if intrinsics is None else intrinsics.K,
+                                        distortion=None if intrinsics is None else intrinsics.D)
+        if result.found and result.centroid_3d is None and not no_3d:
+            no_3d = "no valid depth inside the mask"
+        self._publish(header, rgb, result, command, no_3d, frame.received_at)
         latency_ms = 1e3 * (self.get_clock().now().nanoseconds * 1e-9 - stamp_s(header))
-        self.stats.frame_done(latency_ms, result.timings_ms["infer"])
+        self.stats.frame_done(latency_ms, result.timings_ms["infer"], 1e3 * (time.monotonic() - frame.received_at))
 
-    def _publish(self, header, rgb: np.ndarray, result) -> None:
-        mask = conversions.fill_image(Image(header=header), result.mask.astype(np.uint8) * 255, "mono8")
-        self.pub_mask.publish(mask)
-        self.pub_score.publish(Float32(data=float(result.score)))
-        if result.found and result.centroid_px is not None:
-            u, v = result.centroid_px
-            point = PointStamped(header=header)
-            point.point.x, point.point.y, point.point.z = float(u), float(v), 0.0
-            self.pub_centroid_px.publish(point)
+    def _publish(self, header, rgb: np.ndarray, result, command: Command, no_3d: str, received_at: float) -> None:
+        """Mask, centroid and marker when found (markers cleared when it is lost), the overlay while watched,
+        and the status last: a client that has the status has been sent everything else for the frame."""
+        if result.found:
+            mask = conversions.fill_image(Image(header=header), result.mask.astype(np.uint8) * 255, "mono8")
+            self.pub_mask.publish(mask)
         if result.found and result.centroid_3d is not None:
             point = PointStamped(header=header)
             point.point.x, point.point.y, point.point.z = (float(c) for c in result.centroid_3d)
             self.pub_centroid.publish(point)
+            for marker in target_markers(header, result.centroid_3d, command.text):
+                self.pub_marker.publish(marker)
+            self._marker_shown = True
+        elif self._marker_shown:
+            self.pub_marker.publish(clear_markers(header))
+            self._marker_shown = False
         if self.p("publish_overlay") or self.pub_overlay.get_subscription_count() > 0:
             from lts_ros.plots import overlay
 
             self.pub_overlay.publish(conversions.fill_image(Image(header=header), overlay(rgb, result.mask), "rgb8"))
+        self.pub_status.publish(status_message(header, self.get_fully_qualified_name(), command.text, command.seq,
+                                               result, no_3d, 1e3 * (time.monotonic() - received_at)))
 
     # ---- diagnostics ------------------------------------------------------------------------------------
     def _no_frames_warning(self) -> str | None:
@@ -344,25 +387,18 @@ class LtsNode(LifecycleNode):
                                                        self.p("image_transport"), offered))
 
     def _publish_diagnostics(self) -> None:
-        figures = self.stats.snapshot()
-        status = DiagnosticStatus(name=f"{self.get_name()}: referring segmentation", hardware_id=self.p("device"))
-        status.level, status.message = DiagnosticStatus.OK, "segmenting"
-        command = self.segmenter.command if self.segmenter is not None else None
-        silent = self._no_frames_warning()
-        if silent:
-            status.level, status.message = DiagnosticStatus.WARN, silent
-            self.problem("no_frames", silent)
-        elif command is None:
-            status.level, status.message = DiagnosticStatus.WARN, "no command yet: publish one on 'command'"
-        values = {"fps": f"{figures['fps']:.2f}", "latency_p50_ms": f"{figures['latency_p50_ms']:.1f}",
-                  "latency_p99_ms": f"{figures['latency_p99_ms']:.1f}",
-                  "infer_p50_ms": f"{figures['infer_p50_ms']:.1f}",
-                  "frames_received": str(self.stats.frames_in),
-                  "frames_processed": str(self.worker.processed if self.worker else 0),
-                  "frames_dropped": str(self.worker.dropped if self.worker else 0),
-                  "backend": self.segmenter.backend.name if self.segmenter is not None else "none",
-                  "command": command or "", **{f"errors.{k}": str(v) for k, v in sorted(self.stats.errors.items())}}
-        status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
+        latest = self.commands.latest
+        warning = self._no_frames_warning()
+        if warning:
+            self.problem("no_frames", warning)
+        elif latest is None:
+            warning = "no command yet: publish one on 'command'"
+        status = self.stats.diagnostic_status(
+            f"{self.get_name()}: referring segmentation", self.p("device"), warning,
+            frames_processed=str(self.worker.processed if self.worker else 0),
+            frames_dropped=str(self.worker.dropped if self.worker else 0),
+            backend=self.segmenter.backend.name if self.segmenter is not None else "none",
+            command=latest.text if latest else "", command_seq=str(latest.seq if latest else 0))
         array = DiagnosticArray(status=[status])
         array.header.stamp = self.get_clock().now().to_msg()
         self.pub_diagnostics.publish(array)

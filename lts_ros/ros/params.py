@@ -1,5 +1,7 @@
 """The node's parameters in one table: default, description, range or choices, validation. ``config/lts.yaml``
-and the launch file are checked against it by the tests."""
+and the launch file are checked against it by the tests. The node declares them with dynamic typing so that a
+launch-time value of the wrong type (a YAML ``1`` for a float, a string for an int) never kills it during
+construction: every value is checked here, at configure and on every change."""
 from __future__ import annotations
 
 import re
@@ -25,10 +27,16 @@ class Param:
     check: Callable[[Any], str | None] | None = None  # extra rule: the reason a value is bad, else None
     live: bool = False  # applied at once while active; the others are read at configure
 
+    def coerce(self, value: Any) -> Any:
+        """``value`` as the parameter's type where that is lossless: a YAML ``1`` for a float is 1.0."""
+        return float(value) if isinstance(self.default, float) and type(value) is int else value
+
     def validate(self, value: Any) -> str | None:
-        """Why ``value`` is not acceptable, or None."""
+        """Why ``value`` is not acceptable, or None. The same rule at launch (params file, ``-p``) and at
+        runtime (``ros2 param set``)."""
+        value = self.coerce(value)
         if type(value) is not type(self.default):
-            return f"{self.name} must be a {type(self.default).__name__}, got {type(value).__name__}"
+            return f"{self.name} must be a {type(self.default).__name__}, got {type(value).__name__} {value!r}"
         if self.choices and value not in self.choices:
             return f"{self.name} must be one of {', '.join(self.choices)}, got '{value}'"
         if self.low is not None and not self.low <= value <= self.high:
@@ -57,8 +65,13 @@ PARAMS = (
           "torch autocast", choices=PRECISIONS),
     Param("input_size", 0, "model input size in px; 0 = the model's own (ONNX/TensorRT exports are fixed to it)",
           low=0, high=1024, check=_input_size),
-    Param("onnx_dir", "", "ONNX export dir for onnxruntime/tensorrt; empty = <checkpoint stem>-onnx beside it"),
-    Param("engine_dir", "engines", "TensorRT engine cache (engines load only from here, after their manifest "
+    Param("onnx_dir", "", "ONNX export dir for onnxruntime/tensorrt; empty = <checkpoint stem>-onnx beside the "
+          "checkpoint; relative = under $ROS_HOME/lts_ros (~/.ros/lts_ros without ROS_HOME). A current export is "
+          "used where it is, even read-only; a read-only dir without one exports once to "
+          "$ROS_HOME/lts_ros/onnx/<name>-<hash>"),
+    Param("engine_dir", "engines", "TensorRT engine cache, relative = under $ROS_HOME/lts_ros (the default is "
+          "~/.ros/lts_ros/engines); a read-only dir is only read, builds go to $ROS_HOME/lts_ros/engines/<name>-<hash> "
+          "(engines load only from these, after their manifest "
           "matches)"),
     Param("threshold", 0.5, "score (mean probability inside the mask) needed to report the object as found",
           low=0.0, high=1.0, live=True),
@@ -78,3 +91,9 @@ PARAMS = (
     Param("autostart", True, "configure and activate at startup (no lifecycle manager needed)"),
 )
 BY_NAME = {p.name: p for p in PARAMS}
+
+
+def problems(values: dict[str, Any]) -> list[str]:
+    """The reasons the parameters in ``values`` (name -> value) are not acceptable; empty when all are."""
+    return [reason for name, value in values.items() if name in BY_NAME
+            and (reason := BY_NAME[name].validate(value)) is not None]

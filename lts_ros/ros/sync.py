@@ -20,11 +20,18 @@ class StampSync(Generic[T]):
         self.tolerance_s = tolerance_s
         self._frames: deque[tuple[float, T]] = deque(maxlen=history)
         self._arrived = threading.Condition()
+        self._last_added: float | None = None  # monotonic s
 
     def add(self, stamp_s: float, frame: T) -> None:
         with self._arrived:
             self._frames.append((stamp_s, frame))
+            self._last_added = time.monotonic()
             self._arrived.notify_all()
+
+    def live(self, within_s: float) -> bool:
+        """Whether a frame was added in the last ``within_s`` seconds (the stream is flowing: worth waiting for)."""
+        with self._arrived:
+            return self._last_added is not None and time.monotonic() - self._last_added <= within_s
 
     def _nearest(self, stamp_s: float) -> T | None:
         best = min(self._frames, key=lambda item: abs(item[0] - stamp_s), default=None)
@@ -44,7 +51,3 @@ class StampSync(Generic[T]):
         """The newest frame, whatever its stamp (None before the first)."""
         with self._arrived:
             return self._frames[-1][1] if self._frames else None
-
-    def clear(self) -> None:
-        with self._arrived:
-            self._frames.clear()

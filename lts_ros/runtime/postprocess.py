@@ -41,10 +41,10 @@ def prior_heatmap(prior_logits: np.ndarray, box: Letterbox) -> np.ndarray:
 
 def build_result(mask_logits: np.ndarray, box: Letterbox, threshold: float,
                  depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
-                 prior_logits: np.ndarray | None = None) -> Result:
+                 prior_logits: np.ndarray | None = None, D: np.ndarray | None = None) -> Result:
     """``mask_logits``: (S, S) at the model input. Logits are resized (bilinear) and thresholded at 0
     (probability 0.5), so the mask edge lands where the interpolated logit crosses 0; the sigmoid runs
-    only over the mask's pixels, for the score."""
+    only over the mask's pixels, for the score. ``D``: lens distortion for the 3D centroid."""
     logits = box.invert(mask_logits.astype(np.float32, copy=False))
     mask = logits > 0
     empty = not mask.any()
@@ -55,6 +55,6 @@ def build_result(mask_logits: np.ndarray, box: Letterbox, threshold: float,
         found=not empty and score >= threshold,
         bbox=bbox_of(mask),
         centroid_px=centroid_of(mask),
-        centroid_3d=None if depth_m is None or empty else robust_centroid(depth_m, K, mask),
+        centroid_3d=None if depth_m is None or empty else robust_centroid(depth_m, K, mask, D=D),
         prior=None if prior_logits is None else prior_heatmap(prior_logits, box),
     )

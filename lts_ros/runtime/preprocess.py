@@ -5,6 +5,7 @@ import numpy as np
 
 from lts_ros.data.transforms import Letterbox
 from lts_ros.errors import LtsError
+from lts_ros.runtime.camera import intrinsics_problem
 
 
 def check_rgb(rgb: np.ndarray) -> np.ndarray:
@@ -48,10 +49,8 @@ def check_depth(depth: np.ndarray, rgb_shape: tuple[int, int]) -> np.ndarray:
 def check_intrinsics(K: np.ndarray) -> np.ndarray:
     """Pinhole camera matrix [[fx, 0, cx], [0, fy, cy], [0, 0, 1]] -> float64 (3, 3)."""
     K = np.asarray(K, dtype=np.float64)
-    if K.shape != (3, 3):
-        raise LtsError(f"K must be a 3x3 camera matrix, got shape {K.shape}")
-    if not np.isfinite(K).all() or K[0, 0] <= 0 or K[1, 1] <= 0:
-        raise LtsError(f"K needs finite fx, fy > 0, got fx={K[0, 0]}, fy={K[1, 1]} (camera not calibrated?)")
+    if (reason := intrinsics_problem(K)) is not None:
+        raise LtsError(reason)
     return K
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lts_ros.cache_root import default_engine_dir
 from lts_ros.checkpoint import load_checkpoint, read_metadata
 from lts_ros.errors import LtsError
 from lts_ros.model.text import Tokenizer, build_tokenizer, check_expression
@@ -52,13 +53,16 @@ class Segmenter:
     @classmethod
     def from_checkpoint(cls, path: str | Path, backend: str = "auto", device: str = "cpu",
                         onnx_dir: str | Path | None = None, threshold: float = 0.5,
-                        precision: str = "fp32", threads: int = 0, engine_dir: str | Path = "engines",
+                        precision: str = "fp32", threads: int = 0, engine_dir: str | Path | None = None,
                         on_mismatch: str = "rebuild") -> "Segmenter":
         """Build from a checkpoint. ``backend``:
         ``torch`` runs the checkpoint directly (``precision`` fp32, bf16 autocast, fp16 autocast on CUDA);
         ``onnxruntime`` runs its ONNX export in ``onnx_dir`` (default ``<stem>-onnx/`` beside the
         checkpoint), reused when it was made from this checkpoint, else exported and verified first;
-        ``tensorrt`` builds (or reuses, per its manifest) engines from that export in ``engine_dir``.
+        ``tensorrt`` builds (or reuses, per its manifest) engines from that export in ``engine_dir`` (default
+        ``$ROS_HOME/lts_ros/engines``). A read-only ``onnx_dir`` or ``engine_dir`` is still read; what has to
+        be written goes to ``$ROS_HOME/lts_ros/`` instead (``lts_ros.cache_root``). Relative dirs are relative
+        to the working directory here (the node resolves its parameters against the cache root first).
         With ``precision`` fp16 or int8 the ONNX backends need that variant in the export
         (``lts export onnx --precision``). ``auto`` = ``tensorrt`` when TensorRT imports and ``device`` is a
         CUDA GPU, else ``onnxruntime``; when that cannot run (no variant for ``precision``, no provider for
@@ -73,12 +77,13 @@ class Segmenter:
 
             try:
                 if backend == "tensorrt" or (backend == "auto" and tensorrt_usable(device)):
-                    return cls.from_engines(ensure_export(path, onnx_dir), engine_dir, precision, on_mismatch,
-                                            device, threshold)
+                    engines = default_engine_dir() if engine_dir is None else engine_dir
+                    return cls.from_engines(ensure_export(path, onnx_dir, redirect=True), engines, precision,
+                                            on_mismatch, device, threshold)
                 variant_for(precision, gpu=device != "cpu")  # a precision ONNX cannot run fails before exporting
                 choose_providers(device)  # as does a device ONNX Runtime cannot run on
-                return cls.from_onnx(ensure_export(path, onnx_dir), device, threshold, threads=threads,
-                                     precision=precision)
+                return cls.from_onnx(ensure_export(path, onnx_dir, redirect=True), device, threshold,
+                                     threads=threads, precision=precision)
             except LtsError as exc:
                 if backend != "auto":
                     raise
@@ -131,9 +136,10 @@ class Segmenter:
         self.command = command
 
     def segment(self, rgb: np.ndarray, depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
-                with_prior: bool = False) -> Result:
+                with_prior: bool = False, distortion: np.ndarray | None = None) -> Result:
         """Segment the current command's object in ``rgb`` ((H, W, 3) uint8). With ``depth_m``
-        (aligned, float32 m or uint16 mm) and ``K`` (3x3) the result also has ``centroid_3d``."""
+        (aligned, float32 m or uint16 mm) and ``K`` (3x3) the result also has ``centroid_3d``, undistorted
+        with OpenCV ``distortion`` coefficients when given."""
         text = self.text_features
         start = time.perf_counter()
         image, box = prepare_image(rgb, self.input_size)
@@ -142,7 +148,7 @@ class Segmenter:
         mask_logits, prior_logits = self.backend.segment(image, text)
         inferred = time.perf_counter()
         result = build_result(mask_logits[0, 0], box, self.threshold, depth_m, K,
-                              prior_logits[0, 0] if with_prior else None)
+                              prior_logits[0, 0] if with_prior else None, distortion)
         done = time.perf_counter()
         result.timings_ms = {"pre": 1e3 * (prepared - start), "infer": 1e3 * (inferred - prepared),
                              "post": 1e3 * (done - inferred)}

@@ -1,0 +1,68 @@
+"""``~/status``: one message per processed frame, stamped with the frame's header, saying which command it was
+computed with and what was found. Standard types only (no interface package is built here): a
+``diagnostic_msgs/DiagnosticArray`` whose header is the frame's and whose one status carries typed-as-text
+key/values. ``FrameStatus.from_msg`` reads it back for clients (the bag replay, the grasp client, tests)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+
+from lts_ros.runtime.result import Result
+
+FOUND, NOT_FOUND = "found", "not_found"
+STATES = (FOUND, NOT_FOUND)
+
+
+def _numbers(text: str) -> tuple[float, ...] | None:
+    return tuple(float(v) for v in text.split()) if text else None
+
+
+@dataclass(frozen=True)
+class FrameStatus:
+    stamp_ns: int
+    frame_id: str
+    command: str
+    command_seq: int  # the command's arrival number at the node: tells apart two sends of the same text
+    state: str  # found | not_found
+    score: float
+    bbox: tuple[int, int, int, int] | None  # x0 y0 x1 y1 pixels, inclusive
+    centroid_px: tuple[float, float] | None  # u v pixels
+    centroid_m: tuple[float, float, float] | None  # x y z metres, camera optical frame; found with valid 3D only
+    no_centroid_reason: str  # why a found target has no 3D centroid ("" otherwise)
+    node_ms: float  # frame received -> status built, in the node
+
+    @property
+    def found(self) -> bool:
+        return self.state == FOUND
+
+    @classmethod
+    def from_msg(cls, msg: DiagnosticArray) -> "FrameStatus":
+        from lts_ros.ros.conversions import stamp_ns
+
+        values = {kv.key: kv.value for kv in msg.status[0].values}
+        bbox = _numbers(values["bbox"])
+        return cls(stamp_ns(msg.header), msg.header.frame_id, values["command"], int(values["command_seq"]),
+                   values["state"], float(values["score"]), None if bbox is None else tuple(int(v) for v in bbox),
+                   _numbers(values["centroid_px"]), _numbers(values["centroid_m"]), values["no_centroid_reason"],
+                   float(values["node_ms"]))
+
+
+def status_message(header, name: str, command: str, command_seq: int, result: Result, no_centroid_reason: str,
+                   node_ms: float) -> DiagnosticArray:
+    """The frame's status. Level OK: it reports the node's health, the answer is in ``state``."""
+    found = result.found
+    centroid = result.centroid_3d if found else None
+    values = {
+        "command": command, "command_seq": str(command_seq), "state": FOUND if found else NOT_FOUND,
+        "score": f"{result.score:.4f}",
+        "bbox": " ".join(str(v) for v in result.bbox) if found and result.bbox else "",
+        "centroid_px": " ".join(f"{v:.2f}" for v in result.centroid_px) if found and result.centroid_px else "",
+        "centroid_m": "" if centroid is None else " ".join(f"{v:.5f}" for v in centroid),
+        "no_centroid_reason": no_centroid_reason if found and centroid is None else "",
+        "node_ms": f"{node_ms:.2f}",
+    }
+    status = DiagnosticStatus(level=DiagnosticStatus.OK, name=name, message=values["state"],
+                              hardware_id=header.frame_id,
+                              values=[KeyValue(key=k, value=v) for k, v in values.items()])
+    return DiagnosticArray(header=header, status=[status])
