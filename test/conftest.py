@@ -1,6 +1,7 @@
 """Shared fixtures: a generated refer-format dataset and a trained tiny checkpoint."""
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -42,6 +43,26 @@ def edge_export(tabletop_root, tmp_path_factory) -> Path:
     export_dir = export_onnx(shipped_checkpoint(), tmp_path_factory.mktemp("edge") / "onnx").export_dir
     add_variants(export_dir, VARIANTS, load_frames(tabletop_root / "val", 64), "val")
     return export_dir
+
+
+@contextlib.contextmanager
+def tiny_checkpoint(path: Path):
+    """The tiny model with seeded random weights saved at ``path``; torch single-threaded for the block, so what
+    is exported from it inside is reproducible."""
+    import torch
+
+    from lts_ros.checkpoint import save_checkpoint
+    from lts_ros.model.build import build_model
+    from lts_ros.model.text import WordTokenizer
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    try:
+        vocab = WordTokenizer.build(["the red mug on the left", "blue cup"], 12).vocab
+        yield save_checkpoint(build_model("tiny", vocab), path)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def run_lts(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -11,18 +11,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import torch
 
 from lts_ros.cache_root import (cache_root, default_engine_dir, in_cache_root, is_read_only, redirected,
                                 writable_or_redirected)
-from lts_ros.checkpoint import save_checkpoint
 from lts_ros.errors import LtsError
 from lts_ros.export.engine import IncompatibleEngine, load_or_build, open_engines
 from lts_ros.export.manifest import read_manifest
 from lts_ros.export.onnx import default_export_dir, ensure_export, export_onnx
-from lts_ros.model.build import build_model
-from lts_ros.model.text import WordTokenizer
 from lts_ros.runtime import Segmenter
+from conftest import tiny_checkpoint
 from test_engine_manifest import ORIN, FakeBuilder, write_export
 
 HASHED = re.compile(r"-[0-9a-f]{8}$")
@@ -126,30 +123,26 @@ def test_mode_bits_do_not_make_a_dir_read_only_for_root(tmp_path):
 # ONNX exports (a tiny random model: the export takes a few seconds)
 
 @pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    vocab = WordTokenizer.build(["the red mug on the left", "blue cup"], 12).vocab
-    checkpoint = save_checkpoint(build_model("tiny", vocab), tmp_path_factory.mktemp("ckpt") / "m.safetensors")
-    export_onnx(checkpoint, default_export_dir(checkpoint))
-    yield checkpoint
-    torch.set_num_threads(threads)
+def tiny_exported(tmp_path_factory):
+    """A tiny checkpoint with its export in the default dir beside it."""
+    with tiny_checkpoint(tmp_path_factory.mktemp("ckpt") / "m.safetensors") as checkpoint:
+        export_onnx(checkpoint, default_export_dir(checkpoint))
+        yield checkpoint
 
 
-def test_a_current_export_in_a_read_only_dir_is_used_where_it_is(tiny_checkpoint, freeze, ros_home, tmp_path):
-    models = shutil.copytree(tiny_checkpoint.parent, tmp_path / "share" / "models")
-    checkpoint = models / tiny_checkpoint.name
+def test_a_current_export_in_a_read_only_dir_is_used_where_it_is(tiny_exported, freeze, ros_home, tmp_path):
+    models = shutil.copytree(tiny_exported.parent, tmp_path / "share" / "models")
+    checkpoint = models / tiny_exported.name
     freeze(models)
     assert ensure_export(checkpoint) == default_export_dir(checkpoint)
     assert Segmenter.from_checkpoint(checkpoint, "onnxruntime").backend.name == "onnxruntime"
     assert not ros_home.exists()  # nothing copied, nothing exported
 
 
-def test_without_one_the_export_goes_to_the_cache_root_once(tiny_checkpoint, freeze, ros_home, tmp_path, caplog):
+def test_without_one_the_export_goes_to_the_cache_root_once(tiny_exported, freeze, ros_home, tmp_path, caplog):
     models = tmp_path / "share" / "models"
     models.mkdir(parents=True)
-    checkpoint = Path(shutil.copy(tiny_checkpoint, models / tiny_checkpoint.name))
+    checkpoint = Path(shutil.copy(tiny_exported, models / tiny_exported.name))
     freeze(models)
     with caplog.at_level(logging.INFO):
         export_dir = ensure_export(checkpoint)
@@ -164,13 +157,13 @@ def test_without_one_the_export_goes_to_the_cache_root_once(tiny_checkpoint, fre
     assert read_manifest(export_dir).checkpoint_sha256
 
 
-def test_a_given_read_only_export_dir_is_redirected_only_on_request(tiny_checkpoint, freeze, tmp_path):
+def test_a_given_read_only_export_dir_is_redirected_only_on_request(tiny_exported, freeze, tmp_path):
     locked = tmp_path / "locked"
     locked.mkdir()
     freeze(locked)
     with pytest.raises(LtsError, match="cannot write the ONNX export"):
-        ensure_export(tiny_checkpoint, locked / "onnx")  # e.g. 'lts export onnx --out': say so, write nothing
-    assert ensure_export(tiny_checkpoint, locked / "onnx", redirect=True) == redirected(locked / "onnx", "onnx")
+        ensure_export(tiny_exported, locked / "onnx")  # e.g. 'lts export onnx --out': say so, write nothing
+    assert ensure_export(tiny_exported, locked / "onnx", redirect=True) == redirected(locked / "onnx", "onnx")
 
 
 # TensorRT engines (a fake builder: no TensorRT here)

@@ -11,20 +11,16 @@ from lts_ros.errors import LtsError
 from lts_ros.export.manifest import read_manifest, sha256_file
 from lts_ros.export.onnx import ensure_export, export_onnx, verify_export
 from lts_ros.model.build import build_model
-from lts_ros.model.text import WordTokenizer
 from lts_ros.runtime import Segmenter
 from lts_ros.runtime.backends.onnxruntime_backend import CPU, OnnxRuntimeBackend, open_session
+
+from conftest import tiny_checkpoint
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    vocab = WordTokenizer.build(["the red mug on the left", "blue cup"], 12).vocab
-    checkpoint = save_checkpoint(build_model("tiny", vocab), tmp_path_factory.mktemp("ckpt") / "m.safetensors")
-    yield export_onnx(checkpoint, checkpoint.parent / "onnx"), checkpoint
-    torch.set_num_threads(threads)
+    with tiny_checkpoint(tmp_path_factory.mktemp("ckpt") / "m.safetensors") as checkpoint:
+        yield export_onnx(checkpoint, checkpoint.parent / "onnx"), checkpoint
 
 
 @pytest.fixture

@@ -6,7 +6,9 @@ from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState, GetState
 from sensor_msgs.msg import CameraInfo, Image
 
+from lts_ros.checkpoint import shipped_checkpoint
 from lts_ros.data.tabletop.dataset import TabletopDataset
+from lts_ros.runtime.segmenter import Segmenter
 from lts_ros.ros.conversions import fill_image, image_to_array
 
 from ros_graph import OPTICAL_FRAME, NodeProcess, Probe, depth_mm, isolated_env, running_node
@@ -121,6 +123,20 @@ def test_depth_in_another_frame_gives_no_centroid_and_a_warning_naming_both(grap
     assert error_count(probe, "depth_frame") > before
     warnings = [line for line in node.text().splitlines() if "depth frame_id" in line]
     assert warnings and OPTICAL_FRAME in warnings[0] and "camera_depth_optical_frame" in warnings[0]
+
+
+def test_plumb_bob_distortion_in_camera_info_reaches_the_centroid(graph, sample):
+    """The node passes camera_info's distortion to the back-projection: its centroid is the runtime's with that
+    distortion, and differs from the pinhole one."""
+    node, probe = graph
+    distortion = [-0.28, 0.09, 0.001, -0.0005, -0.01]
+    reference = Segmenter.from_checkpoint(shipped_checkpoint(), backend="torch")
+    reference.set_command(sample.text)
+    expected = reference.segment(sample.image, sample.depth_m, sample.K, distortion=np.array(distortion))
+    pinhole = centroid_for(probe, good_frame(probe, sample))
+    distorted = centroid_for(probe, probe.send(sample.image, depth_mm(sample.depth_m), sample.K, D=distortion))
+    assert np.allclose(distorted, expected.centroid_3d, atol=2e-3)
+    assert np.linalg.norm(distorted - pinhole) > 2e-3
 
 
 def test_a_stale_camera_info_is_used_as_the_latest(graph, sample):

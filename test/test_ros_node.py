@@ -11,7 +11,7 @@ from visualization_msgs.msg import Marker
 from lts_ros.checkpoint import shipped_checkpoint
 from lts_ros.data.tabletop.dataset import TabletopDataset
 from lts_ros.metrics import iou
-from lts_ros.ros.conversions import image_to_array, stamp_ns
+from lts_ros.ros.conversions import image_to_array
 from lts_ros.runtime.segmenter import Segmenter
 
 from ros_graph import OPTICAL_FRAME, Probe, depth_mm, running_node

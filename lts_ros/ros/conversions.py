@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from lts_ros.errors import LtsError
+from lts_ros.runtime.camera import CameraModel
 from lts_ros.ros.image_header import declared_size
 
 # encoding -> (numpy dtype, channels)
@@ -98,6 +99,12 @@ def depth_from_image(msg, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     depth = array.astype(np.float32) / np.float32(1000.0) if array.dtype == np.uint16 else array.astype(np.float32)
     depth[~np.isfinite(depth) | (depth < 0)] = 0.0
     return depth
+
+
+def camera_model(info) -> CameraModel:
+    """A CameraInfo's numbers (K, distortion, size) for ``runtime.camera``."""
+    return CameraModel(np.asarray(info.k, np.float64).reshape(3, 3), info.distortion_model, tuple(info.d),
+                       int(info.width), int(info.height))
 
 
 def stamp_ns(header) -> int:

@@ -16,13 +16,11 @@ from pathlib import Path
 import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
-from geometry_msgs.msg import PointStamped
-from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import String
-from visualization_msgs.msg import Marker
 
 from lts_ros.cache_root import in_cache_root
 from lts_ros.errors import LtsError
@@ -30,11 +28,10 @@ from lts_ros.model.text import check_expression
 from lts_ros.ros import conversions
 from lts_ros.ros.commands import Command, CommandLog
 from lts_ros.ros.latched import AnyDurabilitySubscription
-from lts_ros.ros.markers import clear_markers, target_markers
-from lts_ros.ros.params import BY_NAME, PARAMS, Param, problems
+from lts_ros.ros.outputs import FrameOutputs
+from lts_ros.ros.params import BY_NAME, PARAMS, problems
 from lts_ros.ros.qos import camera_qos, no_frames_hint, output_qos
 from lts_ros.ros.stats import NodeStats
-from lts_ros.ros.status import status_message
 from lts_ros.ros.sync import StampSync
 from lts_ros.ros.worker import LatestWorker
 from lts_ros.runtime.camera import CameraModel, aligned_depth, intrinsics_for, registration_problem
@@ -52,25 +49,6 @@ def stamp_s(header) -> float:
     return conversions.stamp_ns(header) / 1e9
 
 
-def descriptor(param: Param) -> ParameterDescriptor:
-    """Description, choices and range for ``ros2 param describe``; dynamically typed so that a launch value of
-    another type reaches the node's own validation (``params.Param.validate``) instead of killing it."""
-    extra = [f"one of: {', '.join(param.choices)}"] if param.choices else []
-    extra += [] if param.live else ["read at configure"]
-    d = ParameterDescriptor(description=f"{param.description} ({'; '.join(extra)})" if extra else param.description,
-                            dynamic_typing=True)
-    if param.low is not None and isinstance(param.default, float):
-        d.floating_point_range = [FloatingPointRange(from_value=param.low, to_value=param.high)]
-    elif param.low is not None:
-        d.integer_range = [IntegerRange(from_value=int(param.low), to_value=int(param.high), step=1)]
-    return d
-
-
-def camera_model(info: CameraInfo) -> CameraModel:
-    return CameraModel(np.asarray(info.k, np.float64).reshape(3, 3), info.distortion_model, tuple(info.d),
-                       int(info.width), int(info.height))
-
-
 @dataclass(frozen=True)
 class Frame:
     """An image as it arrived: when (node clock, monotonic) and after which command."""
@@ -85,7 +63,7 @@ class LtsNode(LifecycleNode):
     def __init__(self, **kwargs):
         super().__init__("lts_node", **kwargs)
         for param in PARAMS:
-            self.declare_parameter(param.name, param.default, descriptor(param))
+            self.declare_parameter(param.name, param.default, param.descriptor())
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.segmenter = None
         self.stats = NodeStats()
@@ -99,7 +77,6 @@ class LtsNode(LifecycleNode):
         self._active_since: float | None = None
         self._last_submit = 0.0
         self._last_warned: dict[str, float] = {}
-        self._marker_shown = False
 
     # ---- parameters -------------------------------------------------------------------------------------
     def p(self, name: str):
@@ -173,11 +150,7 @@ class LtsNode(LifecycleNode):
         image_type = CompressedImage if transport == "compressed" else Image
         self.depth_sync = StampSync(self.p("sync_tolerance"))
         self.worker = LatestWorker(self._process, self._on_worker_error)
-        self.pub_status = self.create_publisher(DiagnosticArray, "~/status", output_qos())
-        self.pub_mask = self.create_publisher(Image, "~/mask", output_qos())
-        self.pub_overlay = self.create_publisher(Image, "~/overlay", output_qos())
-        self.pub_centroid = self.create_publisher(PointStamped, "~/centroid", output_qos())
-        self.pub_marker = self.create_publisher(Marker, "~/marker", output_qos())
+        self.outputs = FrameOutputs(self)
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", output_qos())
         # Commands and camera_info: any reliable publisher, volatile or latched (ros.latched). camera_info is read
         # best effort, which matches best-effort and reliable drivers alike (it is small and sent every frame).
@@ -189,8 +162,7 @@ class LtsNode(LifecycleNode):
         self._entities = [
             self.create_subscription(image_type, self.image_topic, self._on_image, camera),
             self.create_subscription(Image, "depth", self._on_depth, camera),
-            self.pub_status, self.pub_mask, self.pub_overlay, self.pub_centroid, self.pub_marker,
-            self.pub_diagnostics, self.create_timer(1.0, self._publish_diagnostics),
+            *self.outputs.publishers, self.pub_diagnostics, self.create_timer(1.0, self._publish_diagnostics),
             self.create_timer(POLL_S, self._poll_latched)]
         self._poll_latched()
         self._active_since = time.monotonic()
@@ -238,7 +210,7 @@ class LtsNode(LifecycleNode):
 
     def _on_camera_info(self, msg: CameraInfo, sent_ns: int, historical: bool) -> None:
         with self._camera_lock:
-            self._camera = camera_model(msg)
+            self._camera = conversions.camera_model(msg)
 
     def _poll_latched(self) -> None:
         for subscription in self._any_durability:
@@ -344,32 +316,10 @@ class LtsNode(LifecycleNode):
                                         distortion=None if intrinsics is None else intrinsics.D)
         if result.found and result.centroid_3d is None and not no_3d:
             no_3d = "no valid depth inside the mask"
-        self._publish(header, rgb, result, command, no_3d, frame.received_at)
+        self.outputs.publish(header, rgb, result, command, no_3d, 1e3 * (time.monotonic() - frame.received_at),
+                             self.p("publish_overlay"))
         latency_ms = 1e3 * (self.get_clock().now().nanoseconds * 1e-9 - stamp_s(header))
         self.stats.frame_done(latency_ms, result.timings_ms["infer"], 1e3 * (time.monotonic() - frame.received_at))
-
-    def _publish(self, header, rgb: np.ndarray, result, command: Command, no_3d: str, received_at: float) -> None:
-        """Mask, centroid and marker when found (markers cleared when it is lost), the overlay while watched,
-        and the status last: a client that has the status has been sent everything else for the frame."""
-        if result.found:
-            mask = conversions.fill_image(Image(header=header), result.mask.astype(np.uint8) * 255, "mono8")
-            self.pub_mask.publish(mask)
-        if result.found and result.centroid_3d is not None:
-            point = PointStamped(header=header)
-            point.point.x, point.point.y, point.point.z = (float(c) for c in result.centroid_3d)
-            self.pub_centroid.publish(point)
-            for marker in target_markers(header, result.centroid_3d, command.text):
-                self.pub_marker.publish(marker)
-            self._marker_shown = True
-        elif self._marker_shown:
-            self.pub_marker.publish(clear_markers(header))
-            self._marker_shown = False
-        if self.p("publish_overlay") or self.pub_overlay.get_subscription_count() > 0:
-            from lts_ros.plots import overlay
-
-            self.pub_overlay.publish(conversions.fill_image(Image(header=header), overlay(rgb, result.mask), "rgb8"))
-        self.pub_status.publish(status_message(header, self.get_fully_qualified_name(), command.text, command.seq,
-                                               result, no_3d, 1e3 * (time.monotonic() - received_at)))
 
     # ---- diagnostics ------------------------------------------------------------------------------------
     def _no_frames_warning(self) -> str | None:

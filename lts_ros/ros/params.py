@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+
 from lts_ros.runtime.segmenter import BACKENDS
 
 RELIABILITY = ("reliable", "best_effort")
@@ -26,6 +28,19 @@ class Param:
     high: float | None = None
     check: Callable[[Any], str | None] | None = None  # extra rule: the reason a value is bad, else None
     live: bool = False  # applied at once while active; the others are read at configure
+
+    def descriptor(self) -> ParameterDescriptor:
+        """Description, choices and range for ``ros2 param describe``; dynamically typed so that a launch value
+        of another type reaches ``validate`` instead of killing the node."""
+        extra = [f"one of: {', '.join(self.choices)}"] if self.choices else []
+        extra += [] if self.live else ["read at configure"]
+        d = ParameterDescriptor(description=f"{self.description} ({'; '.join(extra)})" if extra else self.description,
+                                dynamic_typing=True)
+        if self.low is not None and isinstance(self.default, float):
+            d.floating_point_range = [FloatingPointRange(from_value=self.low, to_value=self.high)]
+        elif self.low is not None:
+            d.integer_range = [IntegerRange(from_value=int(self.low), to_value=int(self.high), step=1)]
+        return d
 
     def coerce(self, value: Any) -> Any:
         """``value`` as the parameter's type where that is lossless: a YAML ``1`` for a float is 1.0."""

@@ -1,4 +1,5 @@
-"""QoS profiles (REP-2003) and the checks behind the node's "no frames" warning."""
+"""QoS profiles (REP-2003) and the checks behind the node's "no frames" warning. Commands and camera_info are
+read by ``ros.latched`` (volatile and transient local alike)."""
 from __future__ import annotations
 
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -11,12 +12,6 @@ def camera_qos(reliability: str) -> QoSProfile:
     policy = ReliabilityPolicy.RELIABLE if reliability == "reliable" else ReliabilityPolicy.BEST_EFFORT
     return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=CAMERA_DEPTH, reliability=policy,
                       durability=DurabilityPolicy.VOLATILE)
-
-
-def command_qos() -> QoSProfile:
-    """Commands: reliable + transient local, depth 1, so a node started late still gets the last one."""
-    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 
 def output_qos() -> QoSProfile:
