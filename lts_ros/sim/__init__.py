@@ -1,0 +1,1 @@
+"""The simulated robot cell: grasping the object a person names (issue: closed-loop grasping)."""
