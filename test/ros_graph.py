@@ -122,17 +122,23 @@ class Probe:
         found = self.outputs_for("status", stamp)
         return FrameStatus.from_msg(found[0]) if found else None
 
-    def segment_stream(self, command: str, rgb, depth=None, K=None, frames: int = 20) -> tuple[int, FrameStatus]:
-        """Send ``command`` once, then frames like a camera until one is answered with it (frames captured before
-        the node received the command are answered with the previous one, or not at all before the first); that
-        frame's stamp and status."""
-        self.command(command)
+    def first_answered(self, predicate: Callable[[str], bool], rgb, depth=None, K=None, frames: int = 20,
+                       every_frame_answered: bool = False) -> tuple[int, FrameStatus]:
+        """Frames like a camera until one's status names a command satisfying ``predicate``; that frame's stamp
+        and status. Frames captured before the node received a command are answered with the previous one, or
+        not at all before the first (``every_frame_answered``: a command is in force, each must be answered)."""
         for _ in range(frames):
             stamp = self.send(rgb, depth, K)
-            status = self.status_for(stamp, timeout=5)
-            if status is not None and status.command == command:
+            status = self.status_for(stamp, timeout=10 if every_frame_answered else 5)
+            assert status is not None or not every_frame_answered, "the node stopped answering"
+            if status is not None and predicate(status.command):
                 return stamp, status
-        raise AssertionError(f"no frame answered with '{command}' in {frames} frames")
+        raise AssertionError(f"no frame answered with the expected command in {frames} frames")
+
+    def segment_stream(self, command: str, rgb, depth=None, K=None) -> tuple[int, FrameStatus]:
+        """Send ``command`` once like ``ros2 topic pub``, then frames until one is answered with it."""
+        self.command(command)
+        return self.first_answered(lambda named: named == command, rgb, depth, K)
 
     def diagnostics(self) -> dict[str, str]:
         """The latest lts_node status, as a dict (plus 'level' and 'message')."""

@@ -10,6 +10,7 @@ from lts_ros.checkpoint import shipped_checkpoint
 from lts_ros.data.tabletop.dataset import TabletopDataset
 from lts_ros.runtime.segmenter import Segmenter
 from lts_ros.ros.conversions import fill_image, image_to_array
+from lts_ros.ros.status import FrameStatus
 
 from ros_graph import OPTICAL_FRAME, NodeProcess, Probe, depth_mm, isolated_env, running_node
 from test_ros_node import call, set_parameter
@@ -158,13 +159,10 @@ def test_empty_commands_are_ignored_and_the_last_one_kept(graph, sample, command
     assert probe.status_for(good_frame(probe, sample)).command == sample.text
 
 
-def answered_with(probe: Probe, sample, predicate, frames: int = 20):
-    """Frames until one's status names a command satisfying ``predicate``; that status."""
-    for _ in range(frames):
-        status = probe.status_for(good_frame(probe, sample))
-        if predicate(status.command):
-            return status
-    raise AssertionError(f"no frame answered with the expected command in {frames} frames")
+def answered_with(probe: Probe, sample, predicate) -> FrameStatus:
+    """Good frames until one's status names a command satisfying ``predicate``; that status."""
+    return probe.first_answered(predicate, sample.image, depth_mm(sample.depth_m), sample.K,
+                                every_frame_answered=True)[1]
 
 
 def test_a_10kb_command_is_truncated_and_used(graph, sample):

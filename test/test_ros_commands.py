@@ -53,11 +53,8 @@ def graph(tmp_path_factory, edge_export):
 def answered_after(probe: Probe, command: str, sample, frames: int = 10) -> list[FrameStatus | None]:
     """Frames (a camera's stream) until one is answered with ``command`` (published already), then ``frames``
     more: the statuses of those."""
-    for _ in range(20):
-        first = probe.status_for(probe.send(sample.image), timeout=10)
-        if first is not None and first.command == command:
-            return [first] + [probe.status_for(probe.send(sample.image), timeout=10) for _ in range(frames)]
-    raise AssertionError(f"no frame answered with '{command}'")
+    _, first = probe.first_answered(lambda named: named == command, sample.image)
+    return [first] + [probe.status_for(probe.send(sample.image), timeout=10) for _ in range(frames)]
 
 
 def test_a_ros2_topic_pub_publisher_gets_every_later_frame_answered(graph, pair):

@@ -1,5 +1,7 @@
-"""The rule that gives each frame its command (lts_ros.ros.commands), on hand-built arrivals: no ROS graph."""
-from lts_ros.ros.commands import CLOCK_TOLERANCE_NS, CommandLog, SeenMessages
+"""The rule that gives each frame its command (lts_ros.ros.commands), and the duplicate filter of the command
+subscription (lts_ros.ros.latched), on hand-built arrivals: no ROS graph."""
+from lts_ros.ros.commands import CLOCK_TOLERANCE_NS, CommandLog
+from lts_ros.ros.latched import SeenMessages
 
 S = 10**9
 

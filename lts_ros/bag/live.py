@@ -47,6 +47,7 @@ class Replay:
         from std_msgs.msg import String
 
         from lts_ros.ros.qos import camera_qos
+        from lts_ros.ros.status import FrameStatus
 
         self.topics = topics
         self.types = {fmt.IMAGE: Image, fmt.COMPRESSED_IMAGE: CompressedImage, fmt.CAMERA_INFO: CameraInfo,
@@ -74,7 +75,7 @@ class Replay:
         self.publishers = {topic: self.ros.create_publisher(self.types[msgtype], topic, 10
                                                             if topic == topics.command else camera_qos("reliable"))
                            for topic, msgtype in topics.types(color_type).items() if topic in inputs}
-        self.clock_type = Clock
+        self._clock_msg, self._status_from_msg = Clock(), FrameStatus.from_msg
         self.clock = self.ros.create_publisher(Clock, "/clock", 10)
 
     def _on_diagnostics(self, msg) -> None:
@@ -94,9 +95,7 @@ class Replay:
         return {"lts_node was busy and took a newer frame (dropped under load)": dropped} if dropped else {}
 
     def _on_status(self, msg) -> None:
-        from lts_ros.ros.status import FrameStatus
-
-        status = FrameStatus.from_msg(msg)
+        status = self._status_from_msg(msg)
         self.statuses.setdefault(status.stamp_ns, (time.perf_counter(), status))
 
     def spin_for(self, seconds: float) -> None:
@@ -151,9 +150,8 @@ class Replay:
         return time.perf_counter() - begin
 
     def publish_clock(self, log_ns: int) -> None:
-        msg = self.clock_type()
-        msg.clock.sec, msg.clock.nanosec = divmod(log_ns, 10**9)
-        self.clock.publish(msg)
+        self._clock_msg.clock.sec, self._clock_msg.clock.nanosec = divmod(log_ns, 10**9)
+        self.clock.publish(self._clock_msg)
 
     def close(self) -> None:
         import rclpy
@@ -210,9 +208,8 @@ def _score(bag, topics: BagTopics, tolerance_s: float, replay: Replay, wall_s: f
             results.append(FrameResult(frame.stamp_ns, frame.command, False, 0.0, 0.0, has_output=False))
             continue
         at, status = received
-        shape = (frame.rgb.shape[0], frame.rgb.shape[1])
         mask_msg = replay.masks.get(frame.stamp_ns) if status.found else None
-        mask = np.zeros(shape, bool) if mask_msg is None else image_to_array(mask_msg) > 0
+        mask = np.zeros(frame.rgb.shape[:2], bool) if mask_msg is None else image_to_array(mask_msg) > 0
         point = replay.centroids.get(frame.stamp_ns)
         centroid = None if point is None else np.array([point.point.x, point.point.y, point.point.z])
         result = score(frame, mask, status.found, status.score, 1e3 * (at - replay.sent_at.get(frame.stamp_ns, at)),

@@ -14,7 +14,7 @@ only on what arrived when, never on how fast the worker runs."""
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict, deque
+from collections import deque
 from dataclasses import dataclass
 
 CLOCK_TOLERANCE_NS = 2 * 10**9  # stamps further than this from the node's clock are taken to be another clock
@@ -70,25 +70,3 @@ class CommandLog:
         if abs(received_ns - stamp_ns) > self.clock_tolerance_ns:
             return Choice(seen[-1] if seen else None, other_clock=True)
         return Choice(next((c for c in reversed(seen) if c.arrived_ns <= stamp_ns), None), other_clock=False)
-
-
-class SeenMessages:
-    """Drops the second copy of a message that reached the node through two subscriptions of one topic (a
-    volatile and a transient-local reader both match a latched publisher); keyed by publisher GID and
-    publication sequence number."""
-
-    def __init__(self, capacity: int = 256):
-        self._seen: OrderedDict[tuple[bytes, int], None] = OrderedDict()
-        self._capacity = capacity
-
-    def first_time(self, publisher_gid: bytes | None, sequence: int | None) -> bool:
-        """True the first time (gid, sequence) is seen; always True when the middleware gives neither."""
-        if publisher_gid is None or sequence is None:
-            return True
-        key = (bytes(publisher_gid), int(sequence))
-        if key in self._seen:
-            return False
-        self._seen[key] = None
-        if len(self._seen) > self._capacity:
-            self._seen.popitem(last=False)
-        return True

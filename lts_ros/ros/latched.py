@@ -9,15 +9,36 @@ once (``SeenMessages``). While such a short-lived reader exists, volatile publis
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 from rclpy.event_handler import QoSRequestedIncompatibleQoSInfo, SubscriptionEventCallbacks
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
-from lts_ros.ros.commands import SeenMessages
-
 LATCHED_READER_S = 3.0  # discovery, matching and the historical sample take well under this on one host
+
+
+class SeenMessages:
+    """Drops the second copy of a message that reached the node through two subscriptions of one topic (a
+    volatile and a transient-local reader both match a latched publisher); keyed by publisher GID and
+    publication sequence number."""
+
+    def __init__(self, capacity: int = 256):
+        self._seen: OrderedDict[tuple[bytes, int], None] = OrderedDict()
+        self._capacity = capacity
+
+    def first_time(self, publisher_gid: bytes | None, sequence: int | None) -> bool:
+        """True the first time (gid, sequence) is seen; always True when the middleware gives neither."""
+        if publisher_gid is None or sequence is None:
+            return True
+        key = (bytes(publisher_gid), int(sequence))
+        if key in self._seen:
+            return False
+        self._seen[key] = None
+        if len(self._seen) > self._capacity:
+            self._seen.popitem(last=False)
+        return True
 
 
 class AnyDurabilitySubscription:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
+from lts_ros.ros.conversions import stamp_ns
 from lts_ros.runtime.result import Result
 
 FOUND, NOT_FOUND = "found", "not_found"
@@ -38,8 +39,6 @@ class FrameStatus:
 
     @classmethod
     def from_msg(cls, msg: DiagnosticArray) -> "FrameStatus":
-        from lts_ros.ros.conversions import stamp_ns
-
         values = {kv.key: kv.value for kv in msg.status[0].values}
         bbox = _numbers(values["bbox"])
         return cls(stamp_ns(msg.header), msg.header.frame_id, values["command"], int(values["command_seq"]),
