@@ -1,4 +1,4 @@
-# lts_ros: `make setup` (venv + pinned dependencies), `make test`, `make demo`.
+# lts_ros: `make setup` (venv + pinned dependencies), `make test`, `make demo`, `make grasp`.
 VENV    ?= .venv
 PYTHON  ?= python3
 PY      := $(VENV)/bin/python
@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed
 export AMENT_PREFIX_PATH := $(abspath $(VENV))
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup test demo info clean
+.PHONY: setup test demo grasp info clean
 setup: $(STAMP)
 
 $(STAMP): requirements.txt constraints.txt setup.py package.xml
@@ -31,9 +31,15 @@ demo: setup
 	rm -rf $(DEMO)/live_eval
 	$(VENV)/bin/lts bag eval $(DEMO)/sim_bag --out $(DEMO)/live_eval --live
 
+# Closed-loop grasping: a simulated Panda picks what it is told through lts_node over DDS (about 2 min).
+GRASP := runs/grasp
+grasp: setup
+	rm -rf $(GRASP)
+	$(VENV)/bin/lts sim grasp --episodes 10 --out $(GRASP)
+
 info: setup
 	$(VENV)/bin/lts info --config paper
 	$(VENV)/bin/lts info --config edge
 
 clean:
-	rm -rf $(VENV) build install log *.egg-info runs/demo
+	rm -rf $(VENV) build install log *.egg-info runs/demo runs/grasp

@@ -29,5 +29,6 @@ setup(
     maintainer_email="maintainers@lts-ros.org",
     description="Locate-then-Segment referring segmentation for ROS 2.",
     license="Apache-2.0",
-    entry_points={"console_scripts": ["lts = lts_ros.cli:main", "lts_node = lts_ros.ros.node:main"]},
+    entry_points={"console_scripts": ["lts = lts_ros.cli:main", "lts_node = lts_ros.ros.node:main",
+                                      "lts_grasp_client = lts_ros.sim.grasp_client:main"]},
 )

@@ -22,6 +22,7 @@ EPILOG = """examples:
   lts export onnx --checkpoint models/lts_edge_tabletop.safetensors --precision int8 --calibration data/tabletop/val
   lts bench --quick                      CPU latency/FPS per backend and precision
   lts demo                               the shipped model on held-out simulated scenes
+  lts sim grasp --episodes 10 --out runs/grasp   a simulated Panda grasps named objects through lts_node
 """
 
 
@@ -275,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     from lts_ros.bench.run import add_bench_arguments, run_bench
     from lts_ros.export.precision import MIN_MASK_IOU
     from lts_ros.runtime.segmenter import BACKENDS
+    from lts_ros.sim.grasp_cli import add_grasp_parser
     from lts_ros.train import add_train_arguments
 
     parser = argparse.ArgumentParser(prog="lts", description="Locate-then-Segment referring segmentation: "
@@ -441,7 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev_bag.add_argument("--quiet", action="store_true", help="no progress bar")
     ev_bag.set_defaults(func=cmd_bag_eval)
 
-    sim = sub.add_parser("sim", help="the simulated tabletop world (render data, preview it)",
+    sim = sub.add_parser("sim", help="the simulated tabletop world (render data, preview it, grasp in it)",
                          description="Render RGB-D tabletop scenes with pybullet, with ground-truth masks, "
                          "3D centroids and unambiguous referring expressions.")
     sim_sub = sim.add_subparsers(dest="sim_command", metavar="SIM_COMMAND", required=True)
@@ -468,6 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--count", type=int, default=12)
     preview.add_argument("--out", type=Path, default=Path("runs/tabletop_preview.png"))
     preview.set_defaults(func=cmd_sim_preview)
+    add_grasp_parser(sim_sub, BACKENDS)
 
     demo = sub.add_parser("demo", help="end-to-end demo on generated scenes",
                           description="With the shipped model (models/): render held-out tabletop scenes, "

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from lts_ros.geometry import deproject, project
-from lts_ros.sim.grasp_plan import MAX_OPENING_M, camera_to_world, closing_yaw, plan_top_down
+from lts_ros.sim.grasp_plan import (MAX_OPENING_M, camera_to_world, footprint, plan_top_down, pose_matrix,
+                                    pose_vector)
 from lts_ros.sim.judge import DISTURBED, MISSED, SUCCESS, WRONG_OBJECT, judge
 
 TABLE_Z = 0.625
@@ -49,12 +50,37 @@ def test_camera_points_reach_the_world_through_the_pose():
 @pytest.mark.parametrize("yaw", [0.0, 0.4, -1.2, np.pi / 2])
 def test_the_fingers_close_across_the_narrow_side(yaw):
     points = box_points((0.0, 0.0), (0.12, 0.04, 0.03), yaw)
-    closing, width = closing_yaw(points[:, :2])
+    closing, width = footprint(points[:, :2])[1:]
     expected = yaw + np.pi / 2  # the narrow side is the box's y, perpendicular to its long axis
     difference = (closing - expected + np.pi / 2) % np.pi - np.pi / 2  # a two-finger grasp is symmetric
     assert abs(difference) < np.radians(2)
     assert -np.pi / 2 < closing <= np.pi / 2
     assert width == pytest.approx(0.04, abs=0.006)
+
+
+def test_a_square_block_is_grasped_across_its_faces_not_its_diagonal():
+    points = box_points((0.0, 0.0), (0.06, 0.06, 0.05), np.pi / 4)
+    closing, width = footprint(points[:, :2])[1:]
+    assert width == pytest.approx(0.06, abs=0.006)  # the diagonal would be 8.5 cm: wider than the fingers open
+    difference = closing % (np.pi / 2) - np.pi / 4  # 0 for either pair of faces (at 45 or -45 degrees)
+    assert abs(difference) < np.radians(3)
+
+
+def test_mask_pixels_that_overflow_onto_the_table_do_not_widen_the_grasp():
+    block = box_points((0.0, 0.0), (0.06, 0.03, 0.04), 0.2)
+    ring = np.array([[0.05 * np.cos(a), 0.05 * np.sin(a), TABLE_Z + 0.001] for a in np.linspace(0, 2 * np.pi, 60)])
+    grasp = plan_top_down(np.vstack([block, ring]), TABLE_Z)
+    assert grasp.width_m == pytest.approx(0.03, abs=0.006) and grasp.fits
+
+
+def test_a_pose_vector_and_its_matrix_are_the_same_transform():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        q = rng.normal(size=4)
+        pose = [*rng.uniform(-1, 1, 3), *(q / np.linalg.norm(q))]
+        matrix = pose_matrix(pose)
+        assert np.allclose(matrix[:3, :3] @ matrix[:3, :3].T, np.eye(3), atol=1e-12)
+        assert np.allclose(pose_matrix(pose_vector(matrix)), matrix, atol=1e-9)
 
 
 def test_a_top_down_grasp_closes_below_the_top_and_above_the_table():
@@ -66,8 +92,12 @@ def test_a_top_down_grasp_closes_below_the_top_and_above_the_table():
     assert flat.position[2] == pytest.approx(TABLE_Z + 0.008, abs=1e-6)  # half of 12 mm, at least 8 mm
     wide = plan_top_down(box_points((0.0, 0.0), (0.2, 0.15, 0.02), 0.0), TABLE_Z)
     assert not wide.fits and wide.width_m > MAX_OPENING_M
-    given = plan_top_down(box_points((0.0, 0.0), (0.05, 0.05, 0.05), 0.0), TABLE_Z, centroid_world=(0.01, 0.0, 0.6))
-    assert given.position[:2] == pytest.approx((0.01, 0.0))
+    # a camera sees the top and the near side: the footprint's centre, not the points' mean, is the object's
+    near_side = np.array([[x, -0.025, TABLE_Z + z] for x in np.linspace(-0.025, 0.025, 20)
+                          for z in np.linspace(0.005, 0.05, 20)])
+    seen = np.vstack([box_points((0.0, 0.0), (0.05, 0.05, 0.05), 0.0), near_side])
+    assert seen[:, :2].mean(axis=0)[1] < -0.007
+    assert plan_top_down(seen, TABLE_Z).position[:2] == pytest.approx((0.0, 0.0), abs=0.003)
     with pytest.raises(ValueError, match="at least 3 points"):
         plan_top_down(np.zeros((2, 3)), TABLE_Z)
 

@@ -1,16 +1,18 @@
 """A top-down grasp from what the node reports: the target's mask points in the camera optical frame (REP-103),
 moved to the world frame (z up) with the camera's pose, give the grasp position, the gripper's yaw and the
-closing height. Plain numpy: no simulator, no ROS."""
+closing height. Plain numpy and OpenCV: no simulator, no ROS."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 MAX_OPENING_M = 0.08  # the Panda's two fingers open 0.04 m each
 TOP_PERCENTILE = 95.0  # the object's top: robust to a few stray depth pixels above it
 CLOSE_BELOW_TOP_M = 0.02  # fingertips this far below the top, or half-way down for flat objects
 MIN_ABOVE_TABLE_M = 0.008  # never close lower than this above the table
+ON_TABLE_M = 0.004  # mask points this close to the table are the table (a mask's edge bleeds onto it)
 
 
 @dataclass(frozen=True)
@@ -31,30 +33,64 @@ def camera_to_world(world_from_camera: np.ndarray, points: np.ndarray) -> np.nda
     return points @ world_from_camera[:3, :3].T + world_from_camera[:3, 3]
 
 
-def closing_yaw(points_xy: np.ndarray) -> tuple[float, float]:
-    """(yaw, width): the fingers close along the minor principal axis of the points seen from above (the
-    object's narrow side), ``width`` is the points' extent along it. Yaw is defined modulo pi (a two-finger
-    grasp is symmetric) and returned in (-pi/2, pi/2]."""
-    centred = points_xy - points_xy.mean(axis=0)
-    _, vectors = np.linalg.eigh(np.cov(centred.T))  # ascending eigenvalues: column 0 is the minor axis
-    minor = vectors[:, 0]
-    yaw = float(np.arctan2(minor[1], minor[0]))
+def footprint(points_xy: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """(centre, yaw, width) of the points' minimum-area rectangle seen from above: the fingers close across its
+    narrow side (for an elongated object that is its minor principal axis; for a square block it is a pair of
+    faces, where the principal axes are undefined and a diagonal would be wider), ``width`` is the points'
+    extent along it. Yaw is defined modulo pi (a two-finger grasp is symmetric) and returned in (-pi/2, pi/2]."""
+    (cx, cy), (w, h), angle = cv2.minAreaRect(np.asarray(points_xy, np.float32))
+    yaw = np.radians(angle) + (0.0 if w <= h else np.pi / 2)  # angle: the direction of side ``w``
+    yaw = float(np.arctan2(np.sin(yaw), np.cos(yaw)))
     yaw = yaw - np.pi if yaw > np.pi / 2 else yaw + np.pi if yaw <= -np.pi / 2 else yaw
-    projected = centred @ minor
-    return yaw, float(projected.max() - projected.min())
+    direction = np.array([np.cos(yaw), np.sin(yaw)])
+    projected = (points_xy - points_xy.mean(axis=0)) @ direction
+    return np.array([cx, cy], np.float64), yaw, float(projected.max() - projected.min())
 
 
-def plan_top_down(points_world: np.ndarray, table_z: float, centroid_world: np.ndarray | None = None) -> Grasp:
+def plan_top_down(points_world: np.ndarray, table_z: float) -> Grasp:
     """A top-down grasp of the object whose visible surface points are ``points_world`` (N, 3). x, y: the
-    centroid when given (the node's 3D centroid), else the points' median; z: CLOSE_BELOW_TOP_M below the
-    object's top, no lower than half its height nor MIN_ABOVE_TABLE_M above the table."""
+    centre of the points' footprint (``footprint``), not their centroid: a camera sees the top and the near
+    sides, so the visible surface's centroid lies towards the camera (measured in docs/grasp.md); z:
+    CLOSE_BELOW_TOP_M below the object's top, no lower than half its height nor MIN_ABOVE_TABLE_M above the
+    table. Points on the table are left out: they are where a mask overflows the object's outline."""
     points_world = np.asarray(points_world, np.float64)
+    points_world = points_world[points_world[:, 2] > table_z + ON_TABLE_M]
     if len(points_world) < 3:
-        raise ValueError(f"need at least 3 points to plan a grasp, got {len(points_world)}")
+        raise ValueError(f"need at least 3 points above the table to plan a grasp, got {len(points_world)}")
     top_z = float(np.percentile(points_world[:, 2], TOP_PERCENTILE))
     height = top_z - table_z
     z = max(top_z - CLOSE_BELOW_TOP_M, table_z + height / 2, table_z + MIN_ABOVE_TABLE_M)
-    xy = (np.median(points_world[:, :2], axis=0) if centroid_world is None
-          else np.asarray(centroid_world, np.float64)[:2])
-    yaw, width = closing_yaw(points_world[:, :2])
-    return Grasp(np.array([xy[0], xy[1], z]), yaw, width, top_z)
+    centre, yaw, width = footprint(points_world[:, :2])
+    return Grasp(np.array([centre[0], centre[1], z]), yaw, width, top_z)
+
+
+def pose_matrix(pose: list[float] | tuple[float, ...]) -> np.ndarray:
+    """(4, 4) transform from a TF-style pose: x y z qx qy qz qw."""
+    x, y, z, qx, qy, qz, qw = (float(v) for v in pose)
+    n = np.sqrt(qx * qx + qy * qy + qz * qz + qw * qw)
+    qx, qy, qz, qw = qx / n, qy / n, qz / n, qw / n
+    matrix = np.eye(4)
+    matrix[:3, :3] = [[1 - 2 * (qy * qy + qz * qz), 2 * (qx * qy - qz * qw), 2 * (qx * qz + qy * qw)],
+                      [2 * (qx * qy + qz * qw), 1 - 2 * (qx * qx + qz * qz), 2 * (qy * qz - qx * qw)],
+                      [2 * (qx * qz - qy * qw), 2 * (qy * qz + qx * qw), 1 - 2 * (qx * qx + qy * qy)]]
+    matrix[:3, 3] = (x, y, z)
+    return matrix
+
+
+def pose_vector(matrix: np.ndarray) -> list[float]:
+    """The TF-style pose (x y z qx qy qz qw) of a (4, 4) rigid transform."""
+    r = np.asarray(matrix, np.float64)[:3, :3]
+    trace = np.trace(r)
+    if trace > 0:
+        s = 2 * np.sqrt(trace + 1)
+        q = ((r[2, 1] - r[1, 2]) / s, (r[0, 2] - r[2, 0]) / s, (r[1, 0] - r[0, 1]) / s, s / 4)
+    elif r[0, 0] > r[1, 1] and r[0, 0] > r[2, 2]:
+        s = 2 * np.sqrt(1 + r[0, 0] - r[1, 1] - r[2, 2])
+        q = (s / 4, (r[0, 1] + r[1, 0]) / s, (r[0, 2] + r[2, 0]) / s, (r[2, 1] - r[1, 2]) / s)
+    elif r[1, 1] > r[2, 2]:
+        s = 2 * np.sqrt(1 + r[1, 1] - r[0, 0] - r[2, 2])
+        q = ((r[0, 1] + r[1, 0]) / s, s / 4, (r[1, 2] + r[2, 1]) / s, (r[0, 2] - r[2, 0]) / s)
+    else:
+        s = 2 * np.sqrt(1 + r[2, 2] - r[0, 0] - r[1, 1])
+        q = ((r[0, 2] + r[2, 0]) / s, (r[1, 2] + r[2, 1]) / s, s / 4, (r[1, 0] - r[0, 1]) / s)
+    return [*np.asarray(matrix, np.float64)[:3, 3].tolist(), *(float(v) for v in q)]

@@ -39,7 +39,7 @@ DISTRACTOR_SIZE_M = (0.03, 0.06)
 _SHAPES = sorted(p.name for p in (DATA / "random_urdfs").iterdir() if p.name.isdigit())  # distractors
 
 
-class _Client:
+class PybulletClient:
     """pybullet's functions bound to a fresh DIRECT connection of its own."""
 
     def __init__(self) -> None:
@@ -120,7 +120,7 @@ def render_episode(seed: int, motions: Sequence[CameraMotion], n_objects: tuple[
         raise LtsError(f"n_objects must be a range (min, max) with 1 <= min <= max, got {n_objects}")
     rng = np.random.default_rng(seed)
     for _ in range(ATTEMPTS):
-        client = _Client()
+        client = PybulletClient()
         try:
             scenes = _build(client, rng, seed, n_objects, width, height, allowed, motions)
         finally:
@@ -128,6 +128,22 @@ def render_episode(seed: int, motions: Sequence[CameraMotion], n_objects: tuple[
         if scenes is not None:
             return scenes
     raise SceneError(f"could not build tabletop scene {seed} in {ATTEMPTS} attempts")
+
+
+def build_tabletop(seed: int, camera: Camera, n_objects: tuple[int, int] = (2, 7),
+                   categories: Sequence[str] = CATEGORIES, colors: Sequence[str] = COLORS,
+                   region: tuple[np.ndarray, np.ndarray] | None = None) -> "Tabletop":
+    """A settled tabletop for ``seed`` in view of a fixed ``camera``, objects' centres inside ``region``
+    (world (lo_xy, hi_xy)) when given, kept live for a simulation to act in: close it when done."""
+    allowed = _allowed_colors(frozenset(), categories, colors)
+    rng = np.random.default_rng(seed)
+    for _ in range(ATTEMPTS):
+        client = PybulletClient()
+        tabletop = _settled(client, rng, seed, n_objects, allowed, camera, region)
+        if tabletop is not None:
+            return tabletop
+        client.disconnect()
+    raise SceneError(f"could not build tabletop {seed} in {ATTEMPTS} attempts")
 
 
 def _allowed_colors(exclude: Set[tuple[str, str]], categories: Sequence[str],
@@ -144,15 +160,26 @@ def _allowed_colors(exclude: Set[tuple[str, str]], categories: Sequence[str],
     return allowed
 
 
-def _build(client: _Client, rng: np.random.Generator, seed: int, n_objects: tuple[int, int],
+def _build(client: PybulletClient, rng: np.random.Generator, seed: int, n_objects: tuple[int, int],
            width: int, height: int, allowed: dict[str, list[str]], motions: Sequence[CameraMotion]) -> list[Scene] | None:
     """One try at the scene, seen from each of ``motions``; None when the objects did not fit in view or fell
     off the table."""
-    client.setGravity(0, 0, -9.81)
     pose = _sample_pose(rng)
-    camera, fov = _camera(pose, width, height)
+    tabletop = _settled(client, rng, seed, n_objects, allowed, _camera(pose, width, height))
+    if tabletop is None:
+        return None
+    light = sample_light(rng)  # one light for every view
+    return [tabletop.render(_camera(pose.moved(motion), width, height), light) for motion in motions]
+
+
+def _settled(client: PybulletClient, rng: np.random.Generator, seed: int, n_objects: tuple[int, int],
+             allowed: dict[str, list[str]], camera: Camera,
+             region: tuple[np.ndarray, np.ndarray] | None = None) -> "Tabletop | None":
+    """Objects placed in view of ``camera`` (their centres inside ``region``, world (lo_xy, hi_xy), when given)
+    in a room, settled by physics; None when they did not fit or too few stayed on the table."""
+    client.setGravity(0, 0, -9.81)
     items = _sample_items(rng, int(rng.integers(n_objects[0], n_objects[1] + 1)), allowed)
-    if not _place(rng, items, camera):
+    if not _place(rng, items, camera, region):
         return None
     _setup_room(client, rng)
     for item in items:
@@ -161,18 +188,51 @@ def _build(client: _Client, rng: np.random.Generator, seed: int, n_objects: tupl
     items = _drop_strays(client, items)
     if sum(item.color is not None for item in items) < n_objects[0]:
         return None
-    light = rng.bit_generator.state  # every view draws the same light from here
-    scenes = []
-    for motion in motions:
-        camera, fov = _camera(pose.moved(motion), width, height)
-        rng.bit_generator.state = light
-        rgb, depth, seg = _render(client, rng, camera, fov)
-        lut = np.full(max(seg.max(), *(item.body for item in items)) + 2, -1, np.int32)
-        for i, item in enumerate(items):
-            lut[item.body + 1] = i
+    return Tabletop(client, seed, items)
+
+
+@dataclass(frozen=True)
+class Light:
+    """A light for rendering: direction angles (rad) and the renderer's light coefficients."""
+    azim: float
+    elev: float
+    rgb: tuple[float, float, float]
+    shadow: bool
+    ambient: float
+    diffuse: float
+    specular: float
+
+
+def sample_light(rng: np.random.Generator) -> Light:
+    azim, elev = rng.uniform(0, 2 * np.pi), rng.uniform(np.radians(30), np.radians(85))
+    rgb = tuple(rng.uniform(0.85, 1.0, 3).tolist())
+    shadow = bool(rng.random() < 0.5)
+    return Light(azim, elev, rgb, shadow, rng.uniform(0.45, 0.75), rng.uniform(0.25, 0.55), rng.uniform(0.0, 0.15))
+
+
+@dataclass
+class Tabletop:
+    """A settled tabletop in a live pybullet client: what the simulated robot cell acts in."""
+    client: PybulletClient
+    seed: int
+    items: list[_Item]
+
+    def close(self) -> None:
+        self.client.disconnect()
+
+    @property
+    def bodies(self) -> list[int]:
+        """pybullet body ids, in instance-id order."""
+        return [item.body for item in self.items]
+
+    def render(self, camera: Camera, light: Light) -> Scene:
+        """The tabletop seen by ``camera`` (objects' ground truth as they are now)."""
+        rgb, depth, seg = _render(self.client, camera, light)
+        lut = np.full(max(seg.max(), *self.bodies) + 2, -1, np.int32)
+        for i, body in enumerate(self.bodies):
+            lut[body + 1] = i
         instances = lut[seg + 1]
-        scenes.append(Scene(seed, rgb, depth, instances, camera, _records(client, items, instances, camera)))
-    return scenes
+        return Scene(self.seed, rgb, depth, instances, camera, _records(self.client, self.items, instances, camera))
 
 
 @dataclass(frozen=True)
@@ -197,8 +257,15 @@ def _sample_pose(rng: np.random.Generator) -> _Pose:
     return _Pose(target, dist, elev, azim, rng.uniform(42.0, 55.0))
 
 
-def _camera(pose: _Pose, width: int, height: int) -> tuple[Camera, float]:
-    """The camera at ``pose``; also returns the vertical FOV in degrees."""
+def camera_looking_at(target: tuple[float, float, float], dist_m: float, elev_deg: float, azim_deg: float,
+                      fov_deg: float, width: int = 640, height: int = 480) -> Camera:
+    """A camera ``dist_m`` from ``target`` (world), ``elev_deg`` above the table, ``azim_deg`` round from the
+    table's front (-y side), image x level with the table."""
+    return _camera(_Pose(target, dist_m, np.radians(elev_deg), np.radians(azim_deg), fov_deg), width, height)
+
+
+def _camera(pose: _Pose, width: int, height: int) -> Camera:
+    """The camera at ``pose``."""
     target, dist, elev, azim, fov = np.array(pose.target), pose.dist, pose.elev, pose.azim, pose.fov
     back = np.array([np.cos(elev) * np.sin(azim), -np.cos(elev) * np.cos(azim), np.sin(elev)])
     z = -back
@@ -210,7 +277,7 @@ def _camera(pose: _Pose, width: int, height: int) -> tuple[Camera, float]:
     f = (height / 2) / np.tan(np.radians(fov) / 2)
     # TinyRenderer samples column u at x = u and row v at y = v + 1 of the [0, W] x [0, H] viewport.
     K = np.array([[f, 0.0, width / 2], [0.0, f, height / 2 - 1], [0.0, 0.0, 1.0]])
-    return Camera(width, height, K, world_from_camera), fov
+    return Camera(width, height, K, world_from_camera)
 
 
 def _sample_items(rng: np.random.Generator, n: int, allowed: dict[str, list[str]]) -> list[_Item]:
@@ -246,7 +313,7 @@ def _extents(asset: Asset) -> np.ndarray:
 
     pybullet pads mesh AABBs by a fixed collision margin; loading at scales 1 and 2 cancels it.
     """
-    client = _Client()
+    client = PybulletClient()
     try:
         (lo1, hi1), (lo2, hi2) = np.array([client.getAABB(_spawn(client, asset, s)) for s in (1.0, 2.0)])
     finally:
@@ -254,7 +321,7 @@ def _extents(asset: Asset) -> np.ndarray:
     return (hi2 - lo2) - (hi1 - lo1)
 
 
-def _spawn(client: _Client, asset: Asset, scale: float, pos=(0.0, 0.0, 0.0), yaw: float = 0.0) -> int:
+def _spawn(client: PybulletClient, asset: Asset, scale: float, pos=(0.0, 0.0, 0.0), yaw: float = 0.0) -> int:
     """Load an asset standing upright, turned by ``yaw`` about the world z axis."""
     orn = pb.getQuaternionFromEuler((np.pi / 2 if asset.y_up else 0.0, 0.0, yaw))
     if asset.path.endswith(".obj"):  # a dynamic mesh collides as its convex hull
@@ -264,8 +331,10 @@ def _spawn(client: _Client, asset: Asset, scale: float, pos=(0.0, 0.0, 0.0), yaw
     return client.loadURDF(str(DATA / asset.path), pos, orn, globalScaling=scale)
 
 
-def _place(rng: np.random.Generator, items: list[_Item], camera: Camera) -> bool:
-    """Non-overlapping footprints on the table, fully in view; biggest first. False if one does not fit."""
+def _place(rng: np.random.Generator, items: list[_Item], camera: Camera,
+           region: tuple[np.ndarray, np.ndarray] | None = None) -> bool:
+    """Non-overlapping footprints on the table, fully in view, centres inside ``region`` when given; biggest
+    first. False if one does not fit."""
     camera_from_world = np.linalg.inv(camera.world_from_camera)
     size = np.array([camera.width, camera.height])
     lo, hi = IMAGE_MARGIN * size, (1 - IMAGE_MARGIN) * size - 1
@@ -273,7 +342,10 @@ def _place(rng: np.random.Generator, items: list[_Item], camera: Camera) -> bool
     for item in sorted(items, key=lambda it: -it.radius):
         r, h = item.radius, item.extents[2]
         half = TABLE_HALF_XY - r - EDGE_M
-        xy = rng.uniform(-half, half, size=(PLACE_TRIES, 2))
+        lo_xy, hi_xy = (-half, half) if region is None else (np.maximum(-half, region[0]), np.minimum(half, region[1]))
+        if np.any(lo_xy >= hi_xy):
+            return False
+        xy = rng.uniform(lo_xy, hi_xy, size=(PLACE_TRIES, 2))
         ok = np.ones(PLACE_TRIES, bool)
         for other in placed:
             ok &= np.linalg.norm(xy - other.xy, axis=1) > r + other.radius + GAP_M
@@ -289,7 +361,7 @@ def _place(rng: np.random.Generator, items: list[_Item], camera: Camera) -> bool
     return True
 
 
-def _setup_room(client: _Client, rng: np.random.Generator) -> None:
+def _setup_room(client: PybulletClient, rng: np.random.Generator) -> None:
     """Floor, walls behind and beside the table, and the table, each in a random muted tint."""
     floor = client.loadURDF(str(DATA / "plane.urdf"))
     client.changeVisualShape(floor, -1, rgbaColor=[*rng.uniform(0.25, 0.6, 3), 1.0], textureUniqueId=-1)
@@ -304,7 +376,7 @@ def _setup_room(client: _Client, rng: np.random.Generator) -> None:
     client.changeVisualShape(table, -1, rgbaColor=[*tint, 1.0])
 
 
-def _spawn_on_table(client: _Client, item: _Item) -> None:
+def _spawn_on_table(client: PybulletClient, item: _Item) -> None:
     """Load the item with its AABB center over ``item.xy``, just above the table, and color it."""
     body = _spawn(client, item.asset, item.scale, (*item.xy, TABLE_TOP_Z + 1.0), item.yaw)
     lo, hi = np.array(client.getAABB(body))
@@ -317,7 +389,7 @@ def _spawn_on_table(client: _Client, item: _Item) -> None:
     item.body = body
 
 
-def _settle(client: _Client, bodies: list[int]) -> None:
+def _settle(client: PybulletClient, bodies: list[int]) -> None:
     """Step at 240 Hz until every body is nearly still, at most SETTLE_STEPS."""
     for step in range(1, SETTLE_STEPS + 1):
         client.stepSimulation()
@@ -327,7 +399,7 @@ def _settle(client: _Client, bodies: list[int]) -> None:
             return
 
 
-def _drop_strays(client: _Client, items: list[_Item]) -> list[_Item]:
+def _drop_strays(client: PybulletClient, items: list[_Item]) -> list[_Item]:
     """Remove objects that fell off the table or moved far from where they were placed."""
     kept = []
     for item in items:
@@ -339,26 +411,25 @@ def _drop_strays(client: _Client, items: list[_Item]) -> list[_Item]:
     return kept
 
 
-def _render(client: _Client, rng: np.random.Generator, camera: Camera,
-            fov: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """RGB (H, W, 3) uint8, z-depth (H, W) float32 meters (0 = nothing) and body ids (H, W), random light."""
+def _render(client: PybulletClient, camera: Camera, light: Light) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """RGB (H, W, 3) uint8, z-depth (H, W) float32 meters (0 = nothing) and body ids (H, W)."""
     w, h = camera.width, camera.height
     gl_from_world = np.diag([1.0, -1.0, -1.0, 1.0]) @ np.linalg.inv(camera.world_from_camera)
-    light_azim, light_elev = rng.uniform(0, 2 * np.pi), rng.uniform(np.radians(30), np.radians(85))
+    fov = float(np.degrees(2 * np.arctan((h / 2) / camera.K[1, 1])))
     _, _, rgba, zbuf, seg = client.getCameraImage(
         w, h, gl_from_world.T.ravel().tolist(), client.computeProjectionMatrixFOV(fov, w / h, NEAR, FAR),
-        lightDirection=[np.cos(light_elev) * np.cos(light_azim), np.cos(light_elev) * np.sin(light_azim),
-                        np.sin(light_elev)],
-        lightColor=rng.uniform(0.85, 1.0, 3).tolist(), lightDistance=2.0, shadow=int(rng.random() < 0.5),
-        lightAmbientCoeff=rng.uniform(0.45, 0.75), lightDiffuseCoeff=rng.uniform(0.25, 0.55),
-        lightSpecularCoeff=rng.uniform(0.0, 0.15), renderer=pb.ER_TINY_RENDERER)
+        lightDirection=[np.cos(light.elev) * np.cos(light.azim), np.cos(light.elev) * np.sin(light.azim),
+                        np.sin(light.elev)],
+        lightColor=list(light.rgb), lightDistance=2.0, shadow=int(light.shadow),
+        lightAmbientCoeff=light.ambient, lightDiffuseCoeff=light.diffuse,
+        lightSpecularCoeff=light.specular, renderer=pb.ER_TINY_RENDERER)
     zbuf = np.asarray(zbuf, np.float64).reshape(h, w)
     depth = np.where(zbuf < 1.0, FAR * NEAR / (FAR - (FAR - NEAR) * zbuf), 0.0).astype(np.float32)
     rgb = np.asarray(rgba, np.uint8).reshape(h, w, 4)[:, :, :3].copy()
     return rgb, depth, np.asarray(seg, np.int64).reshape(h, w)
 
 
-def _records(client: _Client, items: list[_Item], instances: np.ndarray,
+def _records(client: PybulletClient, items: list[_Item], instances: np.ndarray,
              camera: Camera) -> list[SceneObject]:
     """SceneObjects with instance_id = list index; visibility from the instance image."""
     n = len(items)

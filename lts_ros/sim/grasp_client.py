@@ -1,0 +1,227 @@
+"""``lts_grasp_client``: pick up the object a person names, through lts_node, as a robot application would.
+
+It sends the command the way a user does (``create_publisher(String, "command", 10)``: reliable, volatile),
+takes lts_node's first answer for a frame captured after it, and then either refuses (not found: no motion) or
+plans a top-down grasp from the answer's mask, the aligned depth and the 3D centroid, solves IK on its own model
+of the Panda and drives the arm through ``joint_command`` while watching ``joint_states``. The camera's pose in
+the world frame is a parameter (what TF would give: no tf2 message package is installable here). It writes
+what it decided and why as JSON (``result_file``, else stdout) and exits 0; bad parameters exit 2."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.node import Node
+from sensor_msgs.msg import CameraInfo, Image, JointState
+from std_msgs.msg import String
+
+from lts_ros.geometry import deproject
+from lts_ros.ros.conversions import camera_model, depth_from_image, image_to_array, stamp_ns
+from lts_ros.ros.status import FrameStatus
+from lts_ros.sim import panda
+from lts_ros.sim.attempt import Attempt
+from lts_ros.sim.grasp_plan import camera_to_world, plan_top_down, pose_matrix
+from lts_ros.sim.pick import Kinematics, PlanError, Waypoint, plan_pick
+
+ARM_TOLERANCE_RAD = 0.01
+FINGERS_STILL = 5  # joint_states in a row with the fingers still: they have closed on the object (or on nothing)
+FINGER_STILL_M_S = 0.002
+KEEP_FRAMES = 30  # depth frames and masks kept by stamp
+RESEND_S = 2.0
+
+PARAMETERS = {  # name: (default, description)
+    "command": ("", "what to pick up, e.g. 'the red block' (required)"),
+    "camera_pose": ([0.0] * 6 + [1.0], "the camera optical frame in the world frame: x y z (m) qx qy qz qw"),
+    "robot_base": ([0.0] * 3, "the Panda's base position in the world frame, m (its robot description)"),
+    "table_z": (0.0, "world z of the table top, m"),
+    "node": ("lts_node", "the lts_node whose <node>/status and <node>/mask answer the command"),
+    "answer_timeout": (15.0, "s to wait for lts_node's answer to the command"),
+    "motion_timeout": (8.0, "s to wait for the arm to reach each waypoint"),
+    "result_file": ("", "where to write the JSON result (and the mask beside it); empty = stdout"),
+}
+
+
+def parameter_problems(values: dict) -> list[str]:
+    """Why these parameter values cannot be used (empty when they can)."""
+    problems = []
+    for name, (default, _) in PARAMETERS.items():
+        value = values[name]
+        if isinstance(default, list):
+            if not (isinstance(value, (list, tuple)) and len(value) == len(default)
+                    and all(isinstance(v, (int, float)) and np.isfinite(v) for v in value)):
+                problems.append(f"{name} must be {len(default)} finite numbers, got {value!r}")
+        elif isinstance(default, float):
+            if not (isinstance(value, (int, float)) and np.isfinite(value)) or (name.endswith("timeout") and value <= 0):
+                problems.append(f"{name} must be a finite number{' > 0' if name.endswith('timeout') else ''}, "
+                                f"got {value!r}")
+        elif not isinstance(value, str):
+            problems.append(f"{name} must be a string, got {value!r}")
+    if not problems and not values["command"].strip():
+        problems.append("command is empty: say what to pick up, e.g. -p command:='the red block'")
+    if not problems and abs(np.linalg.norm(values["camera_pose"][3:]) - 1.0) > 1e-3:
+        problems.append(f"camera_pose's quaternion must have unit norm, got {values['camera_pose'][3:]}")
+    return problems
+
+
+class GraspClient(Node):
+    def __init__(self) -> None:
+        super().__init__("lts_grasp_client")
+        for name, (default, description) in PARAMETERS.items():
+            self.declare_parameter(name, default, ParameterDescriptor(description=description, dynamic_typing=True))
+        raw = {name: self.get_parameter(name).value for name in PARAMETERS}
+        self.values = {k: list(v) if not isinstance(v, (str, int, float, bool)) and v is not None else v
+                       for k, v in raw.items()}
+        self.problems = parameter_problems(self.values)
+        self.statuses: list[FrameStatus] = []
+        self.masks: OrderedDict[int, Image] = OrderedDict()
+        self.depths: OrderedDict[int, Image] = OrderedDict()
+        self.info: CameraInfo | None = None
+        self.joints: JointState | None = None
+        self.still = 0
+        node = self.values["node"] if isinstance(self.values["node"], str) else "lts_node"
+        self.command_pub = self.create_publisher(String, "command", 10)  # as `ros2 topic pub` and users do
+        self.joint_pub = self.create_publisher(JointState, "joint_command", 10)
+        self.create_subscription(DiagnosticArray, f"{node}/status",
+                                 lambda m: self.statuses.append(FrameStatus.from_msg(m)), 10)
+        self.create_subscription(Image, f"{node}/mask", lambda m: self._keep(self.masks, m), 10)
+        self.create_subscription(Image, "depth", lambda m: self._keep(self.depths, m), 10)
+        self.create_subscription(CameraInfo, "camera_info", lambda m: setattr(self, "info", m), 10)
+        self.create_subscription(JointState, "joint_states", self._on_joints, 10)
+
+    @staticmethod
+    def _keep(frames: OrderedDict, msg) -> None:
+        frames[stamp_ns(msg.header)] = msg
+        while len(frames) > KEEP_FRAMES:
+            frames.popitem(last=False)
+
+    def _on_joints(self, msg: JointState) -> None:
+        fingers = [v for n, v in zip(msg.name, msg.velocity) if n in panda.FINGER_NAMES]
+        self.still = self.still + 1 if fingers and max(abs(v) for v in fingers) < FINGER_STILL_M_S else 0
+        self.joints = msg
+
+    def spin_until(self, done: Callable[[], object], timeout_s: float) -> object:
+        """Spin until ``done()`` is truthy (returns it) or ``timeout_s`` passes (returns None)."""
+        deadline = time.monotonic() + timeout_s
+        while not (value := done()) and time.monotonic() < deadline:
+            rclpy.spin_once(self, timeout_sec=0.02)
+        return value or None
+
+    def run(self) -> Attempt:
+        command = self.values["command"]
+        attempt = Attempt(command)
+        ready = self.spin_until(lambda: self.command_pub.get_subscription_count() > 0 and self.joints is not None
+                                and self.info is not None, self.values["answer_timeout"])
+        if not ready:
+            return attempt.ended("no_answer", "lts_node's command subscription, joint_states or camera_info never "
+                                              "appeared")
+        sent = self.get_clock().now().nanoseconds
+        begin = time.perf_counter()
+        answer = None
+        while answer is None and time.perf_counter() - begin < self.values["answer_timeout"]:
+            # sent again while unanswered: the node's reader may not have matched this writer yet, and a
+            # reliable volatile message published before that is lost (the node takes the repeat as the same
+            # command arriving again)
+            self.command_pub.publish(String(data=command))
+            answer = self.spin_until(lambda: next((s for s in self.statuses if s.command == command
+                                                   and s.stamp_ns >= sent), None), RESEND_S)
+        attempt.answer_s = time.perf_counter() - begin
+        if answer is None:
+            return attempt.ended("no_answer", f"no status for '{command}' in {self.values['answer_timeout']:g} s")
+        attempt.answered(answer)
+        if not answer.found:
+            return attempt.ended("refused", f"lts_node: {answer.state} (score {answer.score:.2f})")
+        mask_msg = self.spin_until(lambda: self.masks.get(answer.stamp_ns), 1.0)
+        depth_msg = self.depths.get(answer.stamp_ns)
+        if mask_msg is None or depth_msg is None or answer.centroid_m is None:
+            missing = "mask" if mask_msg is None else "depth" if depth_msg is None else "3D centroid"
+            return attempt.ended("plan_failed", f"found, but no {missing} for the answered frame "
+                                                f"{answer.no_centroid_reason} (depth frames {sorted(self.depths)[-3:]}, "
+                                                f"answer {answer.stamp_ns})".strip())
+        mask = image_to_array(mask_msg) > 0
+        attempt.mask = mask
+        begin = time.perf_counter()
+        try:
+            waypoints = self.plan(answer, mask, depth_from_image(depth_msg), attempt)
+        except PlanError as e:
+            return attempt.ended("plan_failed", str(e))
+        finally:
+            attempt.plan_s = time.perf_counter() - begin
+        begin = time.perf_counter()
+        try:
+            for waypoint in waypoints:
+                if not self.execute(waypoint):
+                    return attempt.ended("motion_failed", f"the arm did not reach '{waypoint.name}' in "
+                                                          f"{self.values['motion_timeout']:g} s "
+                                                          f"{list(self.joints.position)} {list(self.joints.velocity)}")
+        finally:
+            attempt.motion_s = time.perf_counter() - begin
+        return attempt.ended("grasped", "")
+
+    def plan(self, answer: FrameStatus, mask: np.ndarray, depth_m: np.ndarray, attempt: Attempt) -> list[Waypoint]:
+        camera = camera_model(self.info)
+        world_from_camera = pose_matrix(self.values["camera_pose"])
+        points = camera_to_world(world_from_camera, deproject(depth_m, camera.K, mask, np.asarray(camera.D)))
+        try:
+            grasp = plan_top_down(points, self.values["table_z"])
+        except ValueError as e:
+            raise PlanError(f"the mask's depth: {e}") from e
+        attempt.grasp = grasp
+        centroid = camera_to_world(world_from_camera, answer.centroid_m)[0]
+        attempt.centroid_offset_m = float(np.linalg.norm(centroid[:2] - grasp.position[:2]))
+        current = np.array([dict(zip(self.joints.name, self.joints.position))[n] for n in panda.ARM_NAMES])
+        kinematics = Kinematics(self.values["robot_base"])
+        try:
+            return plan_pick(grasp, kinematics, current)
+        finally:
+            kinematics.close()
+
+    def execute(self, waypoint: Waypoint) -> bool:
+        """Send the waypoint's targets; True once the arm is there (or the fingers stopped), False on timeout."""
+        names, positions = list(panda.FINGER_NAMES[:1]), [waypoint.finger_m]
+        if waypoint.arm is not None:
+            names, positions = [*panda.ARM_NAMES, *names], [*waypoint.arm.tolist(), *positions]
+        self.joint_pub.publish(JointState(name=names, position=positions))
+        if waypoint.wait_for == "fingers":
+            self.still = 0
+            return self.spin_until(lambda: self.still >= FINGERS_STILL, self.values["motion_timeout"]) is not None
+
+        def arrived() -> bool:
+            now = dict(zip(self.joints.name, self.joints.position))
+            return max(abs(now[n] - q) for n, q in zip(panda.ARM_NAMES, waypoint.arm)) < ARM_TOLERANCE_RAD
+        return self.spin_until(arrived, self.values["motion_timeout"]) is not None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``lts_grasp_client --ros-args -p command:='the red block' -p camera_pose:=[...] ...``"""
+    rclpy.init(args=argv if argv is not None else sys.argv)
+    client = GraspClient()
+    try:
+        if client.problems:
+            for problem in client.problems:
+                client.get_logger().error(problem)
+            return 2
+        attempt = client.run()
+        client.get_logger().info(f"{attempt.decision}: {attempt.detail or attempt.command}")
+        result_file = client.values["result_file"]
+        if result_file:
+            attempt.write(Path(result_file))
+        else:
+            print(json.dumps(attempt.to_dict()))
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        client.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The simulated cell with real pybullet physics, no ROS: what the head camera sees, a pick planned from the
+camera's ground truth executed by the arm, plans that must be refused, and how episodes are chosen and judged."""
+import numpy as np
+import pytest
+
+from lts_ros.data.tabletop.scene import Scene
+from lts_ros.data.tabletop.world import TABLE_TOP_Z
+from lts_ros.geometry import deproject
+from lts_ros.sim import panda
+from lts_ros.sim.cell import GRASPABLE, Cell
+from lts_ros.sim.episodes import Episode, _schedule, choose_command, classify
+from lts_ros.sim.grasp_plan import Grasp, camera_to_world, plan_top_down
+from lts_ros.sim.judge import judge
+from lts_ros.sim.pick import Kinematics, PlanError, plan_pick
+from lts_ros.sim.report import metrics
+
+SEED = 11
+
+
+@pytest.fixture
+def cell():
+    cell = Cell(SEED)
+    yield cell
+    cell.close()
+
+
+@pytest.fixture(scope="module")
+def kinematics():
+    from lts_ros.sim.cell import ROBOT_BASE
+    model = Kinematics(ROBOT_BASE)
+    yield model
+    model.close()
+
+
+def test_the_arm_at_home_is_out_of_the_head_cameras_view(cell):
+    with_arm = cell.view().rgb
+    cell.client.removeBody(cell.robot)
+    assert np.array_equal(cell.view().rgb, with_arm)  # so lts_node sees only the table at the start
+
+
+def test_scenes_hold_graspable_objects_in_view(cell):
+    scene = cell.view()
+    named = [o for o in scene.objects if o.color]
+    assert 3 <= len(named) <= 5 and all(o.category in GRASPABLE and o.visible_px > 0 for o in named)
+
+
+def run_pick(cell: Cell, kinematics: Kinematics, target: int) -> str:
+    """Plan from the camera's ground-truth mask and depth, drive the arm through the waypoints, judge."""
+    scene = cell.view()
+    points = camera_to_world(cell.camera.world_from_camera,
+                             deproject(scene.depth_m, cell.camera.K, scene.instances == target))
+    waypoints = plan_pick(plan_top_down(points, TABLE_TOP_Z), kinematics, panda.HOME)
+    before = cell.object_positions()
+    for waypoint in waypoints:
+        cell.command(waypoint.arm, waypoint.finger_m)
+        cell.step(360)  # 1.5 s simulated: the position controller has settled
+    return judge(target, cell.object_bottoms(), before, cell.object_positions(), TABLE_TOP_Z).result
+
+
+def test_a_pick_planned_from_the_camera_lifts_the_named_object(cell, kinematics):
+    target = max((o for o in cell.view().objects if o.color), key=lambda o: o.visible_px).instance_id
+    assert run_pick(cell, kinematics, target) == "success"
+
+
+def test_plans_the_arm_cannot_do_are_refused(kinematics):
+    wide = Grasp(np.array([-0.1, 0.0, TABLE_TOP_Z + 0.03]), 0.0, 0.09, TABLE_TOP_Z + 0.05)
+    with pytest.raises(PlanError, match="wider than the fingers"):
+        plan_pick(wide, kinematics, panda.HOME)
+    far = Grasp(np.array([0.6, 0.0, TABLE_TOP_Z + 0.03]), 0.0, 0.04, TABLE_TOP_Z + 0.05)
+    with pytest.raises(PlanError, match="out of the arm's reach"):
+        plan_pick(far, kinematics, panda.HOME)
+
+
+def test_commands_are_unique_expressions_or_name_an_absent_object(cell):
+    scene: Scene = cell.view()
+    present = {(o.color, o.category) for o in scene.objects if o.color}
+    for k in range(10):
+        text, kind, target = choose_command(scene, np.random.default_rng(k), no_target=True)
+        assert kind == "no_target" and target is None
+        color, word = text.removeprefix("the ").split(" ", 1)
+        assert not any(c == color and word in ("block", "ball", "lego brick", "jenga block", "duck")
+                       and cat in GRASPABLE and word.startswith(cat[:3]) for c, cat in present)
+        text, kind, target = choose_command(scene, np.random.default_rng(k), no_target=False)
+        assert kind != "no_target" and scene.objects[target].color and scene.objects[target].visible_px >= 400
+
+
+def test_no_target_episodes_are_spread_among_the_others():
+    for unique, negative in ((10, 2), (50, 10), (1, 1), (3, 0), (0, 2)):
+        marks = [i for i, m in enumerate(_schedule(unique, negative)) if m]
+        assert len(marks) == negative and len(list(_schedule(unique, negative))) == unique + negative
+    assert [i for i, m in enumerate(_schedule(10, 2)) if m] == [3, 9]
+
+
+def episode(index: int, outcome: str, target: int | None = 0, moved: bool = True) -> Episode:
+    return Episode(index, index, "the red block", "attribute" if target is not None else "no_target", target,
+                   "block" if target is not None else None, outcome=outcome, arm_moved=moved,
+                   timings={"episode_s": 10.0 + index})
+
+
+def test_outcomes_and_rates():
+    assert classify({"decision": "refused"}, False, None, False) == "not_found"
+    assert classify({"decision": "grasped"}, False, "wrong_object", True) == "wrong_object"
+    assert classify({"decision": "motion_failed"}, False, "grasp_missed", True) == "ik_or_motion"
+    assert classify({"decision": "killed"}, False, "grasp_missed", False) == "timeout"
+    assert classify({"decision": "refused"}, True, None, False) == "refused"
+    assert classify({"decision": "grasped"}, True, None, True) == "moved"
+    assert classify({"decision": "plan_failed"}, True, None, False) == "not_moved"
+    figures = metrics([episode(0, "success"), episode(1, "success"), episode(2, "wrong_object"),
+                       episode(3, "not_found", moved=False), episode(4, "refused", None, False),
+                       episode(5, "moved", None, True)])
+    assert figures["success_rate"] == 0.5 and figures["wrong_object_rate"] == 0.25
+    assert figures["refusal_rate"] == 0.5 and figures["no_target_arm_still_rate"] == 0.5
+    assert figures["failures"]["not_found"] == 1 and figures["per_category"]["block"]["episodes"] == 4
+    assert figures["seconds_median"]["episode_s"] == 12.5

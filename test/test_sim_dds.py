@@ -1,0 +1,109 @@
+"""The closed loop over real DDS: the cell's drivers in this process, lts_node and lts_grasp_client in their own,
+one seeded episode judged from the simulator; and the cell and the client facing bad input."""
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lts_ros.bench.node_process import dds_environment, isolated_env
+from lts_ros.sim import panda
+from lts_ros.sim.cell import Cell
+from lts_ros.sim.episodes import run_grasp
+
+CLIENT = Path(sys.executable).parent / "lts_grasp_client"  # the console script, as a user runs it
+
+
+def test_one_episode_end_to_end_over_dds(tmp_path, edge_export):
+    out = tmp_path / "grasp"
+    figures = run_grasp(out, episodes=1, no_target=1, seed=0, node_params={"onnx_dir": str(edge_export)},
+                        record_episodes=1, progress=False)
+    episodes = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
+    unique, negative = episodes
+    assert unique["target"] is not None and negative["target"] is None and negative["kind"] == "no_target"
+    # judged from the simulator's ground truth: the named object is up, nothing else moved
+    assert unique["outcome"] == "success", unique
+    assert unique["decision"] == "grasped" and unique["target_lift_m"] >= 0.10 and unique["arm_moved"]
+    assert figures["success_rate"] == 1.0 and figures["unique_episodes"] == 1
+    # until lts_node can say "not there", a no-target command is recorded as whatever happened
+    assert negative["outcome"] in ("refused", "moved", "not_moved") and negative["decision"]
+    assert figures["refusal_rate"] in (0.0, 1.0)
+    client = json.loads((out / "episodes" / "000.json").read_text())
+    assert client["state"] == "found" and client["grasp"]["width_m"] < 0.08 and client["answer_s"] > 0
+    assert (out / "episodes" / "000.mask.png").is_file() and (out / "episodes" / "001.png").is_file()
+    assert "episodes/000.png" in (out / "report.md").read_text()
+    from PIL import Image
+    with Image.open(out / "grasp.gif") as gif:
+        assert gif.n_frames > 4
+    for log in (out / "episodes").glob("*.log"):
+        assert "Traceback" not in log.read_text(), log
+
+
+def test_the_grasp_client_refuses_bad_parameters_in_one_line(tmp_path):
+    env = isolated_env()
+    for args, message in ((["-p", "command:=''"], "command is empty"),
+                          (["-p", "command:=the red block", "-p", "camera_pose:=[1.0, 2.0]"], "camera_pose must be 7"),
+                          (["-p", "command:=the red block", "-p", "camera_pose:=[0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 2.0]"],
+                           "unit norm"),
+                          (["-p", "command:=the red block", "-p", "answer_timeout:=-1.0"], "answer_timeout must be")):
+        done = subprocess.run([str(CLIENT), "--ros-args", *args], env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert message in done.stderr + done.stdout and "Traceback" not in done.stderr, done.stderr
+
+
+def test_the_cell_ignores_bad_joint_commands_and_follows_good_ones():
+    """A stock publisher (create_publisher(JointState, "joint_command", 10)) sends what other people's code might."""
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+    from sensor_msgs.msg import JointState
+
+    from lts_ros.sim.cell_node import CellNode
+
+    env = isolated_env()
+    cell = Cell(3)
+    with dds_environment(env):
+        context = rclpy.Context()
+        rclpy.init(context=context)
+    try:
+        node = CellNode(fps=1.0, context=context)
+        user = rclpy.create_node("someone_elses_code", context=context)
+        publisher = user.create_publisher(JointState, "joint_command", 10)
+        executor = SingleThreadedExecutor(context=context)
+        executor.add_node(node)
+        executor.add_node(user)
+
+        def spin(seconds: float) -> None:
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                executor.spin_once(timeout_sec=0.005)
+        node.attach(cell)
+        deadline = time.monotonic() + 10
+        while publisher.get_subscription_count() == 0 and time.monotonic() < deadline:
+            spin(0.05)
+        spin(0.3)
+        target = np.array(panda.HOME) + 0.3
+        for bad in (JointState(name=["elbow"], position=[1.0]),  # unknown joint
+                    JointState(name=list(panda.ARM_NAMES[:3]), position=[0.5, 0.5, 0.5]),  # part of the arm
+                    JointState(name=list(panda.ARM_NAMES), position=[float("nan")] * 7),
+                    JointState(name=list(panda.ARM_NAMES), position=[0.1] * 6)):  # names and positions disagree
+            publisher.publish(bad)
+        spin(1.5)
+        assert np.abs(cell.joints()[0][:7] - np.array(panda.HOME)).max() < 0.02  # none of them moved the arm
+        publisher.publish(JointState(name=list(panda.ARM_NAMES), position=target.tolist()))
+        spin(4.0)
+        assert np.abs(cell.joints()[0][:7] - target).max() < 0.02
+    finally:
+        cell.close()
+        rclpy.try_shutdown(context=context)
+
+
+def test_the_grasp_client_without_lts_node_says_no_answer_and_moves_nothing():
+    done = subprocess.run([str(CLIENT), "--ros-args", "-p", "command:=the red block", "-p", "answer_timeout:=2.0"],
+                          env=isolated_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    attempt = json.loads(done.stdout.strip().splitlines()[-1])
+    assert attempt["decision"] == "no_answer" and "never appeared" in attempt["detail"] and attempt["grasp"] is None
