@@ -26,6 +26,7 @@ class Attempt:
     node_ms: float | None = None
     grasp: Grasp | None = None
     centroid_offset_m: float | None = None  # the node's 3D centroid from the grasp point, seen from above
+    ready_s: float | None = None  # discovery: until lts_node's command reader, joint_states and camera_info appear
     answer_s: float | None = None  # command sent -> answer received
     plan_s: float | None = None
     motion_s: float | None = None
@@ -47,7 +48,7 @@ class Attempt:
         return {"command": self.command, "decision": self.decision, "detail": self.detail, "state": self.state,
                 "score": self.score, "stamp_ns": self.stamp_ns, "node_ms": self.node_ms, "grasp": grasp,
                 "centroid_offset_m": self.centroid_offset_m,
-                "answer_s": self.answer_s, "plan_s": self.plan_s, "motion_s": self.motion_s}
+                "ready_s": self.ready_s, "answer_s": self.answer_s, "plan_s": self.plan_s, "motion_s": self.motion_s}
 
     def write(self, path: Path) -> None:
         """``path`` (JSON) and, when there is a mask, ``path`` with suffix ``.mask.png``."""

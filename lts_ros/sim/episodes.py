@@ -147,7 +147,7 @@ class GraspRun:
             judged, episode.target_lift_m = outcome.result, round(outcome.target_lift_m, 4)
         episode.outcome = classify(attempt, episode.target is None, judged, episode.arm_moved)
         episode.decision, episode.detail = attempt["decision"], attempt.get("detail", "")
-        episode.timings.update({k: attempt.get(k) for k in ("answer_s", "plan_s", "motion_s", "node_ms")})
+        episode.timings.update({k: attempt.get(k) for k in ("ready_s", "answer_s", "plan_s", "motion_s", "node_ms")})
         return mask, cell.view().rgb
 
 

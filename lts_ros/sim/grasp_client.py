@@ -35,7 +35,9 @@ ARM_TOLERANCE_RAD = 0.01
 FINGERS_STILL = 5  # joint_states in a row with the fingers still: they have closed on the object (or on nothing)
 FINGER_STILL_M_S = 0.002
 KEEP_FRAMES = 30  # depth frames and masks kept by stamp
-RESEND_S = 2.0
+RESEND_S = 2.0  # the command again while lts_node has not answered it
+RESEND_TARGET_S = 0.5  # joint targets again while the arm is not there
+CLOSE_S = 1.5  # the fingers have closed by then
 
 PARAMETERS = {  # name: (default, description)
     "command": ("", "what to pick up, e.g. 'the red block' (required)"),
@@ -117,11 +119,14 @@ class GraspClient(Node):
     def run(self) -> Attempt:
         command = self.values["command"]
         attempt = Attempt(command)
+        begin = time.perf_counter()
         ready = self.spin_until(lambda: self.command_pub.get_subscription_count() > 0 and self.joints is not None
-                                and self.info is not None, self.values["answer_timeout"])
+                                and self.joint_pub.get_subscription_count() > 0 and self.info is not None,
+                                self.values["answer_timeout"])
+        attempt.ready_s = time.perf_counter() - begin
         if not ready:
-            return attempt.ended("no_answer", "lts_node's command subscription, joint_states or camera_info never "
-                                              "appeared")
+            return attempt.ended("no_answer", "lts_node's command subscription, the arm (joint_states, joint_command) "
+                                              "or camera_info never appeared")
         sent = self.get_clock().now().nanoseconds
         begin = time.perf_counter()
         answer = None
@@ -142,9 +147,8 @@ class GraspClient(Node):
         depth_msg = self.depths.get(answer.stamp_ns)
         if mask_msg is None or depth_msg is None or answer.centroid_m is None:
             missing = "mask" if mask_msg is None else "depth" if depth_msg is None else "3D centroid"
-            return attempt.ended("plan_failed", f"found, but no {missing} for the answered frame "
-                                                f"{answer.no_centroid_reason} (depth frames {sorted(self.depths)[-3:]}, "
-                                                f"answer {answer.stamp_ns})".strip())
+            reason = f" ({answer.no_centroid_reason})" if answer.no_centroid_reason else ""
+            return attempt.ended("plan_failed", f"found, but no {missing} for the answered frame{reason}")
         mask = image_to_array(mask_msg) > 0
         attempt.mask = mask
         begin = time.perf_counter()
@@ -159,8 +163,7 @@ class GraspClient(Node):
             for waypoint in waypoints:
                 if not self.execute(waypoint):
                     return attempt.ended("motion_failed", f"the arm did not reach '{waypoint.name}' in "
-                                                          f"{self.values['motion_timeout']:g} s "
-                                                          f"{list(self.joints.position)} {list(self.joints.velocity)}")
+                                                          f"{self.values['motion_timeout']:g} s")
         finally:
             attempt.motion_s = time.perf_counter() - begin
         return attempt.ended("grasped", "")
@@ -184,19 +187,27 @@ class GraspClient(Node):
             kinematics.close()
 
     def execute(self, waypoint: Waypoint) -> bool:
-        """Send the waypoint's targets; True once the arm is there (or the fingers stopped), False on timeout."""
+        """Drive to the waypoint; True once the arm is there (the fingers: once they stop, or after CLOSE_S, for
+        they close on whatever is between them), False on timeout. The targets are sent again every
+        RESEND_TARGET_S: they are idempotent, and a reliable volatile message sent before the cell's reader
+        matched this writer is lost."""
         names, positions = list(panda.FINGER_NAMES[:1]), [waypoint.finger_m]
         if waypoint.arm is not None:
             names, positions = [*panda.ARM_NAMES, *names], [*waypoint.arm.tolist(), *positions]
-        self.joint_pub.publish(JointState(name=names, position=positions))
-        if waypoint.wait_for == "fingers":
-            self.still = 0
-            return self.spin_until(lambda: self.still >= FINGERS_STILL, self.values["motion_timeout"]) is not None
+        target = JointState(name=names, position=positions)
 
         def arrived() -> bool:
             now = dict(zip(self.joints.name, self.joints.position))
             return max(abs(now[n] - q) for n, q in zip(panda.ARM_NAMES, waypoint.arm)) < ARM_TOLERANCE_RAD
-        return self.spin_until(arrived, self.values["motion_timeout"]) is not None
+
+        closing = waypoint.wait_for == "fingers"
+        self.still = 0
+        begin = time.monotonic()
+        while time.monotonic() - begin < (CLOSE_S if closing else self.values["motion_timeout"]):
+            self.joint_pub.publish(target)
+            if self.spin_until(lambda: self.still >= FINGERS_STILL if closing else arrived(), RESEND_TARGET_S):
+                return True
+        return closing
 
 
 def main(argv: list[str] | None = None) -> int:
