@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lts_ros.data.tabletop.scene import Scene
-from lts_ros.data.tabletop.world import TABLE_TOP_Z
+from lts_ros.data.tabletop.scene import TABLE_TOP_Z
 from lts_ros.geometry import deproject
 from lts_ros.sim import panda
 from lts_ros.sim.cell import GRASPABLE, Cell

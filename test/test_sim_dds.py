@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from lts_ros.bench.node_process import dds_environment, isolated_env
 from lts_ros.sim import panda

@@ -10,8 +10,9 @@ from dataclasses import replace
 import numpy as np
 import pybullet as pb
 
-from lts_ros.data.tabletop.scene import Scene
-from lts_ros.data.tabletop.world import TABLE_TOP_Z, build_tabletop, camera_looking_at, sample_light
+from lts_ros.data.tabletop.scene import TABLE_TOP_Z, Scene
+from lts_ros.data.tabletop.view import camera_looking_at, sample_light
+from lts_ros.data.tabletop.world import build_tabletop
 from lts_ros.sim import panda
 
 # Named categories that fit the Panda's 8 cm opening across their narrow side (measured with ground-truth masks,

@@ -15,9 +15,9 @@ from tqdm import tqdm
 
 from lts_ros.bench.node_process import NodeProcess, dds_environment, isolated_env
 from lts_ros.data.tabletop.expressions import generate_expressions
-from lts_ros.data.tabletop.scene import CATEGORY_WORDS, COLORS, Scene
+from lts_ros.data.tabletop.scene import CATEGORY_WORDS, COLORS, TABLE_TOP_Z, Scene
 from lts_ros.data.tabletop.store import scene_seed
-from lts_ros.data.tabletop.world import TABLE_TOP_Z, SceneError
+from lts_ros.data.tabletop.world import SceneError
 from lts_ros.errors import LtsError
 from lts_ros.sim import panda
 from lts_ros.sim.attempt import read_attempt

@@ -129,31 +129,23 @@ class GraspClient(Node):
                                               "or camera_info never appeared")
         sent = self.get_clock().now().nanoseconds
         begin = time.perf_counter()
-        answer = None
-        while answer is None and time.perf_counter() - begin < self.values["answer_timeout"]:
-            # sent again while unanswered: the node's reader may not have matched this writer yet, and a
-            # reliable volatile message published before that is lost (the node takes the repeat as the same
-            # command arriving again)
-            self.command_pub.publish(String(data=command))
-            answer = self.spin_until(lambda: next((s for s in self.statuses if s.command == command
-                                                   and s.stamp_ns >= sent), None), RESEND_S)
+        answer = self.wait_for_answer(command, sent)
         attempt.answer_s = time.perf_counter() - begin
         if answer is None:
-            return attempt.ended("no_answer", f"no status for '{command}' in {self.values['answer_timeout']:g} s")
-        attempt.answered(answer)
-        if not answer.found:
-            return attempt.ended("refused", f"lts_node: {answer.state} (score {answer.score:.2f})")
-        mask_msg = self.spin_until(lambda: self.masks.get(answer.stamp_ns), 1.0)
-        depth_msg = self.depths.get(answer.stamp_ns)
-        if mask_msg is None or depth_msg is None or answer.centroid_m is None:
-            missing = "mask" if mask_msg is None else "depth" if depth_msg is None else "3D centroid"
-            reason = f" ({answer.no_centroid_reason})" if answer.no_centroid_reason else ""
-            return attempt.ended("plan_failed", f"found, but no {missing} for the answered frame{reason}")
+            heard = sum(s.command == command and s.stamp_ns >= sent for s in self.statuses)
+            return attempt.ended("no_answer", f"no usable answer to '{command}' in {self.values['answer_timeout']:g} s "
+                                              f"({heard} statuses heard for it, none with its mask and depth here)")
+        status, mask_msg, depth_msg = answer
+        attempt.answered(status)
+        if not status.found:
+            return attempt.ended("refused", f"lts_node: {status.state} (score {status.score:.2f})")
+        if status.centroid_m is None:
+            return attempt.ended("plan_failed", f"found, but without a 3D centroid ({status.no_centroid_reason})")
         mask = image_to_array(mask_msg) > 0
         attempt.mask = mask
         begin = time.perf_counter()
         try:
-            waypoints = self.plan(answer, mask, depth_from_image(depth_msg), attempt)
+            waypoints = self.plan(status, mask, depth_from_image(depth_msg), attempt)
         except PlanError as e:
             return attempt.ended("plan_failed", str(e))
         finally:
@@ -167,6 +159,26 @@ class GraspClient(Node):
         finally:
             attempt.motion_s = time.perf_counter() - begin
         return attempt.ended("grasped", "")
+
+    def wait_for_answer(self, command: str, sent_ns: int) -> tuple[FrameStatus, Image | None, Image | None] | None:
+        """lts_node's first usable answer to ``command`` for a frame captured after ``sent_ns``: a refusal, a found
+        target without a 3D centroid, or a found target whose mask and depth frame are here. A found answer whose
+        mask or depth this client missed (a reader still matching) gives way to the next frame's, which the
+        node answers with the same command. The command is sent again every RESEND_S until an answer is heard:
+        a reliable volatile message published before the node's reader has matched this writer is lost (the
+        node takes a repeat as the same command arriving again)."""
+        deadline, next_send, heard = time.monotonic() + self.values["answer_timeout"], 0.0, False
+        while time.monotonic() < deadline:
+            if not heard and time.monotonic() >= next_send:
+                self.command_pub.publish(String(data=command))
+                next_send = time.monotonic() + RESEND_S
+            rclpy.spin_once(self, timeout_sec=0.02)
+            for status in (s for s in self.statuses if s.command == command and s.stamp_ns >= sent_ns):
+                heard = True
+                mask, depth = self.masks.get(status.stamp_ns), self.depths.get(status.stamp_ns)
+                if not status.found or status.centroid_m is None or (mask is not None and depth is not None):
+                    return status, mask, depth
+        return None
 
     def plan(self, answer: FrameStatus, mask: np.ndarray, depth_m: np.ndarray, attempt: Attempt) -> list[Waypoint]:
         camera = camera_model(self.info)

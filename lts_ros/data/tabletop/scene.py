@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+TABLE_TOP_Z = 0.625  # world z of the table top (table.urdf at the origin)
+
 # Named categories and the words used for them (first = canonical). Distractors have no name.
 CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "block": ("block", "cube", "box"),
