@@ -42,7 +42,7 @@ class Episode:
     category: str | None
     outcome: str = ""  # success | wrong_object | grasp_missed | disturbed_others | not_found | ik_or_motion |
     #                    timeout (unique commands); refused | moved | not_moved (no-target commands)
-    decision: str = ""  # the client's (attempt.DECISIONS), or "killed"
+    decision: str = ""  # the client's (attempt.DECISIONS); "killed" past EPISODE_TIMEOUT_S, "crashed" if no result
     detail: str = ""
     arm_moved: bool = False
     target_lift_m: float | None = None
@@ -53,7 +53,9 @@ def choose_command(scene: Scene, rng: np.random.Generator, no_target: bool) -> t
     """(text, kind, target): one unique expression for a visible object, or a colour x category that is absent."""
     if no_target:
         present = {(o.color, o.category) for o in scene.objects if o.color}
-        absent = [(c, k) for k in GRASPABLE for c in COLORS if (c, k) not in present]
+        absent = [(c, k) for k in GRASPABLE for c in COLORS if not any(
+            c == color and any(CATEGORY_WORDS[k][0] in word for word in CATEGORY_WORDS[other])
+            for color, other in present)]  # not "the red block" beside a red jenga block
         color, category = absent[int(rng.integers(len(absent)))]
         return f"the {color} {CATEGORY_WORDS[category][0]}", "no_target", None
     expressions = generate_expressions(scene.objects, rng, per_object=2, min_visible_px=MIN_TARGET_PX)
@@ -64,6 +66,7 @@ def choose_command(scene: Scene, rng: np.random.Generator, no_target: bool) -> t
 
 
 def classify(attempt: dict, no_target: bool, judged: str | None, arm_moved: bool) -> str:
+    """The episode's outcome (see Episode.outcome) from the client's attempt and the judge's verdict."""
     if no_target:
         return "refused" if attempt.get("decision") == "refused" and not arm_moved else \
             "moved" if arm_moved else "not_moved"
