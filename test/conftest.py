@@ -36,8 +36,8 @@ def edge_export(tabletop_root, tmp_path_factory) -> Path:
     """The shipped edge model exported to ONNX, with its fp16 and both int8 variants (calibrated on val)."""
     from lts_ros.checkpoint import shipped_checkpoint
     from lts_ros.export.calibration import load_frames
-    from lts_ros.export.manifest import VARIANTS
-    from lts_ros.export.onnx import export_onnx
+    from lts_ros.artifacts.export_manifest import VARIANTS
+    from lts_ros.runtime.compile.onnx_export import export_onnx
     from lts_ros.export.precision import add_variants
 
     export_dir = export_onnx(shipped_checkpoint(), tmp_path_factory.mktemp("edge") / "onnx").export_dir

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from lts_ros.cache_root import (cache_root, default_engine_dir, in_cache_root, is_read_only, redirected,
+from lts_ros.artifacts.cache_root import (cache_root, default_engine_dir, in_cache_root, is_read_only, redirected,
                                 writable_or_redirected)
 from lts_ros.errors import LtsError
-from lts_ros.export.engine import IncompatibleEngine, load_or_build, open_engines
-from lts_ros.export.manifest import read_manifest
-from lts_ros.export.onnx import default_export_dir, ensure_export, export_onnx
+from lts_ros.artifacts.engine_cache import IncompatibleEngine, load_or_build, open_engines
+from lts_ros.artifacts.export_manifest import read_manifest
+from lts_ros.runtime.compile.onnx_export import default_export_dir, ensure_export, export_onnx
 from lts_ros.runtime import Segmenter
 from conftest import tiny_checkpoint
 from test_engine_manifest import ORIN, FakeBuilder, write_export
@@ -92,7 +92,7 @@ def test_a_read_only_dir_is_redirected_by_name_and_path_hash(freeze, ros_home, t
     first.mkdir(parents=True), second.mkdir(parents=True)
     freeze(tmp_path / "a"), freeze(tmp_path / "b")
     assert is_read_only(first) and is_read_only(first / "missing" / "sub")
-    with caplog.at_level(logging.WARNING, logger="lts_ros.cache_root"):
+    with caplog.at_level(logging.WARNING, logger="lts_ros.artifacts.cache_root"):
         a, b = writable_or_redirected(first, "engines"), writable_or_redirected(second, "engines")
     assert a.parent == b.parent == ros_home / "lts_ros" / "engines" and a != b
     assert a.name.startswith("engines-") and HASHED.search(a.name) and a == redirected(first, "engines")

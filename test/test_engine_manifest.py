@@ -1,5 +1,5 @@
-"""TensorRT engine cache (export/engine.py) without TensorRT: naming, manifest checks, rebuild vs refuse,
-and the clear errors where TensorRT is missing. A fake builder writes engines the way build_engine does."""
+"""TensorRT engine cache (artifacts/engine_cache.py) and builder (runtime/compile/tensorrt_build.py) without
+TensorRT: naming, manifest checks, rebuild vs refuse, and the clear errors where TensorRT is missing. A fake builder writes engines the way build_engine does."""
 import dataclasses
 import importlib.util
 import json
@@ -12,10 +12,11 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from lts_ros.errors import LtsError
-from lts_ros.export.engine import (DeviceInfo, IncompatibleEngine, TensorSpec, build_engine, check_manifest,
-                                   current_device, engine_name, graph_name, load_or_build, manifest_path,
-                                   onnx_precision, open_engines, slugify, static_shape, write_manifest)
-from lts_ros.export.manifest import Manifest, read_manifest, sha256_file
+from lts_ros.artifacts.engine_cache import (DeviceInfo, IncompatibleEngine, TensorSpec, check_manifest, engine_name,
+                                            graph_name, load_or_build, manifest_path, open_engines, slugify,
+                                            write_manifest)
+from lts_ros.artifacts.export_manifest import Manifest, read_manifest, sha256_file
+from lts_ros.runtime.compile.tensorrt_build import build_engine, current_device, onnx_precision, static_shape
 
 ORIN = DeviceInfo("NVIDIA Jetson AGX Orin", "8.7", "10.3.0.30")
 TRT_MISSING = pytest.mark.skipif(importlib.util.find_spec("tensorrt") is not None, reason="TensorRT is installed")
@@ -126,7 +127,7 @@ def test_a_current_engine_is_reused(built, export, engines):
 def test_a_mismatching_engine_is_rebuilt_with_the_reason_logged(built, export, engines, key, value, caplog):
     engine, builder = built
     edit_manifest(engine, **{key: value})
-    with caplog.at_level(logging.WARNING, "lts_ros.export.engine"):
+    with caplog.at_level(logging.WARNING, "lts_ros.artifacts.engine_cache"):
         assert load_or_build(export / "segment.onnx", engines, "fp32", ORIN, builder=builder) == engine
     assert builder.calls == ["segment.onnx"] * 2 and engine.read_bytes() == b"plan 2"
     assert f"engine has {value!r}" in caplog.text
@@ -141,7 +142,7 @@ def test_a_mismatching_engine_is_refused_when_asked(built, export, engines, key,
     engine, builder = built
     edit_manifest(engine, **{key: value})
     with pytest.raises(LtsError, match=f"{engine.name} is stale .*engine has {value!r}"):
-        load_or_build(export / "segment.onnx", engines, "fp32", ORIN, "refuse", builder)
+        load_or_build(export / "segment.onnx", engines, "fp32", ORIN, builder, "refuse")
     assert builder.calls == ["segment.onnx"] and engine.read_bytes() == b"plan 1"
 
 
@@ -149,7 +150,7 @@ def test_a_new_export_makes_the_engine_stale(built, export, engines):
     engine, builder = built
     write_export(export, b"another segment graph")
     with pytest.raises(LtsError, match="ONNX sha256: engine has"):
-        load_or_build(export / "segment.onnx", engines, "fp32", ORIN, "refuse", builder)
+        load_or_build(export / "segment.onnx", engines, "fp32", ORIN, builder, "refuse")
     assert load_or_build(export / "segment.onnx", engines, "fp32", ORIN, builder=builder) == engine
     assert builder.calls == ["segment.onnx"] * 2
 
@@ -163,7 +164,7 @@ def test_an_engine_without_a_readable_manifest_is_stale(built, export, engines, 
     engine, builder = built
     damage(manifest_path(engine))
     with pytest.raises(LtsError, match=f"stale .*{reason} {manifest_path(engine).name}"):
-        load_or_build(export / "segment.onnx", engines, "fp32", ORIN, "refuse", builder)
+        load_or_build(export / "segment.onnx", engines, "fp32", ORIN, builder, "refuse")
     assert load_or_build(export / "segment.onnx", engines, "fp32", ORIN, builder=builder) == engine
     assert builder.calls == ["segment.onnx"] * 2 and manifest_path(engine).is_file()
 
@@ -172,7 +173,7 @@ def test_an_engine_without_a_readable_manifest_is_stale(built, export, engines, 
 def test_a_manifest_without_its_engine_means_build(built, export, engines, on_mismatch):
     engine, builder = built
     engine.unlink()
-    assert load_or_build(export / "segment.onnx", engines, "fp32", ORIN, on_mismatch, builder) == engine
+    assert load_or_build(export / "segment.onnx", engines, "fp32", ORIN, builder, on_mismatch) == engine
     assert builder.calls == ["segment.onnx"] * 2 and engine.is_file()
 
 
@@ -199,7 +200,7 @@ def test_load_or_build_checks_the_export_and_its_arguments(export, engines, tmp_
     with pytest.raises(LtsError, match="not an lts_ros ONNX export"):
         load_or_build(tmp_path / "segment.onnx", engines, "fp32", ORIN, builder=FakeBuilder())
     with pytest.raises(LtsError, match="unknown on_mismatch 'ask'"):
-        load_or_build(export / "segment.onnx", engines, "fp32", ORIN, "ask", FakeBuilder())
+        load_or_build(export / "segment.onnx", engines, "fp32", ORIN, FakeBuilder(), "ask")
 
 
 def graphs(export: Path) -> list[tuple[Path, str]]:
@@ -228,7 +229,7 @@ def test_open_engines_gives_up_after_one_rebuild_or_when_refusing(export, engine
         raise IncompatibleEngine(segment, "10.3.0.30")
 
     with pytest.raises(IncompatibleEngine, match="cannot be deserialized by TensorRT 10.3.0.30") as info:
-        open_engines(graphs(export), engines, ORIN, open_, on_mismatch, builder)
+        open_engines(graphs(export), engines, ORIN, open_, builder, on_mismatch)
     assert isinstance(info.value, LtsError) and info.value.path.name.startswith("tiny-128-segment-fp32")
     assert len(builder.calls) == calls
 
@@ -263,8 +264,8 @@ def test_build_engine_takes_the_precision_from_the_onnx(tmp_path, engines):
     kwargs = {"model_name": "tiny", "input_size": 128}
     with pytest.raises(LtsError, match="fp32.onnx is an fp32 ONNX, not fp16: the precision lives in the ONNX"):
         build_engine(fp32, engines, "fp16", **kwargs)
-    with pytest.raises(LtsError, match="FP16 builder flag .* int8.onnx is int8"):
-        build_engine(int8, engines, "fp16", fp16_flag=True, **kwargs)
+    with pytest.raises(LtsError, match="int8.onnx is an int8 ONNX, not fp16"):
+        build_engine(int8, engines, "fp16", **kwargs)
     with pytest.raises(LtsError, match="ONNX file not found"):
         build_engine(tmp_path / "missing.onnx", engines, "fp32", **kwargs)
     (tmp_path / "bad.onnx").write_bytes(b"\xff" * 64)
@@ -285,7 +286,7 @@ def test_without_tensorrt_every_entry_point_says_so(tmp_path):
     from lts_ros.runtime.backends.tensorrt_backend import TensorRTBackend
 
     with pytest.raises(LtsError, match="^TensorRT is not installed .*JetPack"):
-        TensorRTBackend(tmp_path / "text.engine", tmp_path / "segment.engine")
+        TensorRTBackend(write_export(tmp_path / "onnx"), tmp_path / "engines")
     with pytest.raises(LtsError, match="^TensorRT is not installed"):
         current_device()
     with pytest.raises(LtsError, match="^TensorRT is not installed"):
@@ -302,3 +303,26 @@ def test_a_precision_variant_makes_a_segment_engine_of_its_precision_beside_the_
                                  lambda text, segment: (text, segment), builder=FakeBuilder())
     assert text.name.startswith("tiny-128-text-fp32-") and segment.name.startswith("tiny-128-segment-int8-")
     assert json.loads(manifest_path(segment).read_text())["onnx_sha256"] == sha256_file(variant)
+
+
+def test_the_manifest_records_the_engine_hash_and_a_replaced_engine_is_stale(built, export, engines, caplog):
+    engine, builder = built
+    assert json.loads(manifest_path(engine).read_text())["engine_sha256"] == sha256_file(engine)
+    engine.write_bytes(b"someone else's plan")  # its manifest still matches this GPU and export
+    with pytest.raises(LtsError, match=f"stale .*{engine.name} does not match its sha256 .*replaced or damaged"):
+        load_or_build(export / "segment.onnx", engines, "fp32", ORIN, builder, "refuse")
+    with caplog.at_level(logging.WARNING, "lts_ros.artifacts.engine_cache"):
+        assert load_or_build(export / "segment.onnx", engines, "fp32", ORIN, builder) == engine
+    assert builder.calls == ["segment.onnx"] * 2 and "replaced or damaged" in caplog.text
+
+
+def test_an_opened_export_is_hashed_once_for_both_engines(export, engines, monkeypatch):
+    from lts_ros.artifacts import export_manifest
+
+    hashed = []
+    real = export_manifest.sha256_file
+    monkeypatch.setattr(export_manifest, "sha256_file", lambda path: hashed.append(Path(path).name) or real(path))
+    opened = export_manifest.open_export(export)
+    open_engines([(opened.text_onnx, "fp32"), (opened.segment_onnx("fp32", gpu=True), "fp32")], engines, ORIN,
+                 lambda *paths: paths, FakeBuilder(), export=opened)
+    assert sorted(hashed) == ["segment.onnx", "text.onnx"]  # by open_export; the cache reuses its manifest

@@ -1,4 +1,4 @@
-"""ONNX export: files, manifest, verification against torch, loud failures (export/onnx.py)."""
+"""ONNX export: files, manifest, verification against torch, loud failures (runtime/compile/onnx_export.py)."""
 import json
 import shutil
 
@@ -8,8 +8,8 @@ import torch
 
 from lts_ros.checkpoint import save_checkpoint
 from lts_ros.errors import LtsError
-from lts_ros.export.manifest import read_manifest, sha256_file
-from lts_ros.export.onnx import ensure_export, export_onnx, verify_export
+from lts_ros.artifacts.export_manifest import read_manifest, sha256_file
+from lts_ros.runtime.compile.onnx_export import ensure_export, export_onnx, verify_export
 from lts_ros.model.build import build_model
 from lts_ros.runtime import Segmenter
 from lts_ros.runtime.backends.onnxruntime_backend import CPU, OnnxRuntimeBackend, open_session
@@ -103,3 +103,22 @@ def test_ensure_export_reuses_a_current_export_and_redoes_a_stale_one(exported, 
     (stale / "model.json").write_text(json.dumps(manifest))
     ensure_export(checkpoint, stale)
     assert read_manifest(stale).checkpoint_sha256 == sha256_file(checkpoint)
+
+
+def test_a_segmenter_from_a_current_export_hashes_each_file_once(exported, monkeypatch):
+    """A Jetson pays for every pass over the graphs: configure hashes the export's files once, not per reader."""
+    from lts_ros.artifacts import export_manifest
+    from lts_ros.runtime.compile import onnx_export
+
+    result, checkpoint = exported
+    hashed = []
+    real = export_manifest.sha256_file
+
+    def counting(path):
+        hashed.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(export_manifest, "sha256_file", counting)
+    monkeypatch.setattr(onnx_export, "sha256_file", counting)
+    Segmenter.from_checkpoint(checkpoint, backend="onnxruntime", onnx_dir=result.export_dir)
+    assert sorted(hashed) == sorted([checkpoint.name, *result.manifest.files])

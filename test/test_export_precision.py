@@ -12,7 +12,7 @@ from lts_ros.checkpoint import shipped_checkpoint
 from lts_ros.data.tabletop.dataset import TabletopDataset
 from lts_ros.errors import LtsError
 from lts_ros.export.calibration import load_frames
-from lts_ros.export.manifest import VARIANTS, read_manifest, segment_onnx, variant_for
+from lts_ros.artifacts.export_manifest import VARIANTS, Export, read_manifest, variant_for
 from lts_ros.export.parity import compare_precisions
 from lts_ros.export.precision import (MIN_MASK_IOU, add_variants, check_variant, convert_fp16,
                                       expose_internal_outputs, mask_iou, segment_feeds)
@@ -108,8 +108,8 @@ def test_variants_are_listed_hashed_and_described_in_the_manifest(edge_export):
 def test_int8_runs_u8s8_on_the_cpu_and_s8s8_on_a_gpu(edge_export):
     manifest = read_manifest(edge_export)
     assert (variant_for("int8", gpu=False), variant_for("int8", gpu=True)) == ("int8-u8s8", "int8-s8s8")
-    assert segment_onnx(edge_export, manifest, "int8", gpu=True).name == "segment.int8-s8s8.onnx"
-    assert segment_onnx(edge_export, manifest, "fp32", gpu=False).name == "segment.onnx"
+    assert Export(edge_export, manifest).segment_onnx("int8", gpu=True).name == "segment.int8-s8s8.onnx"
+    assert Export(edge_export, manifest).segment_onnx("fp32", gpu=False).name == "segment.onnx"
     with pytest.raises(LtsError, match="unknown precision 'bf16'"):
         variant_for("bf16", gpu=False)
 

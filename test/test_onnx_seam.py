@@ -4,7 +4,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from lts_ros.export.onnx import SegmentGraph, TextGraph
+from lts_ros.runtime.compile.onnx_export import SegmentGraph, TextGraph
 from lts_ros.model.build import build_model
 from lts_ros.model.text import WordTokenizer
 

@@ -13,6 +13,8 @@ from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState
 from sensor_msgs.msg import CompressedImage
 
+from lts_ros.ros.harness.domain import without_profile
+
 from ros_graph import OPTICAL_FRAME, NodeProcess, Probe, isolated_env
 from test_ros_node import call, set_parameter
 
@@ -54,7 +56,7 @@ def delivered(env: dict, publisher: str, size: tuple[int, int], profile: bool = 
     probe = Probe(env)
     try:
         before = frames_received(probe)
-        publisher_env = env if profile else {k: v for k, v in env.items() if k != "FASTDDS_DEFAULT_PROFILES_FILE"}
+        publisher_env = env if profile else without_profile(env)
         sender = subprocess.Popen([sys.executable, "-m", "lts_ros.bench.dds", "--publish", publisher,
                                    f"{size[1]}x{size[0]}", str(FRAMES)], env=publisher_env)
         messages = []

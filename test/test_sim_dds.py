@@ -3,12 +3,12 @@ one seeded episode judged from the simulator; and the cell and the client facing
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-from lts_ros.bench.node_process import dds_environment, isolated_env
+from lts_ros.ros.harness.domain import isolated_env
+from lts_ros.ros.harness.participant import Participant
 from lts_ros.sim import panda
 from lts_ros.sim.cell import Cell
 from lts_ros.sim.episodes import run_grasp
@@ -57,32 +57,21 @@ def test_the_grasp_client_refuses_bad_parameters_in_one_line(tmp_path):
 def test_the_cell_ignores_bad_joint_commands_and_follows_good_ones():
     """A stock publisher (create_publisher(JointState, "joint_command", 10)) sends what other people's code might."""
     import rclpy
-    from rclpy.executors import SingleThreadedExecutor
     from sensor_msgs.msg import JointState
 
     from lts_ros.sim.cell_node import CellNode
 
-    env = isolated_env()
     cell = Cell(3)
-    with dds_environment(env):
-        context = rclpy.Context()
-        rclpy.init(context=context)
+    graph = Participant(isolated_env(), lambda context: CellNode(fps=1.0, context=context))
     try:
-        node = CellNode(fps=1.0, context=context)
-        user = rclpy.create_node("someone_elses_code", context=context)
+        user = rclpy.create_node("someone_elses_code", context=graph.context)
         publisher = user.create_publisher(JointState, "joint_command", 10)
-        executor = SingleThreadedExecutor(context=context)
-        executor.add_node(node)
-        executor.add_node(user)
+        graph.executor.add_node(user)
 
         def spin(seconds: float) -> None:
-            end = time.monotonic() + seconds
-            while time.monotonic() < end:
-                executor.spin_once(timeout_sec=0.005)
-        node.attach(cell)
-        deadline = time.monotonic() + 10
-        while publisher.get_subscription_count() == 0 and time.monotonic() < deadline:
-            spin(0.05)
+            graph.spin_for(seconds, 0.005)
+        graph.node.attach(cell)
+        graph.spin_until(lambda: publisher.get_subscription_count() > 0, 10, 0.005)
         spin(0.3)
         target = np.array(panda.HOME) + 0.3
         for bad in (JointState(name=["elbow"], position=[1.0]),  # unknown joint
@@ -97,7 +86,7 @@ def test_the_cell_ignores_bad_joint_commands_and_follows_good_ones():
         assert np.abs(cell.joints()[0][:7] - target).max() < 0.02
     finally:
         cell.close()
-        rclpy.try_shutdown(context=context)
+        graph.close()
 
 
 def test_the_grasp_client_without_lts_node_says_no_answer_and_moves_nothing():

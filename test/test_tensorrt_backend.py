@@ -14,10 +14,10 @@ if not torch.cuda.is_available():
     pytest.skip("TensorRT is installed but torch sees no CUDA GPU", allow_module_level=True)
 
 from lts_ros.checkpoint import save_checkpoint  # noqa: E402
-from lts_ros.export.engine import (IncompatibleEngine, check_manifest, current_device,  # noqa: E402
-                                   manifest_path)
-from lts_ros.export.manifest import read_manifest  # noqa: E402
-from lts_ros.export.onnx import export_onnx  # noqa: E402
+from lts_ros.artifacts.engine_cache import IncompatibleEngine, check_manifest, manifest_path  # noqa: E402
+from lts_ros.artifacts.export_manifest import read_manifest, sha256_file  # noqa: E402
+from lts_ros.runtime.compile.onnx_export import export_onnx  # noqa: E402
+from lts_ros.runtime.compile.tensorrt_build import current_device  # noqa: E402
 from lts_ros.model.build import build_model  # noqa: E402
 from lts_ros.model.text import WordTokenizer  # noqa: E402
 from lts_ros.runtime import Segmenter  # noqa: E402
@@ -39,7 +39,7 @@ def export_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def engine_dir(export_dir, tmp_path_factory):
     path = tmp_path_factory.mktemp("engines")
-    TensorRTBackend.from_export(export_dir, path)  # builds both engines once for the module
+    TensorRTBackend(export_dir, path)  # builds both engines once for the module
     return path
 
 
@@ -61,7 +61,7 @@ def max_diffs(backend, export_dir) -> dict[str, float]:
 
 
 def test_tensorrt_matches_onnxruntime(engine_dir, export_dir):
-    backend = TensorRTBackend(*engine_paths(engine_dir))
+    backend = TensorRTBackend(export_dir, engine_dir)
     diffs = max_diffs(backend, export_dir)
     assert max(diffs.values()) <= TOLERANCE, diffs
     assert backend.name == "tensorrt"
@@ -70,7 +70,7 @@ def test_tensorrt_matches_onnxruntime(engine_dir, export_dir):
 def test_the_manifest_describes_the_engine(engine_dir, export_dir):
     device = current_device()
     assert device.tensorrt_version == trt.__version__
-    backend = TensorRTBackend(*engine_paths(engine_dir))
+    backend = TensorRTBackend(export_dir, engine_dir)
     for engine, graph, opened in zip(engine_paths(engine_dir), ("text.onnx", "segment.onnx"),
                                      (backend.text, backend.seg)):
         manifest = json.loads(manifest_path(engine).read_text())
@@ -81,15 +81,15 @@ def test_the_manifest_describes_the_engine(engine_dir, export_dir):
 
 def test_a_current_cache_is_reused(engine_dir, export_dir):
     stamps = [p.stat().st_mtime_ns for p in engine_paths(engine_dir)]
-    TensorRTBackend.from_export(export_dir, engine_dir)
+    TensorRTBackend(export_dir, engine_dir)
     assert [p.stat().st_mtime_ns for p in engine_paths(engine_dir)] == stamps
 
 
 def test_segmenter_runs_on_the_engines(engine_dir, export_dir):
     manifest = read_manifest(export_dir)
     cfg = manifest.model_config()
-    segmenter = Segmenter(TensorRTBackend(*engine_paths(engine_dir)), build_tokenizer(cfg.text, manifest.vocab or None),
-                          cfg.input_size)
+    segmenter = Segmenter(TensorRTBackend(export_dir, engine_dir),
+                          build_tokenizer(cfg.text, manifest.vocab or None), cfg.input_size)
     segmenter.set_command("the red mug")
     assert segmenter.segment(np.zeros((60, 80, 3), np.uint8)).mask.shape == (60, 80)
 
@@ -97,10 +97,10 @@ def test_segmenter_runs_on_the_engines(engine_dir, export_dir):
 def test_an_undeserializable_engine_is_incompatible_then_rebuilt(engine_dir, export_dir, tmp_path):
     cache = shutil.copytree(engine_dir, tmp_path / "engines")
     text, segment = engine_paths(cache)
-    segment.write_bytes(b"not a TensorRT plan" * 64)  # its manifest still says "compatible"
+    segment.write_bytes(b"not a TensorRT plan" * 64)  # its manifest still says "compatible", hash included:
+    manifest = json.loads(manifest_path(segment).read_text())  # as for a plan from another OS
+    manifest_path(segment).write_text(json.dumps({**manifest, "engine_sha256": sha256_file(segment)}))
     with pytest.raises(IncompatibleEngine, match=f"{segment.name} cannot be deserialized by TensorRT"):
-        TensorRTBackend(text, segment)
-    with pytest.raises(IncompatibleEngine):
-        TensorRTBackend.from_export(export_dir, cache, on_mismatch="refuse")
-    backend = TensorRTBackend.from_export(export_dir, cache)  # discarded and rebuilt once
+        TensorRTBackend(export_dir, cache, on_mismatch="refuse")
+    backend = TensorRTBackend(export_dir, cache)  # discarded and rebuilt once
     assert max(max_diffs(backend, export_dir).values()) <= TOLERANCE

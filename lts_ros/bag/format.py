@@ -9,6 +9,7 @@ import numpy as np
 from rosbags.typesys import Stores, get_typestore
 
 from lts_ros.errors import LtsError
+from lts_ros.ros.conversions import OPTICAL_FRAME, camera_info_fields, depth_mm
 
 TYPESTORE = get_typestore(Stores.ROS2_KILTED)
 IMAGE, CAMERA_INFO = "sensor_msgs/msg/Image", "sensor_msgs/msg/CameraInfo"
@@ -17,7 +18,6 @@ COMPRESSED_IMAGE = "sensor_msgs/msg/CompressedImage"
 COLOR_TYPES = (IMAGE, COMPRESSED_IMAGE)  # the colour topic: raw, or as image_transport's compressed plugin
 COLOR_FORMATS = ("raw", "jpeg", "png")
 DEPTH_ENCODINGS = ("16UC1", "32FC1")
-OPTICAL_FRAME = "camera_color_optical_frame"
 
 
 @dataclass(frozen=True)
@@ -80,21 +80,15 @@ def depth_image(depth_m: np.ndarray, encoding: str, stamp_ns: int, frame_id: str
     """Depth in metres (0 = none) as 16UC1 millimetres or 32FC1 metres."""
     if encoding not in DEPTH_ENCODINGS:
         raise LtsError(f"depth encoding must be one of {', '.join(DEPTH_ENCODINGS)}, got '{encoding}'")
-    if encoding == "16UC1":
-        array = np.clip(np.round(depth_m * 1000.0), 0, 65535).astype("<u2")
-    else:
-        array = depth_m.astype("<f4")
+    array = depth_mm(depth_m).astype("<u2", copy=False) if encoding == "16UC1" else depth_m.astype("<f4")
     return image(array, encoding, stamp_ns, frame_id)
 
 
 def camera_info(K: np.ndarray, width: int, height: int, stamp_ns: int, frame_id: str = OPTICAL_FRAME):
     """A pinhole CameraInfo (no distortion) for the intrinsics ``K``."""
     types = TYPESTORE.types
-    P = np.zeros((3, 4))
-    P[:, :3] = K
-    return types[CAMERA_INFO](header=_header(stamp_ns, frame_id), height=height, width=width,
-                              distortion_model="plumb_bob", d=np.zeros(5), k=np.asarray(K, float).reshape(-1),
-                              r=np.eye(3).reshape(-1), p=P.reshape(-1), binning_x=0, binning_y=0,
+    return types[CAMERA_INFO](header=_header(stamp_ns, frame_id), **camera_info_fields(K, width, height),
+                              binning_x=0, binning_y=0,
                               roi=types["sensor_msgs/msg/RegionOfInterest"](x_offset=0, y_offset=0, height=0,
                                                                              width=0, do_rectify=False))
 

@@ -19,7 +19,8 @@ from lts_ros.bag import format as fmt
 from lts_ros.bag.format import BagTopics
 from lts_ros.bag.frames import FrameStats, check_topics, read_frames
 from lts_ros.bag.output import OVERLAY_EVERY, OutputBag
-from lts_ros.bench.node_process import NodeProcess, dds_environment, isolated_env
+from lts_ros.ros.harness.domain import isolated_env
+from lts_ros.ros.harness.node_process import NodeProcess
 from lts_ros.errors import LtsError
 from lts_ros.ros.conversions import stamp_ns
 
@@ -33,84 +34,49 @@ FIRST_ACK_S = 3.0
 
 
 class Replay:
-    """The replaying side in this process: publishers for the bag's inputs and ``/clock``, subscribers for
-    lts_node's status, mask and centroid, and the received outputs keyed by stamp (ns)."""
+    """The replaying side in this process: publishers for the bag's inputs and ``/clock`` on a harness participant,
+    and a recorder of lts_node's status, mask and centroid by stamp (ns)."""
 
-    def __init__(self, topics: BagTopics, color_type: str):
-        import rclpy
-        from diagnostic_msgs.msg import DiagnosticArray
-        from geometry_msgs.msg import PointStamped
-        from rclpy.executors import SingleThreadedExecutor
-        from rclpy.qos import QoSProfile, ReliabilityPolicy
+    def __init__(self, env: dict[str, str], topics: BagTopics, color_type: str):
         from rosgraph_msgs.msg import Clock
         from sensor_msgs.msg import CameraInfo, CompressedImage, Image
         from std_msgs.msg import String
 
+        from lts_ros.ros.harness.participant import Participant
+        from lts_ros.ros.harness.recorder import Recorder
         from lts_ros.ros.qos import camera_qos
-        from lts_ros.ros.status import FrameStatus
 
         self.topics = topics
         self.types = {fmt.IMAGE: Image, fmt.COMPRESSED_IMAGE: CompressedImage, fmt.CAMERA_INFO: CameraInfo,
                       fmt.STRING: String}
-        self.sent_at: dict[int, float] = {}  # colour frame stamp -> when it was published
-        self.statuses: dict[int, tuple[float, object]] = {}  # stamp -> (when received, FrameStatus)
-        self.masks: dict[int, object] = {}  # stamp -> Image (published for found targets only)
-        self.centroids: dict[int, object] = {}  # stamp -> PointStamped
-        self.context = rclpy.Context()
-        rclpy.init(context=self.context)
-        self.ros = rclpy.create_node("lts_bag_replay", context=self.context)
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.ros)
-        outputs = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
-        self.ros.create_subscription(DiagnosticArray, "/lts_node/status", self._on_status, outputs)
-        self.node_counters: dict[str, str] = {}  # the latest /diagnostics values of lts_node
-        self._diagnostics_seen = 0
-        self.ros.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, outputs)
-        self.ros.create_subscription(Image, "/lts_node/mask", lambda m: self.masks.setdefault(stamp_ns(m.header), m),
-                                     outputs)
-        self.ros.create_subscription(PointStamped, "/lts_node/centroid",
-                                     lambda m: self.centroids.setdefault(stamp_ns(m.header), m), outputs)
+        self.sent_ns: dict[int, int] = {}  # colour frame stamp -> when it was published (this node's clock)
+        self.participant = Participant(env, "lts_bag_replay")
+        self.ros = self.participant.node
+        self.recorder = Recorder(self.ros, ("status", "mask", "centroid"))
         inputs = (topics.color, topics.depth, topics.camera_info, topics.command)
         # commands as `ros2 topic pub` sends them (reliable, volatile); camera topics like a driver
         self.publishers = {topic: self.ros.create_publisher(self.types[msgtype], topic, 10
                                                             if topic == topics.command else camera_qos("reliable"))
                            for topic, msgtype in topics.types(color_type).items() if topic in inputs}
-        self._clock_msg, self._status_from_msg = Clock(), FrameStatus.from_msg
+        self._clock_msg = Clock()
         self.clock = self.ros.create_publisher(Clock, "/clock", 10)
-
-    def _on_diagnostics(self, msg) -> None:
-        for status in msg.status:
-            if status.name.startswith("lts_node"):
-                self.node_counters = {kv.key: kv.value for kv in status.values}
-                self._diagnostics_seen += 1
 
     def node_problems(self) -> dict[str, int]:
         """Why frames got no output, as lts_node counted it (from a /diagnostics message published after the last
         frame): those it dropped because a newer one arrived first (it was busy: load, not the command rule)."""
-        seen = self._diagnostics_seen
-        end = time.perf_counter() + 2.5  # diagnostics come at 1 Hz
-        while self._diagnostics_seen < seen + 2 and time.perf_counter() < end:
-            self.executor.spin_once(timeout_sec=0.05)
-        dropped = int(self.node_counters.get("frames_dropped", 0))
+        diagnostics = self.recorder.received["diagnostics"]
+        seen = len(diagnostics)
+        self.participant.spin_until(lambda: len(diagnostics) >= seen + 2, 2.5)  # diagnostics come at 1 Hz
+        dropped = int(self.recorder.diagnostics().get("frames_dropped", 0))
         return {"lts_node was busy and took a newer frame (dropped under load)": dropped} if dropped else {}
-
-    def _on_status(self, msg) -> None:
-        status = self._status_from_msg(msg)
-        self.statuses.setdefault(status.stamp_ns, (time.perf_counter(), status))
-
-    def spin_for(self, seconds: float) -> None:
-        end = time.perf_counter() + seconds
-        while (left := end - time.perf_counter()) > 0:
-            self.executor.spin_once(timeout_sec=min(left, 0.01))
 
     def wait_matched(self, node_log: Path) -> None:
         """Every input matched by the node before the first message: one still in discovery arrives late."""
-        deadline = time.monotonic() + MATCH_TIMEOUT_S
-        while (unmatched := [t for t, p in self.publishers.items() if p.get_subscription_count() == 0]) \
-                and time.monotonic() < deadline:
-            self.executor.spin_once(timeout_sec=0.05)
-        if unmatched:
-            raise LtsError(f"lts_node never subscribed to {', '.join(unmatched)} (log: {node_log})")
+        def unmatched() -> list[str]:
+            return [t for t, p in self.publishers.items() if p.get_subscription_count() == 0]
+
+        if not self.participant.spin_until(lambda: not unmatched(), MATCH_TIMEOUT_S):
+            raise LtsError(f"lts_node never subscribed to {', '.join(unmatched())} (log: {node_log})")
 
     def play(self, bag: str | Path, rate: float, progress: bool) -> float:
         """Publish the bag's inputs on its log-time schedule / ``rate``, each after ``/clock`` at its log time,
@@ -125,20 +91,19 @@ class Replay:
                                                 unit="msg", total=sum(c.msgcount for c in connections),
                                                 disable=not progress):
                 first_log = log_ns if first_log is None else first_log
-                self.spin_for(start + (log_ns - first_log) / 1e9 / rate - time.perf_counter())
+                self.participant.spin_for(start + (log_ns - first_log) / 1e9 / rate - time.perf_counter(), 0.01)
                 msg = deserialize_message(bytes(raw), self.types[connection.msgtype])
                 if connection.topic == self.topics.color:
-                    self.sent_at[stamp_ns(msg.header)] = time.perf_counter()
+                    self.sent_ns[stamp_ns(msg.header)] = self.ros.get_clock().now().nanoseconds
                 self.publish_clock(log_ns)
                 publisher = self.publishers[connection.topic]
                 publisher.publish(msg)
                 if connection.topic not in acknowledged:
                     acknowledged.add(connection.topic)
                     start += self.wait_acked(publisher)
-        end = time.perf_counter() + DRAIN_S
-        while time.perf_counter() < end and len(self.statuses) < len(self.sent_at):
-            self.executor.spin_once(timeout_sec=0.05)
-        self.spin_for(0.2)  # a status is published last: its mask and centroid are here by now
+        statuses = self.recorder.arrived_ns["status"]
+        self.participant.spin_until(lambda: len(statuses) >= len(self.sent_ns), DRAIN_S)
+        self.participant.spin_for(0.2, 0.01)  # a status is published last: its mask and centroid are here by now
         return time.perf_counter() - start
 
     def wait_acked(self, publisher) -> float:
@@ -152,13 +117,6 @@ class Replay:
     def publish_clock(self, log_ns: int) -> None:
         self._clock_msg.clock.sec, self._clock_msg.clock.nanosec = divmod(log_ns, 10**9)
         self.clock.publish(self._clock_msg)
-
-    def close(self) -> None:
-        import rclpy
-
-        self.executor.shutdown()
-        self.ros.destroy_node()
-        rclpy.shutdown(context=self.context)
 
 
 def evaluate_live(bag: str | Path, out_dir: str | Path, topics: BagTopics = BagTopics(), params: dict | None = None,
@@ -180,15 +138,14 @@ def evaluate_live(bag: str | Path, out_dir: str | Path, topics: BagTopics = BagT
               "use_sim_time": True, **(params or {})}
     node = NodeProcess(env, out_dir / "lts_node.log", params, remaps)
     try:
-        with dds_environment(env):  # rclpy.init reads the node's domain and profile
-            replay = Replay(topics, color_type)
+        replay = Replay(env, topics, color_type)
         try:
             node.wait_active()
             replay.wait_matched(node.log)
             wall_s = replay.play(bag, rate, progress)
             node_problems = replay.node_problems()
         finally:
-            replay.close()
+            replay.participant.close()
     finally:
         node.stop()
     with output:
@@ -199,21 +156,22 @@ def _score(bag, topics: BagTopics, tolerance_s: float, replay: Replay, wall_s: f
            output: OutputBag, node_problems: dict[str, int]) -> Evaluation:
     """Match the node's outputs to the bag's frames and ground truth by stamp; write them to ``output``."""
     from lts_ros.ros.conversions import image_to_array
+    from lts_ros.ros.status import FrameStatus
 
     stats, results, samples = FrameStats(), [], []
     for frame in read_frames(bag, topics, tolerance_s, stats):
         output.write_inputs(frame)
-        received = replay.statuses.get(frame.stamp_ns)
-        if received is None:
-            results.append(FrameResult(frame.stamp_ns, frame.command, False, 0.0, 0.0, has_output=False))
+        recorder, stamp = replay.recorder, frame.stamp_ns
+        if (status_msg := recorder.first("status", stamp)) is None:
+            results.append(FrameResult(stamp, frame.command, False, 0.0, 0.0, has_output=False))
             continue
-        at, status = received
-        mask_msg = replay.masks.get(frame.stamp_ns) if status.found else None
+        status = FrameStatus.from_msg(status_msg)
+        mask_msg = recorder.first("mask", stamp) if status.found else None
         mask = np.zeros(frame.rgb.shape[:2], bool) if mask_msg is None else image_to_array(mask_msg) > 0
-        point = replay.centroids.get(frame.stamp_ns)
+        point = recorder.first("centroid", stamp)
         centroid = None if point is None else np.array([point.point.x, point.point.y, point.point.z])
-        result = score(frame, mask, status.found, status.score, 1e3 * (at - replay.sent_at.get(frame.stamp_ns, at)),
-                       centroid)
+        at = recorder.arrived_ns["status"][stamp]
+        result = score(frame, mask, status.found, status.score, (at - replay.sent_ns.get(stamp, at)) / 1e6, centroid)
         result.wrong_command = status.command != (frame.command or "").strip()
         results.append(result)
         output.write_outputs(frame, mask, centroid)

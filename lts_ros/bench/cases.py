@@ -5,17 +5,13 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from lts_ros.artifacts.export_manifest import variant_for
 from lts_ros.config import available_configs, load_config, validate
 from lts_ros.errors import LtsError
-from lts_ros.export.manifest import variant_for
+from lts_ros.options import BACKEND_PRECISIONS, BACKENDS, PRECISIONS, parse_device
 from lts_ros.runtime.segmenter import tensorrt_usable
 
-BACKENDS = ("torch", "onnxruntime", "tensorrt")
-PRECISIONS = ("fp32", "bf16", "fp16", "int8")
-# Precisions each backend can run; CUDA_ONLY ones on a GPU only (torch fp16 autocast: see TorchBackend).
-BACKEND_PRECISIONS = {"torch": ("fp32", "bf16", "fp16"), "onnxruntime": ("fp32", "fp16", "int8"),
-                      "tensorrt": ("fp32", "fp16", "int8")}
-CUDA_ONLY = {("torch", "fp16")}
+CUDA_ONLY = {("torch", "fp16")}  # run on a GPU only (torch fp16 autocast: see TorchBackend)
 
 
 @dataclass(frozen=True)
@@ -43,7 +39,7 @@ def runs_on(backend: str, precision: str, device: str) -> bool:
         return False
     if backend == "tensorrt" and not tensorrt_usable(device):
         return False
-    return device.startswith("cuda") or (backend, precision) not in CUDA_ONLY
+    return parse_device(device).is_gpu or (backend, precision) not in CUDA_ONLY
 
 
 def check_config_size(config: str, size: int) -> None:

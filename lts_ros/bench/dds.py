@@ -4,8 +4,7 @@ default. ``python -m lts_ros.bench.dds`` prints the table and writes it into doc
 from __future__ import annotations
 
 import argparse
-import os
-import random
+import math
 import subprocess
 import sys
 import time
@@ -15,10 +14,10 @@ import numpy as np
 
 from lts_ros.bench.report import check_section, machine_info, save, table
 from lts_ros.errors import LtsError, run_command
+from lts_ros.ros.harness.domain import isolated_env, without_profile
 
 RELIABILITY = ("reliable", "best_effort")
 SIZES = ((480, 640), (720, 1280))
-PROFILE = Path(__file__).resolve().parents[2] / "config" / "fastdds.xml"
 
 
 def publish(reliability: str, height: int, width: int, frames: int) -> None:
@@ -47,36 +46,23 @@ def publish(reliability: str, height: int, width: int, frames: int) -> None:
 def delivered(publisher: str, subscriber: str, size: tuple[int, int], profile: bool, frames: int) -> int:
     """Frames a ``subscriber`` subscription in this process (FastDDS defaults) receives from a ``publisher``
     process, which runs with config/fastdds.xml when ``profile``."""
-    import rclpy
-    from rclpy.executors import SingleThreadedExecutor
     from sensor_msgs.msg import Image
 
+    from lts_ros.ros.harness.participant import Participant
     from lts_ros.ros.qos import camera_qos
 
-    domain = {"ROS_DOMAIN_ID": str(random.randint(1, 200)), "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
-    os.environ.update(domain)
-    os.environ.pop("FASTDDS_DEFAULT_PROFILES_FILE", None)
-    env = dict(os.environ, **({"FASTDDS_DEFAULT_PROFILES_FILE": str(PROFILE)} if profile else {}))
-    context = rclpy.Context()
-    rclpy.init(context=context)
-    node = rclpy.create_node("dds_bench_subscriber", context=context)
-    executor = SingleThreadedExecutor(context=context)
-    executor.add_node(node)
+    env = isolated_env(profile)
+    graph = Participant(without_profile(env), "dds_bench_subscriber")
     received = []
-    node.create_subscription(Image, "image", received.append, camera_qos(subscriber))
+    graph.node.create_subscription(Image, "image", received.append, camera_qos(subscriber))
     process = subprocess.Popen([sys.executable, "-m", "lts_ros.bench.dds", "--publish", publisher,
                                 f"{size[1]}x{size[0]}", str(frames)], env=env)
     try:
-        while process.poll() is None:
-            executor.spin_once(timeout_sec=0.05)
-        end = time.monotonic() + 0.5
-        while time.monotonic() < end:
-            executor.spin_once(timeout_sec=0.05)
+        graph.spin_until(lambda: process.poll() is not None, math.inf)
+        graph.spin_for(0.5)
     finally:
         process.kill()
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.shutdown(context=context)
+        graph.close()
     return len(received)
 
 

@@ -16,7 +16,7 @@ from lts_ros.bench.cases import BenchCase
 from lts_ros.checkpoint import load_checkpoint, save_checkpoint, shipped_checkpoint
 from lts_ros.config import load_config
 from lts_ros.errors import LtsError
-from lts_ros.export.manifest import read_manifest, sha256_file
+from lts_ros.artifacts.export_manifest import read_manifest, sha256_file
 from lts_ros.model.build import build_model
 from lts_ros.model.flops import PARTS, model_costs
 from lts_ros.model.lts import LTS
@@ -110,7 +110,7 @@ def add_export(prepared: Prepared, variants: set[str], export_dir: Path, split: 
     """Export ``prepared``'s checkpoint (reused when current) and add the missing ``variants``; what fails is
     recorded in ``prepared.errors``. Random weights make no sense of the parity bar, so it is off for them."""
     from lts_ros.export.calibration import load_frames
-    from lts_ros.export.onnx import ensure_export
+    from lts_ros.runtime.compile.onnx_export import ensure_export
     from lts_ros.export.precision import MIN_MASK_IOU, add_variants
 
     try:

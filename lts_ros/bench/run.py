@@ -8,11 +8,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from lts_ros.bench.cases import BACKENDS, PRECISIONS, BenchCase, plan_cases
+from lts_ros.bench.cases import BenchCase, plan_cases
 from lts_ros.bench.prepare import Prepared, prepare
 from lts_ros.bench.report import check_section, cpu_markdown, machine_info, save
 from lts_ros.bench.worker import run_worker
 from lts_ros.errors import LtsError
+from lts_ros.options import BACKENDS, PRECISIONS
 
 QUICK = (["edge"], [320])
 DEVICE = "cpu"  # GPU figures come from python -m lts_ros.bench.gpu

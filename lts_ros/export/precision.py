@@ -24,7 +24,7 @@ import onnxruntime as ort
 
 from lts_ros.errors import LtsError
 from lts_ros.export.calibration import Frame
-from lts_ros.export.manifest import SEGMENT_ONNX, VARIANTS, read_manifest, sha256_file, variant_file
+from lts_ros.artifacts.export_manifest import SEGMENT_ONNX, VARIANTS, read_manifest, sha256_file, variant_file
 from lts_ros.metrics import iou
 from lts_ros.runtime.backends.onnxruntime_backend import CPU, open_session, run_session
 from lts_ros.runtime.preprocess import prepare_image

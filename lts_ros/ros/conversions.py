@@ -1,6 +1,6 @@
-"""sensor_msgs Image / CompressedImage <-> numpy, without cv_bridge (its PyPI port is broken). Works on any
-object with the message's fields, so it is testable without a ROS graph. Bad messages raise
-``ImageError`` naming what is wrong; nothing here trusts ``step`` or ``data`` length."""
+"""sensor_msgs Image / CompressedImage / CameraInfo <-> numpy, without cv_bridge (its PyPI port is broken). Works
+on any object with the message's fields (rclpy's and rosbags' alike), so it is testable without a ROS graph. Bad
+messages raise ``ImageError`` naming what is wrong; nothing here trusts ``step`` or ``data`` length."""
 from __future__ import annotations
 
 import sys
@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from lts_ros.errors import LtsError
-from lts_ros.runtime.camera import CameraModel
+from lts_ros.runtime.camera import CameraModel, depth_in_metres
 from lts_ros.ros.image_header import declared_size
 
 # encoding -> (numpy dtype, channels)
@@ -20,6 +20,7 @@ ENCODINGS: dict[str, tuple[str, int]] = {
 COLOR_ENCODINGS = ("rgb8", "bgr8", "rgba8", "bgra8", "mono8")
 DEPTH_ENCODINGS = ("16UC1", "mono16", "32FC1")
 MAX_PIXELS = 7680 * 4320  # 8K: larger frames are refused before any copy (an 8K rgb8 frame is ~100 MB)
+OPTICAL_FRAME = "camera_color_optical_frame"  # a RealSense driver's colour frame (REP-103 optical axes)
 
 
 class ImageError(LtsError):
@@ -96,9 +97,8 @@ def depth_from_image(msg, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     if msg.encoding not in DEPTH_ENCODINGS:
         raise ImageError("encoding", f"unsupported encoding '{msg.encoding}' for depth (use 16UC1 mm or 32FC1 m)")
     array = image_to_array(msg, max_pixels)
-    depth = array.astype(np.float32) / np.float32(1000.0) if array.dtype == np.uint16 else array.astype(np.float32)
-    depth[~np.isfinite(depth) | (depth < 0)] = 0.0
-    return depth
+    depth = depth_in_metres(array)  # may be a view of the message's buffer: not written to
+    return np.where(np.isfinite(depth) & (depth >= 0), depth, np.float32(0.0))
 
 
 def camera_model(info) -> CameraModel:
@@ -121,3 +121,18 @@ def fill_image(msg, array: np.ndarray, encoding: str):
     msg.step = int(array.strides[0])
     msg.data = array.tobytes()
     return msg
+
+
+def depth_mm(depth_m: np.ndarray) -> np.ndarray:
+    """Depth in metres (0 = none) as a 16UC1 frame: uint16 millimetres, rounded, clipped to 0..65535."""
+    return np.clip(np.round(depth_m * 1000.0), 0, 65535).astype(np.uint16)
+
+
+def camera_info_fields(K: np.ndarray, width: int, height: int, D=None) -> dict:
+    """A CameraInfo's fields for a pinhole camera ``K`` (3x3) of ``width`` x ``height`` with plumb_bob
+    coefficients ``D`` (default: none): P = [K | 0], no rectification. Splat them into an rclpy or rosbags
+    CameraInfo."""
+    K = np.asarray(K, np.float64).reshape(3, 3)
+    return {"width": int(width), "height": int(height), "distortion_model": "plumb_bob",
+            "d": np.zeros(5) if D is None else np.asarray(D, np.float64), "k": K.reshape(-1),
+            "r": np.eye(3).reshape(-1), "p": np.hstack([K, np.zeros((3, 1))]).reshape(-1)}

@@ -1,14 +1,17 @@
 """``lts_node``: a lifecycle node that segments the object named on ``command`` in every camera frame and
 publishes a status per processed frame, the mask and 3D centroid when the object is found, a marker, an overlay
 and diagnostics. The ROS plumbing only: the model runs in ``lts_ros.runtime.Segmenter``, frames are decoded by
-``conversions``, camera data is checked by ``runtime.camera``, which command a frame gets is ``ros.commands``.
+``conversions``, a frame's depth and intrinsics are ``ros.depth_input``, which command a frame gets is
+``ros.commands``.
 
 Lifecycle: configure checks the parameters, loads the model and warms it up; activate subscribes and publishes,
-deactivate and cleanup release them. With ``autostart`` (default) the node walks configure -> activate itself."""
+deactivate and cleanup release them. With ``autostart`` (default) the node walks configure -> activate itself.
+
+Over 300 lines because it is one LifecycleNode class, whose callbacks (parameters, lifecycle, inputs, worker,
+diagnostics) share its state; each decision they take is in one of the modules above."""
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,31 +25,24 @@ from rclpy.qos import ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import String
 
-from lts_ros.cache_root import in_cache_root
+from lts_ros.artifacts.cache_root import in_cache_root
 from lts_ros.errors import LtsError
 from lts_ros.model.text import check_expression
 from lts_ros.ros import conversions
 from lts_ros.ros.commands import Command, CommandLog
+from lts_ros.ros.depth_input import DepthInput, stamp_s
 from lts_ros.ros.latched import AnyDurabilitySubscription
 from lts_ros.ros.outputs import FrameOutputs
 from lts_ros.ros.params import BY_NAME, PARAMS, problems
 from lts_ros.ros.qos import camera_qos, no_frames_hint, output_qos
 from lts_ros.ros.stats import NodeStats
-from lts_ros.ros.sync import StampSync
 from lts_ros.ros.worker import LatestWorker
-from lts_ros.runtime.camera import CameraModel, aligned_depth, intrinsics_for, registration_problem
 
 MAX_COMMAND_CHARS = 512  # longer commands are cut here (the tokenizer keeps fewer tokens still)
 WARN_EVERY_S = 5.0  # throttle for repeated warnings
 NO_FRAMES_AFTER_S = 3.0
-DEPTH_WAIT_S = 0.2  # how long a frame waits for its depth (a separate topic) to arrive, while depth flows
-DEPTH_LIVE_S = 1.0  # depth flows: a depth frame arrived this recently (a silent publisher is not waited for)
 WARMUP_SHAPE = (480, 640, 3)
 POLL_S = 0.5  # how often the command and camera_info subscriptions look for newly latched publishers
-
-
-def stamp_s(header) -> float:
-    return conversions.stamp_ns(header) / 1e9
 
 
 @dataclass(frozen=True)
@@ -69,9 +65,7 @@ class LtsNode(LifecycleNode):
         self.stats = NodeStats()
         self.commands = CommandLog()  # kept across deactivate/activate: the command survives
         self.worker: LatestWorker[Frame] | None = None
-        self.depth_sync: StampSync[Image] | None = None
-        self._camera: CameraModel | None = None  # the latest camera_info (intrinsics change rarely)
-        self._camera_lock = threading.Lock()
+        self.depth = DepthInput(self.problem)
         self._entities: list = []  # subscriptions, publishers and timers made by activate
         self._any_durability: list[AnyDurabilitySubscription] = []
         self._active_since: float | None = None
@@ -148,7 +142,7 @@ class LtsNode(LifecycleNode):
         camera = camera_qos(reliability)
         self.image_topic = "image/compressed" if transport == "compressed" else "image"
         image_type = CompressedImage if transport == "compressed" else Image
-        self.depth_sync = StampSync(self.p("sync_tolerance"))
+        self.depth.start(self.p("sync_tolerance"))
         self.worker = LatestWorker(self._process, self._on_worker_error)
         self.outputs = FrameOutputs(self)
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", output_qos())
@@ -161,7 +155,7 @@ class LtsNode(LifecycleNode):
                                       ReliabilityPolicy.BEST_EFFORT, depth=2)]
         self._entities = [
             self.create_subscription(image_type, self.image_topic, self._on_image, camera),
-            self.create_subscription(Image, "depth", self._on_depth, camera),
+            self.create_subscription(Image, "depth", self.depth.add_depth, camera),
             *self.outputs.publishers, self.pub_diagnostics, self.create_timer(1.0, self._publish_diagnostics),
             self.create_timer(POLL_S, self._poll_latched)]
         self._poll_latched()
@@ -204,13 +198,8 @@ class LtsNode(LifecycleNode):
         if self.worker is not None:
             self.worker.submit(Frame(msg, self.get_clock().now().nanoseconds, now, self.commands.seq))
 
-    def _on_depth(self, msg: Image) -> None:
-        if self.depth_sync is not None:
-            self.depth_sync.add(stamp_s(msg.header), msg)
-
     def _on_camera_info(self, msg: CameraInfo, sent_ns: int, historical: bool) -> None:
-        with self._camera_lock:
-            self._camera = conversions.camera_model(msg)
+        self.depth.set_camera(msg)
 
     def _poll_latched(self) -> None:
         for subscription in self._any_durability:
@@ -268,30 +257,6 @@ class LtsNode(LifecycleNode):
             self.segmenter.set_command(choice.command.text)
         return choice.command
 
-    def _depth_for(self, header, shape: tuple[int, int]) -> tuple[np.ndarray | None, str]:
-        """The frame's registered depth in metres, or (None, why there is none)."""
-        if not self.count_publishers(self.resolve_topic_name("depth")):
-            return None, "no depth publisher"
-        if not self.depth_sync.live(DEPTH_LIVE_S):
-            return None, "no depth received in the last second"
-        depth_msg = self.depth_sync.match(stamp_s(header), DEPTH_WAIT_S)  # it may arrive just after the frame
-        if depth_msg is None:
-            self.problem("depth_unmatched", f"no depth stamped within sync_tolerance of the image arrived in "
-                         f"{DEPTH_WAIT_S} s (stamps of another clock, or large messages delayed: see "
-                         "config/fastdds.xml)")
-            return None, "no depth for this frame"
-        if (reason := registration_problem(header.frame_id, depth_msg.header.frame_id)) is not None:
-            self.problem("depth_frame", f"no 3D centroid: {reason}")
-            return None, reason
-        try:
-            depth, reason = aligned_depth(conversions.depth_from_image(depth_msg), shape)
-        except conversions.ImageError as exc:
-            self.problem(f"depth_{exc.kind}", f"depth ignored: {exc}")
-            return None, str(exc)
-        if reason:
-            self.problem("depth_size", f"depth ignored: {reason}")
-        return depth, reason or ""
-
     def _process(self, frame: Frame) -> None:
         if self.segmenter is None:
             return
@@ -303,17 +268,10 @@ class LtsNode(LifecycleNode):
             rgb = conversions.rgb_from_compressed(frame.msg)
         else:
             rgb = conversions.rgb_from_image(frame.msg)
-        depth, no_3d = self._depth_for(header, rgb.shape[:2])
-        intrinsics = None
-        if depth is not None:
-            with self._camera_lock:
-                camera = self._camera
-            intrinsics, reason = intrinsics_for(camera, rgb.shape[:2])
-            if reason:
-                self.problem("camera_info", f"no 3D centroid: {reason}")
-                depth, no_3d = None, reason
-        result = self.segmenter.segment(rgb, depth, None if intrinsics is None else intrinsics.K,
-                                        distortion=None if intrinsics is None else intrinsics.D)
+        depth = self.depth.for_frame(header, rgb.shape[:2],
+                                     bool(self.count_publishers(self.resolve_topic_name("depth"))))
+        result = self.segmenter.segment(rgb, depth.depth_m, depth.K, distortion=depth.D)
+        no_3d = depth.no_3d
         if result.found and result.centroid_3d is None and not no_3d:
             no_3d = "no valid depth inside the mask"
         self.outputs.publish(header, rgb, result, command, no_3d, 1e3 * (time.monotonic() - frame.received_at),

@@ -4,18 +4,16 @@ launch-time value of the wrong type (a YAML ``1`` for a float, a string for an i
 construction: every value is checked here, at configure and on every change."""
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
-from lts_ros.runtime.segmenter import BACKENDS
+from lts_ros.options import BACKEND_CHOICES, PRECISIONS, device_problem
 
 RELIABILITY = ("reliable", "best_effort")
 TRANSPORTS = ("raw", "compressed")
-PRECISIONS = ("fp32", "fp16", "bf16", "int8")
 
 
 @dataclass(frozen=True)
@@ -65,17 +63,11 @@ def _input_size(value: int) -> str | None:
     return None
 
 
-def _device(value: str) -> str | None:
-    if not re.fullmatch(r"cpu|cuda(:\d+)?", value):
-        return f"device must be cpu, cuda or cuda:N, got '{value}'"
-    return None
-
-
 PARAMS = (
     Param("model", "", "checkpoint (.safetensors); empty = the shipped edge model"),
     Param("backend", "auto", "inference backend; auto = tensorrt on a CUDA GPU when installed, else onnxruntime, "
-          "else torch", choices=BACKENDS),
-    Param("device", "cpu", "cpu, cuda or cuda:N", check=_device),
+          "else torch", choices=BACKEND_CHOICES),
+    Param("device", "cpu", "cpu, cuda or cuda:N", check=device_problem),
     Param("precision", "fp32", "fp32; fp16/int8 need that ONNX variant (lts export onnx --precision); bf16 is "
           "torch autocast", choices=PRECISIONS),
     Param("input_size", 0, "model input size in px; 0 = the model's own (ONNX/TensorRT exports are fixed to it)",

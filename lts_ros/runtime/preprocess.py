@@ -5,7 +5,7 @@ import numpy as np
 
 from lts_ros.data.transforms import Letterbox
 from lts_ros.errors import LtsError
-from lts_ros.runtime.camera import intrinsics_problem
+from lts_ros.runtime.camera import depth_in_metres, intrinsics_problem
 
 
 def check_rgb(rgb: np.ndarray) -> np.ndarray:
@@ -39,10 +39,8 @@ def check_depth(depth: np.ndarray, rgb_shape: tuple[int, int]) -> np.ndarray:
     if depth.shape != tuple(rgb_shape):
         raise LtsError(f"depth shape {depth.shape} does not match the rgb frame {tuple(rgb_shape)}: "
                        "register depth to the colour camera first")
-    if depth.dtype == np.uint16:
-        return depth.astype(np.float32) * np.float32(0.001)
-    if depth.dtype in (np.float32, np.float64):
-        return depth.astype(np.float32, copy=False)
+    if depth.dtype in (np.uint16, np.float32, np.float64):
+        return depth_in_metres(depth)
     raise LtsError(f"depth must be float32 metres or uint16 millimetres, got {depth.dtype}")
 
 

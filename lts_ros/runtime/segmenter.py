@@ -5,14 +5,16 @@ import functools
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lts_ros.cache_root import default_engine_dir
+from lts_ros.artifacts.cache_root import default_engine_dir
+from lts_ros.artifacts.export_manifest import Export, variant_for
 from lts_ros.checkpoint import load_checkpoint, read_metadata
 from lts_ros.errors import LtsError
 from lts_ros.model.text import Tokenizer, build_tokenizer, check_expression
-from lts_ros.export.manifest import variant_for
+from lts_ros.options import BACKEND_CHOICES, check_choice, parse_device
 from lts_ros.runtime.backends.base import Backend, TextArrays
 from lts_ros.runtime.backends.onnxruntime_backend import OnnxRuntimeBackend, choose_providers
 from lts_ros.runtime.backends.torch_backend import TorchBackend
@@ -20,9 +22,16 @@ from lts_ros.runtime.postprocess import build_result
 from lts_ros.runtime.preprocess import check_depth_and_intrinsics, prepare_image
 from lts_ros.runtime.result import Result
 
+if TYPE_CHECKING:
+    from lts_ros.runtime.backends.tensorrt_backend import TensorRTBackend
+
+TEXT_CACHE_SIZE = 16
+log = logging.getLogger(__name__)
+
+
 def tensorrt_usable(device: str) -> bool:
     """TensorRT imports and ``device`` names a CUDA GPU that torch can see."""
-    if not device.startswith("cuda"):
+    if not parse_device(device).is_gpu:
         return False
     try:
         import tensorrt  # noqa: F401
@@ -30,11 +39,6 @@ def tensorrt_usable(device: str) -> bool:
     except ImportError:
         return False
     return torch.cuda.is_available()
-
-
-BACKENDS = ("auto", "torch", "onnxruntime", "tensorrt")
-TEXT_CACHE_SIZE = 16
-log = logging.getLogger(__name__)
 
 
 class Segmenter:
@@ -61,28 +65,27 @@ class Segmenter:
         checkpoint), reused when it was made from this checkpoint, else exported and verified first;
         ``tensorrt`` builds (or reuses, per its manifest) engines from that export in ``engine_dir`` (default
         ``$ROS_HOME/lts_ros/engines``). A read-only ``onnx_dir`` or ``engine_dir`` is still read; what has to
-        be written goes to ``$ROS_HOME/lts_ros/`` instead (``lts_ros.cache_root``). Relative dirs are relative
+        be written goes to ``$ROS_HOME/lts_ros/`` instead (``artifacts.cache_root``). Relative dirs are relative
         to the working directory here (the node resolves its parameters against the cache root first).
         With ``precision`` fp16 or int8 the ONNX backends need that variant in the export
         (``lts export onnx --precision``). ``auto`` = ``tensorrt`` when TensorRT imports and ``device`` is a
         CUDA GPU, else ``onnxruntime``; when that cannot run (no variant for ``precision``, no provider for
         ``device``) it falls back to ``torch`` with a warning. ``threads``: ONNX Runtime intra-op threads
         (0 = its default)."""
-        if backend not in BACKENDS:
-            raise LtsError(f"unknown backend '{backend}' (use {', '.join(BACKENDS)})")
+        check_choice("backend", backend, BACKEND_CHOICES)
         path = Path(path)
         read_metadata(path)  # a bad checkpoint fails here, whatever the backend
         if backend != "torch":
-            from lts_ros.export.onnx import ensure_export  # torch.onnx: loaded only when exporting
+            from lts_ros.runtime.compile.onnx_export import current_export  # torch.onnx: loaded only when exporting
 
             try:
                 if backend == "tensorrt" or (backend == "auto" and tensorrt_usable(device)):
                     engines = default_engine_dir() if engine_dir is None else engine_dir
-                    return cls.from_engines(ensure_export(path, onnx_dir, redirect=True), engines, precision,
+                    return cls.from_engines(current_export(path, onnx_dir, redirect=True), engines, precision,
                                             on_mismatch, device, threshold)
-                variant_for(precision, gpu=device != "cpu")  # a precision ONNX cannot run fails before exporting
-                choose_providers(device)  # as does a device ONNX Runtime cannot run on
-                return cls.from_onnx(ensure_export(path, onnx_dir, redirect=True), device, threshold,
+                variant_for(precision, gpu=parse_device(device).is_gpu)  # fails before exporting, as does
+                choose_providers(device)  # a device ONNX Runtime cannot run on
+                return cls.from_onnx(current_export(path, onnx_dir, redirect=True), device, threshold,
                                      threads=threads, precision=precision)
             except LtsError as exc:
                 if backend != "auto":
@@ -92,21 +95,25 @@ class Segmenter:
         return cls(TorchBackend(model, device, precision), model.tokenizer, model.cfg.input_size, threshold)
 
     @classmethod
-    def from_onnx(cls, export_dir: str | Path, device: str = "cpu", threshold: float = 0.5,
-                  tensorrt: bool = False, threads: int = 0, precision: str = "fp32") -> "Segmenter":
-        """Build from an export dir alone (no checkpoint, no torch model): see ``export.onnx``; ``precision``
-        picks the segment graph variant (``export.precision``)."""
-        backend = OnnxRuntimeBackend(export_dir, device, tensorrt, threads, precision)
-        cfg = backend.manifest.model_config()
-        return cls(backend, build_tokenizer(cfg.text, backend.manifest.vocab or None), cfg.input_size, threshold)
+    def from_onnx(cls, export: Export | str | Path, device: str = "cpu", threshold: float = 0.5,
+                  threads: int = 0, precision: str = "fp32") -> "Segmenter":
+        """Build from an export (its dir, or opened) alone (no checkpoint, no torch model): see
+        ``runtime.compile.onnx_export``; ``precision`` picks the segment graph variant (``export.precision``)."""
+        return cls._for_backend(OnnxRuntimeBackend(export, device, threads, precision), threshold)
 
     @classmethod
-    def from_engines(cls, export_dir: str | Path, engine_dir: str | Path = "engines", precision: str = "fp32",
+    def from_engines(cls, export: Export | str | Path, engine_dir: str | Path = "engines", precision: str = "fp32",
                      on_mismatch: str = "rebuild", device: str = "cuda", threshold: float = 0.5) -> "Segmenter":
-        """TensorRT engines for an ONNX export, from the manifest-checked cache in ``engine_dir``."""
+        """TensorRT engines for an ONNX export (its dir, or opened), from the manifest-checked cache in
+        ``engine_dir``."""
         from lts_ros.runtime.backends.tensorrt_backend import TensorRTBackend
 
-        backend = TensorRTBackend.from_export(export_dir, engine_dir, precision, on_mismatch, device)
+        return cls._for_backend(TensorRTBackend(export, engine_dir, precision, on_mismatch, device),
+                                threshold)
+
+    @classmethod
+    def _for_backend(cls, backend: OnnxRuntimeBackend | TensorRTBackend, threshold: float) -> "Segmenter":
+        """A Segmenter over an export's backend: tokenizer and input size from its manifest."""
         cfg = backend.manifest.model_config()
         return cls(backend, build_tokenizer(cfg.text, backend.manifest.vocab or None), cfg.input_size, threshold)
 

@@ -9,11 +9,12 @@ from collections.abc import Callable
 
 import numpy as np
 from rclpy.node import Node
-from sensor_msgs.msg import CameraInfo, Image, JointState
+from sensor_msgs.msg import JointState
 
-from lts_ros.bag.format import OPTICAL_FRAME, BagTopics
+from lts_ros.bag.format import BagTopics
 from lts_ros.data.tabletop.scene import Scene
-from lts_ros.ros.conversions import fill_image
+from lts_ros.ros.conversions import depth_mm
+from lts_ros.ros.harness.camera import CameraPublisher, frame_messages
 from lts_ros.sim import panda
 from lts_ros.sim.cell import STEP_HZ, Cell
 
@@ -24,15 +25,6 @@ MAX_STEPS_PER_TICK = 48  # after a long render, catch up at most 0.2 s of simula
 JOINT_STATE_HZ = 50.0
 
 
-def camera_info_message(cell: Cell, header) -> CameraInfo:
-    info = CameraInfo(header=header, width=cell.camera.width, height=cell.camera.height,
-                      distortion_model="plumb_bob", d=[0.0] * 5)
-    info.k = cell.camera.K.reshape(-1).tolist()
-    info.r = np.eye(3).reshape(-1).tolist()
-    info.p = np.hstack([cell.camera.K, np.zeros((3, 1))]).reshape(-1).tolist()
-    return info
-
-
 class CellNode(Node):
     """``lts_sim_cell``; ``on_frame(stamp_ns, scene)`` sees each published camera frame."""
 
@@ -41,9 +33,7 @@ class CellNode(Node):
         self.cell: Cell | None = None
         self.on_frame = on_frame
         self.render_s: list[float] = []
-        self.pub_color = self.create_publisher(Image, COLOR, 10)
-        self.pub_depth = self.create_publisher(Image, DEPTH, 10)
-        self.pub_info = self.create_publisher(CameraInfo, CAMERA_INFO, 10)
+        self.head_camera = CameraPublisher(self, 10, COLOR, DEPTH, CAMERA_INFO)
         self.pub_joints = self.create_publisher(JointState, "joint_states", 10)
         self.create_subscription(JointState, "joint_command", self._on_joint_command, 10)
         self._last_tick, self._debt, self._last_joint_state = time.monotonic(), 0.0, 0.0
@@ -76,16 +66,9 @@ class CellNode(Node):
         begin = time.perf_counter()
         scene = self.cell.view()
         self.render_s.append(time.perf_counter() - begin)
-        stamp = self.get_clock().now()
-        header = Image().header
-        header.stamp, header.frame_id = stamp.to_msg(), OPTICAL_FRAME
-        depth_mm = np.clip(np.round(scene.depth_m * 1000.0), 0, 65535).astype(np.uint16)
-        for publisher, array, encoding in ((self.pub_depth, depth_mm, "16UC1"), (self.pub_color, scene.rgb, "rgb8")):
-            msg = fill_image(Image(header=header), array, encoding)
-            publisher.publish(msg)
-        self.pub_info.publish(camera_info_message(self.cell, header))
+        stamp_ns = self.head_camera.publish(*frame_messages(scene.rgb, depth_mm(scene.depth_m), self.cell.camera.K))
         if self.on_frame is not None:
-            self.on_frame(stamp.nanoseconds, scene)
+            self.on_frame(stamp_ns, scene)
 
     def _on_joint_command(self, msg: JointState) -> None:
         """Targets by joint name: all seven arm joints, and/or a finger (both fingers follow it)."""

@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from lts_ros.bench.node_process import NodeProcess, dds_environment, isolated_env
 from lts_ros.data.tabletop.expressions import generate_expressions
 from lts_ros.data.tabletop.scene import CATEGORY_WORDS, COLORS, TABLE_TOP_Z, Scene
 from lts_ros.data.tabletop.store import scene_seed
 from lts_ros.data.tabletop.world import SceneError
 from lts_ros.errors import LtsError
+from lts_ros.ros.harness.domain import isolated_env
+from lts_ros.ros.harness.node_process import NodeProcess
 from lts_ros.sim import panda
 from lts_ros.sim.attempt import read_attempt
 from lts_ros.sim.cell import GRASPABLE, ROBOT_BASE, Cell
@@ -30,6 +31,7 @@ SETTLE_AFTER_S = 0.5  # physics after the client is done, so that a dropped obje
 ARM_MOVED_RAD = 0.05  # the arm "moved" when a joint ended farther than this from home
 MIN_TARGET_PX = 400  # a commanded object is this visible in the head camera
 SCENE_TRIES = 10
+SPIN_S = 0.005  # the cell's physics timer runs every 5 ms
 
 
 @dataclass
@@ -81,9 +83,7 @@ class GraspRun:
     """The cell's ROS side in this process and lts_node in its own, for a series of episodes."""
 
     def __init__(self, out: Path, node_params: dict, fps: float):
-        import rclpy
-        from rclpy.executors import SingleThreadedExecutor
-
+        from lts_ros.ros.harness.participant import Participant
         from lts_ros.sim.cell_node import CAMERA_INFO, COLOR, DEPTH, CellNode
 
         self.out, self.fps = out, fps
@@ -92,27 +92,16 @@ class GraspRun:
                                 {"image": COLOR, "depth": DEPTH, "camera_info": CAMERA_INFO})
         self.client_remaps = ["-r", f"depth:={DEPTH}", "-r", f"camera_info:={CAMERA_INFO}"]
         self.frames: list[np.ndarray] | None = None  # camera frames of the episode being recorded
-        with dds_environment(self.env):
-            self.context = rclpy.Context()
-            rclpy.init(context=self.context)
-            self.cell_node = CellNode(fps, on_frame=self._on_frame, context=self.context)
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.cell_node)
+        self.participant = Participant(self.env, lambda context: CellNode(fps, on_frame=self._on_frame,
+                                                                          context=context))
+        self.cell_node = self.participant.node
 
     def _on_frame(self, stamp_ns: int, scene: Scene) -> None:
         if self.frames is not None:
             self.frames.append(scene.rgb[::2, ::2].copy())  # half size: a GIF of a few episodes stays small
 
-    def spin_for(self, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            self.executor.spin_once(timeout_sec=0.005)
-
     def close(self) -> None:
-        import rclpy
-        self.executor.shutdown()
-        self.cell_node.destroy_node()
-        rclpy.try_shutdown(context=self.context)
+        self.participant.close()
         self.node.stop()
 
     def episode(self, episode: Episode, cell: Cell, record: bool) -> tuple[np.ndarray | None, np.ndarray]:
@@ -130,14 +119,13 @@ class GraspRun:
         begin = time.perf_counter()
         with (self.out / "episodes" / f"{episode.index:03d}.log").open("w") as log:
             client = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-            while client.poll() is None and time.perf_counter() - begin < EPISODE_TIMEOUT_S:
-                self.executor.spin_once(timeout_sec=0.005)
+            self.participant.spin_until(lambda: client.poll() is not None, EPISODE_TIMEOUT_S, SPIN_S)
             killed = client.poll() is None
             if killed:
                 client.kill()
                 client.wait()
         episode.timings["episode_s"] = time.perf_counter() - begin
-        self.spin_for(SETTLE_AFTER_S)
+        self.participant.spin_for(SETTLE_AFTER_S, SPIN_S)
         self.cell_node.attach(None)
         attempt, mask = read_attempt(result) if result.exists() else ({"decision": "killed" if killed else "crashed",
                                                                        "detail": f"see {result.with_suffix('.log')}"},

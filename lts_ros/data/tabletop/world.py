@@ -5,6 +5,7 @@
 random robot-head-like viewpoint under random lighting. It renders with pybullet's CPU TinyRenderer:
 the only renderer that honours the lighting arguments, and the same pixels on every machine.
 Every random choice comes from ``numpy.random.default_rng(seed)``, so a seed always gives one scene.
+A little over 300 lines: one builder (sampling, placement, settling share the rng order that fixes each scene).
 """
 from __future__ import annotations
 

@@ -6,29 +6,25 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from lts_ros.artifacts.export_manifest import Export, open_export
 from lts_ros.errors import LtsError
-from lts_ros.export.manifest import TEXT_ONNX, read_manifest, segment_onnx
+from lts_ros.options import parse_device
 from lts_ros.runtime.backends.base import TextArrays
 
-CPU, CUDA, TENSORRT = "CPUExecutionProvider", "CUDAExecutionProvider", "TensorrtExecutionProvider"
+CPU, CUDA = "CPUExecutionProvider", "CUDAExecutionProvider"
 
 
-def choose_providers(device: str = "cpu", tensorrt: bool = False) -> list:
+def choose_providers(device: str = "cpu") -> list:
     """Execution providers, fastest first. ``device`` is a requirement (``cuda`` without the CUDA EP
-    is an error, never a silent CPU run); ``tensorrt`` only allows the TensorRT EP when it is present."""
-    if device == "cpu":
+    is an error, never a silent CPU run). TensorRT runs through its own backend (engine cache and manifests),
+    not ONNX Runtime's TensorRT provider."""
+    parsed = parse_device(device)
+    if not parsed.is_gpu:
         return [CPU]
-    kind, _, index = device.partition(":")
-    if kind != "cuda" or not (index == "" or index.isdigit()):
-        raise LtsError(f"unknown device '{device}' (use cpu, cuda or cuda:N)")
     available = ort.get_available_providers()
     if CUDA not in available:
         raise LtsError(f"device '{device}' needs onnxruntime-gpu (available providers: {', '.join(available)})")
-    options = {"device_id": int(index or 0)}
-    providers = [(CUDA, options), CPU]
-    if tensorrt and TENSORRT in available:
-        providers.insert(0, (TENSORRT, options))
-    return providers
+    return [(CUDA, {"device_id": parsed.index or 0}), CPU]
 
 
 def open_session(path: Path, providers: list, threads: int = 0) -> ort.InferenceSession:
@@ -59,15 +55,14 @@ def run_session(session: ort.InferenceSession, feeds: dict[str, np.ndarray]) -> 
 class OnnxRuntimeBackend:
     name = "onnxruntime"
 
-    def __init__(self, export_dir: str | Path, device: str = "cpu", tensorrt: bool = False, threads: int = 0,
-                 precision: str = "fp32"):
-        export_dir = Path(export_dir)
-        self.manifest = read_manifest(export_dir)
-        providers = choose_providers(device, tensorrt)
+    def __init__(self, export: Export | str | Path, device: str = "cpu", threads: int = 0, precision: str = "fp32"):
+        """``export``: an opened Export, or its dir (then opened, i.e. hashed, here)."""
+        export = export if isinstance(export, Export) else open_export(export)
+        self.manifest = export.manifest
+        providers = choose_providers(device)
         self.precision = precision
-        self.text = open_session(export_dir / TEXT_ONNX, providers, threads)  # always fp32: once per command
-        self.seg = open_session(segment_onnx(export_dir, self.manifest, precision, gpu=device != "cpu"), providers,
-                                threads)
+        self.text = open_session(export.text_onnx, providers, threads)  # always fp32: once per command
+        self.seg = open_session(export.segment_onnx(precision, gpu=parse_device(device).is_gpu), providers, threads)
         self.text_outputs = [o.name for o in self.text.get_outputs()]
 
     def encode_text(self, token_ids: np.ndarray, attention_mask: np.ndarray) -> TextArrays:

@@ -1,4 +1,6 @@
-"""Run the two TensorRT engines (text, segment) of an export, I/O bound by tensor name to torch CUDA buffers."""
+"""Run the two TensorRT engines (text, segment) of an export, I/O bound by tensor name to torch CUDA buffers, on
+a CUDA stream of the backend's own. Engines come only from the manifest-checked cache (``artifacts.engine_cache``):
+the constructor takes an export and an engine dir, never an engine file."""
 from __future__ import annotations
 
 import functools
@@ -7,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lts_ros.artifacts.engine_cache import IncompatibleEngine, open_engines
+from lts_ros.artifacts.export_manifest import Export, open_export
 from lts_ros.errors import LtsError
-from lts_ros.export.engine import (IncompatibleEngine, build_engine, cuda_device, current_device, import_tensorrt,
-                                   open_engines)
-from lts_ros.export.manifest import TEXT_ONNX, Manifest, read_manifest, segment_onnx
 from lts_ros.runtime.backends.base import TextArrays
+from lts_ros.runtime.compile.tensorrt_build import build_engine, cuda_device, current_device, import_tensorrt
 
 
 class _Engine:
@@ -48,7 +50,8 @@ class _Engine:
             self.context.set_tensor_address(name, buffer.data_ptr())
         return buffer
 
-    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def run(self, feeds: dict[str, np.ndarray], stream: torch.cuda.Stream) -> dict[str, np.ndarray]:
+        """Copy in, execute and copy out on ``stream`` (the caller has made it current), then wait for it."""
         for name in self.inputs:
             if name not in feeds:
                 raise LtsError(f"{self.path.name} needs input '{name}'")
@@ -64,46 +67,46 @@ class _Engine:
             self._bind(name, array.shape).copy_(torch.from_numpy(array))
         for name in self.outputs:
             self._bind(name, tuple(self.context.get_tensor_shape(name)))
-        stream = torch.cuda.current_stream(self.device)
         if not self.context.execute_async_v3(stream.cuda_stream):
             raise LtsError(f"TensorRT failed to run {self.path.name} (see the TensorRT log above)")
+        # float32 out, whatever the engine computes in (the Backend contract); .cpu() waits for the stream
+        outputs = {name: (self.buffers[name].float() if self.buffers[name].is_floating_point()
+                          else self.buffers[name]).cpu().numpy() for name in self.outputs}
         stream.synchronize()
-        # float32 out, whatever the engine computes in (the Backend contract)
-        return {name: (self.buffers[name].float() if self.buffers[name].is_floating_point()
-                       else self.buffers[name]).cpu().numpy() for name in self.outputs}
+        return outputs
 
 
 class TensorRTBackend:
     name = "tensorrt"
 
-    def __init__(self, text_engine: str | Path, segment_engine: str | Path, device: str = "cuda",
-                 manifest: Manifest | None = None):
+    def __init__(self, export: Export | str | Path, engine_dir: str | Path, precision: str = "fp32",
+                 on_mismatch: str = "rebuild", device: str = "cuda"):
+        """Engines for an export (opened, or its dir), only from the cache in ``engine_dir``: reused when their
+        manifests match, else built, rebuilt or refused there (``artifacts.engine_cache.load_or_build``). There
+        is no way in for an engine file the cache has not vouched for."""
+        export = export if isinstance(export, Export) else open_export(export)
+        self.manifest = export.manifest  # the export the engines were built from
+        graphs = [(export.text_onnx, "fp32"),  # the text graph is always fp32: it runs once per command
+                  (export.segment_onnx(precision, gpu=True), precision)]
+        open_engines(graphs, engine_dir, current_device(device), functools.partial(self._open, device),
+                     functools.partial(build_engine, device=device), on_mismatch, export)
+
+    def _open(self, device: str, text_engine: Path, segment_engine: Path) -> None:
+        """Deserialize the two engines the cache returned (IncompatibleEngine when TensorRT cannot)."""
         trt = import_tensorrt()
-        self.manifest = manifest  # the export the engines were built from, when known
         self.device = cuda_device(device)
         # TensorRT needs the logger and runtime alive as long as the engines they created.
         self.logger = trt.Logger(trt.Logger.WARNING)
         self.runtime = trt.Runtime(self.logger)
         with torch.cuda.device(self.device):
-            self.text = _Engine(trt, self.runtime, Path(text_engine), self.device)
-            self.seg = _Engine(trt, self.runtime, Path(segment_engine), self.device)
-
-    @classmethod
-    def from_export(cls, export_dir: str | Path, engine_dir: str | Path, precision: str = "fp32",
-                    on_mismatch: str = "rebuild", device: str = "cuda") -> "TensorRTBackend":
-        """Engines for an ONNX export dir, from the cache in ``engine_dir`` (built, rebuilt or refused
-        there: see ``export.engine.load_or_build``)."""
-        export_dir = Path(export_dir)
-        manifest = read_manifest(export_dir)
-        graphs = [(export_dir / TEXT_ONNX, "fp32"),  # the text graph is always fp32: it runs once per command
-                  (segment_onnx(export_dir, manifest, precision, gpu=True), precision)]
-        return open_engines(graphs, engine_dir, current_device(device),
-                            lambda text, seg: cls(text, seg, device, manifest), on_mismatch,
-                            functools.partial(build_engine, device=device))
+            # Not torch's legacy default stream, which synchronizes with every other stream on the device.
+            self.stream = torch.cuda.Stream(self.device)
+            self.text = _Engine(trt, self.runtime, text_engine, self.device)
+            self.seg = _Engine(trt, self.runtime, segment_engine, self.device)
 
     def _run(self, engine: _Engine, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        with torch.cuda.device(self.device):
-            return engine.run(feeds)
+        with torch.cuda.device(self.device), torch.cuda.stream(self.stream):
+            return engine.run(feeds, self.stream)
 
     def encode_text(self, token_ids: np.ndarray, attention_mask: np.ndarray) -> TextArrays:
         return self._run(self.text, {"token_ids": token_ids, "attention_mask": attention_mask})

@@ -9,35 +9,30 @@ import torch
 from lts_ros.errors import LtsError
 from lts_ros.model.lts import LTS
 from lts_ros.model.text import TextFeatures
+from lts_ros.options import check_precision, parse_device
 from lts_ros.runtime.backends.base import TextArrays
 
-PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
+AUTOCAST = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}  # the torch precisions' dtypes
 
 
 def torch_device(device: str) -> torch.device:
-    """Parse ``cpu`` / ``cuda`` / ``cuda:N``; LtsError when it is unknown or absent."""
-    try:
-        parsed = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise LtsError(f"unknown device '{device}' (use cpu, cuda or cuda:N)") from None
-    if parsed.type not in ("cpu", "cuda"):
-        raise LtsError(f"unknown device '{device}' (use cpu, cuda or cuda:N)")
-    if parsed.type == "cuda" and not torch.cuda.is_available():
+    """``cpu`` / ``cuda`` / ``cuda:N`` as a torch device; LtsError when it is unknown or absent."""
+    parsed = parse_device(device)
+    if parsed.is_gpu and not torch.cuda.is_available():
         raise LtsError(f"device '{device}' requested but torch sees no CUDA GPU")
-    return parsed
+    return torch.device(parsed.kind, parsed.index)
 
 
 class TorchBackend:
     name = "torch"
 
     def __init__(self, model: LTS, device: str = "cpu", precision: str = "fp32"):
-        if precision not in PRECISIONS:
-            raise LtsError(f"unknown precision '{precision}' (use {', '.join(PRECISIONS)})")
+        check_precision(precision, self.name)
         self.device = torch_device(device)
         if precision == "fp16" and self.device.type != "cuda":  # CPU fp16 autocast is slow or unsupported
             raise LtsError(f"precision fp16 needs a CUDA device (got '{device}'); use fp32 or bf16 on the CPU")
         self.model = model.to(self.device).eval()
-        self.dtype = PRECISIONS[precision]
+        self.dtype = AUTOCAST[precision]
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.dtype is None:

@@ -13,11 +13,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from lts_ros.cache_root import ONNX, writable_or_redirected
+from lts_ros.artifacts.cache_root import ONNX, writable_or_redirected
+from lts_ros.artifacts.export_manifest import (MANIFEST, SAMPLE, SEGMENT_ONNX, TEXT_ONNX, Export, Manifest,
+                                               open_export, read_manifest, sha256_file)
 from lts_ros.checkpoint import load_checkpoint, read_metadata
 from lts_ros.errors import LtsError
-from lts_ros.export.manifest import (MANIFEST, SAMPLE, SEGMENT_ONNX, TEXT_ONNX, Manifest, read_manifest,
-                                     sha256_file)
 from lts_ros.model.lts import LTS
 from lts_ros.model.text import TextFeatures
 from lts_ros.runtime.backends.onnxruntime_backend import CPU, open_session, run_session
@@ -148,35 +148,43 @@ def verify_export(export_dir: str | Path, tolerance: float = TOLERANCE) -> dict[
     return compare_to_sample(export_dir, sample, tolerance)
 
 
-def export_is_current(export_dir: Path, checkpoint_sha256: str) -> bool:
-    """``export_dir`` holds a complete, intact export of the checkpoint with this sha256 (reading is enough)."""
+def _current(export_dir: Path, checkpoint_sha256: str) -> Export | None:
+    """``export_dir`` opened, when it holds a complete, intact export of the checkpoint with this sha256."""
     try:
-        return read_manifest(export_dir).checkpoint_sha256 == checkpoint_sha256
+        export = open_export(export_dir)
     except LtsError:
-        return False
+        return None
+    return export if export.manifest.checkpoint_sha256 == checkpoint_sha256 else None
 
 
-def ensure_export(checkpoint_path: str | Path, export_dir: str | Path | None = None,
-                  redirect: bool = False) -> Path:
-    """The export dir of this checkpoint, as used: ``export_dir`` (default: ``default_export_dir``) when its
-    manifest records the checkpoint's sha256 (a read-only dir is fine), otherwise (re)exported there. When
-    that dir is read-only the export is reused from, or made in, ``cache_root.redirected(dir, "onnx")``
-    instead (``$ROS_HOME/lts_ros/onnx/<name>-<hash>``, with a warning): always for the default dir, for a
-    given ``export_dir`` only with ``redirect`` (a cache dir from configuration, such as the node's
-    ``onnx_dir``; a dir named on the command line fails with the reason instead)."""
+def current_export(checkpoint_path: str | Path, export_dir: str | Path | None = None,
+                   redirect: bool = False) -> Export:
+    """The export of this checkpoint, opened (its files hashed once): ``export_dir`` (default:
+    ``default_export_dir``) when its manifest records the checkpoint's sha256 (a read-only dir is fine),
+    otherwise (re)exported there. When that dir is read-only the export is reused from, or made in,
+    ``cache_root.redirected(dir, "onnx")`` instead (``$ROS_HOME/lts_ros/onnx/<name>-<hash>``, with a warning):
+    always for the default dir, for a given ``export_dir`` only with ``redirect`` (a cache dir from
+    configuration, such as the node's ``onnx_dir``; a dir named on the command line fails with the reason
+    instead)."""
     checkpoint_path = Path(checkpoint_path)
     redirect = redirect or export_dir is None
     export_dir = Path(export_dir) if export_dir is not None else default_export_dir(checkpoint_path)
     checkpoint_sha256 = sha256_file(checkpoint_path)
-    if export_is_current(export_dir, checkpoint_sha256):
-        return export_dir
+    if (export := _current(export_dir, checkpoint_sha256)) is not None:
+        return export
     if redirect:
         writable = writable_or_redirected(export_dir, ONNX)
-        if writable != export_dir and export_is_current(writable, checkpoint_sha256):
-            return writable
+        if writable != export_dir and (export := _current(writable, checkpoint_sha256)) is not None:
+            return export
         export_dir = writable
     log.info("exporting %s to ONNX in %s", checkpoint_path, export_dir)
     start = time.perf_counter()
-    export_onnx(checkpoint_path, export_dir)
+    exported = export_onnx(checkpoint_path, export_dir)
     log.info("exported %s in %.0f s", export_dir, time.perf_counter() - start)
-    return export_dir
+    return Export(exported.export_dir, exported.manifest)
+
+
+def ensure_export(checkpoint_path: str | Path, export_dir: str | Path | None = None,
+                  redirect: bool = False) -> Path:
+    """``current_export``'s dir."""
+    return current_export(checkpoint_path, export_dir, redirect).dir

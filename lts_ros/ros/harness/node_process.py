@@ -1,56 +1,17 @@
-"""lts_node in a process of its own, in an isolated DDS domain: for the benchmarks and the tests that talk to
-it over real DDS."""
+"""lts_node in a process of its own, in an isolated DDS domain (``domain.isolated_env``): started with parameters
+and remaps or a README's exact command line, waited for by its log, stopped as Ctrl-C would."""
 from __future__ import annotations
 
-import os
-import random
 import signal
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
-from lts_ros.bench.report import proc_field
 from lts_ros.errors import LtsError
+from lts_ros.ros.harness.domain import REPO
 
-REPO = Path(__file__).resolve().parents[2]
-FASTDDS_PROFILE = REPO / "config" / "fastdds.xml"
 STOP_TIMEOUT_S = 15.0  # SIGINT -> exit, before a kill
-
-
-DDS_ENV = ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE", "FASTDDS_DEFAULT_PROFILES_FILE")
-
-
-def isolated_env(profile: bool = True) -> dict[str, str]:
-    """A random DDS domain on loopback only; with the large-frame FastDDS profile unless ``profile`` is False.
-    FastDDS reads the profile once per process, so a process's first participant decides."""
-    env = dict(os.environ, ROS_DOMAIN_ID=str(random.randint(1, 200)), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
-               HF_HUB_OFFLINE="1", AMENT_PREFIX_PATH=os.environ.get("AMENT_PREFIX_PATH") or sys.prefix)
-    env.pop("FASTDDS_DEFAULT_PROFILES_FILE", None)
-    if profile:
-        env["FASTDDS_DEFAULT_PROFILES_FILE"] = str(FASTDDS_PROFILE)
-    return env
-
-
-@contextmanager
-def dds_environment(env: dict[str, str]):
-    """This process's DDS settings (domain, discovery range, FastDDS profile) taken from ``env`` for the block,
-    so that participants created in it (rclpy.init reads them) share the node's isolated graph."""
-    saved = {k: os.environ.get(k) for k in DDS_ENV}
-    try:
-        for key in DDS_ENV:
-            if key in env:
-                os.environ[key] = env[key]
-            else:
-                os.environ.pop(key, None)
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 class NodeProcess:
@@ -101,11 +62,6 @@ class NodeProcess:
             if time.monotonic() > deadline:
                 raise LtsError(f"lts_node not active after {timeout_s:.0f} s (log: {self.log})")
             time.sleep(0.1)
-
-    def rss_mib(self) -> float | None:
-        """Resident set size from /proc/<pid>/status (VmRSS, kB); None once the process is gone."""
-        value = proc_field(f"/proc/{self.pid}/status", "VmRSS")
-        return int(value.split()[0]) / 1024 if value else None
 
     def stop(self) -> int:
         """SIGINT, as Ctrl-C would; a kill after STOP_TIMEOUT_S. The exit status (negative: the signal)."""

@@ -1,4 +1,5 @@
-"""``model.json``: what an export dir holds and how to rebuild the tokenizer, with file hashes."""
+"""``model.json``: what an ONNX export dir holds and how to rebuild the tokenizer, with file hashes. Written by
+``runtime.compile.onnx_export`` and ``export.precision``; read by the ONNX Runtime and TensorRT backends."""
 from __future__ import annotations
 
 import hashlib
@@ -10,11 +11,11 @@ import yaml
 
 from lts_ros.config import ModelConfig, config_from_dict
 from lts_ros.errors import LtsError
+from lts_ros.options import check_precision
 
 FORMAT = "lts_ros-onnx/1"
 MANIFEST = "model.json"
 TEXT_ONNX, SEGMENT_ONNX, SAMPLE = "text.onnx", "segment.onnx", "sample.npz"
-PRECISIONS = ("fp32", "fp16", "int8")
 VARIANTS = ("fp16", "int8-u8s8", "int8-s8s8")  # reduced-precision segment graphs: see export.precision
 
 
@@ -25,24 +26,14 @@ def variant_file(variant: str) -> str:
 
 def variant_for(precision: str, gpu: bool) -> str:
     """The variant that runs ``precision``: int8 is U8S8 on ONNX Runtime's CPU, S8S8 on a GPU (TensorRT)."""
-    if precision not in PRECISIONS:
-        raise LtsError(f"unknown precision '{precision}' (use {', '.join(PRECISIONS)})")
+    check_precision(precision, "onnxruntime")
     if precision == "int8":
         return "int8-s8s8" if gpu else "int8-u8s8"
     return precision
 
 
-def segment_onnx(export_dir: str | Path, manifest: Manifest, precision: str, gpu: bool) -> Path:
-    """The segment graph of ``export_dir`` for ``precision``; LtsError saying how to make a missing one."""
-    variant = variant_for(precision, gpu)
-    name = variant_file(variant)
-    if name not in manifest.files:
-        raise LtsError(f"{export_dir} has no {variant} segment graph: make it with 'lts export onnx --precision "
-                       f"{precision} --calibration <frames dir>'")
-    return Path(export_dir) / name
-
-
 def sha256_file(path: Path) -> str:
+    """The file's sha256, hex; read in 1 MiB chunks (a text graph can be 90 MB)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -92,3 +83,30 @@ def read_manifest(export_dir: str | Path) -> Manifest:
         if sha256_file(file) != digest:
             raise LtsError(f"{file} does not match its sha256 in {MANIFEST}: corrupt or replaced (re-export)")
     return manifest
+
+
+@dataclass(frozen=True)
+class Export:
+    """An export dir whose files were checked against ``model.json`` once (``open_export``): pass it along instead
+    of re-reading the dir, so a configure hashes each file once (a Jetson pays for every pass over the graphs)."""
+
+    dir: Path
+    manifest: Manifest
+
+    @property
+    def text_onnx(self) -> Path:
+        return self.dir / TEXT_ONNX
+
+    def segment_onnx(self, precision: str, gpu: bool) -> Path:
+        """The segment graph for ``precision``; LtsError saying how to make a missing one."""
+        variant = variant_for(precision, gpu)
+        name = variant_file(variant)
+        if name not in self.manifest.files:
+            raise LtsError(f"{self.dir} has no {variant} segment graph: make it with 'lts export onnx --precision "
+                           f"{precision} --calibration <frames dir>'")
+        return self.dir / name
+
+
+def open_export(export_dir: str | Path) -> Export:
+    """``read_manifest`` (every file checked against its sha256) with the dir it was read from."""
+    return Export(Path(export_dir), read_manifest(export_dir))

@@ -1,0 +1,151 @@
+"""``python -m lts_ros.bench.ros_load``'s two phases over DDS: this process as a camera (the package's harness,
+spun in a thread of its own so that a mask is timed when it arrives), frames sent one at a time and then at a
+fixed rate, every mask's latency from its frame's stamp, and the node's counters from /diagnostics."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from lts_ros.bench.ros_load_model import CameraFrame, segment_ms
+from lts_ros.bench.ros_load_rss import RssSampler, rss_summary
+from lts_ros.errors import LtsError
+from lts_ros.ros.harness.camera import CameraPublisher, frame_messages
+from lts_ros.ros.harness.node_process import NodeProcess
+from lts_ros.ros.harness.participant import Participant
+from lts_ros.ros.harness.recorder import Recorder
+from lts_ros.ros.qos import camera_qos
+
+UNLOADED_WARMUP, UNLOADED_FRAMES = 3, 20  # frames sent one at a time, each waiting for its mask
+# Pause after each mask and after each local segment(): the node finishes publishing, and neither process's
+# ONNX Runtime threads still spin (they busy-wait a moment after a run) when the other one computes.
+UNLOADED_GAP_S = 0.05
+MASK_TIMEOUT_S = 30.0  # one frame's mask, unloaded
+MATCH_TIMEOUT_S = 30.0  # DDS discovery between the two processes
+DIAGNOSTICS_TIMEOUT_S = 5.0  # the node publishes /diagnostics every second
+DRAIN_MAX_S = 10.0
+POLL_S = 0.002  # how often this process looks for what its spinning thread received
+
+
+class LoadCamera(Participant):
+    """A camera-like publisher (reliable, keep last 2: config/lts.yaml's image_reliability) sending one frame's
+    messages, built once (each frame only gets a new header), and a recorder of the masks' arrival times and
+    /diagnostics, spun in the background."""
+
+    def __init__(self, env: dict[str, str], frame: CameraFrame):
+        super().__init__(env, "lts_load_camera")
+        self.camera = CameraPublisher(self.node, camera_qos("reliable"))
+        self.messages = frame_messages(frame.rgb, frame.depth_mm, frame.K)
+        self.recorder = Recorder(self.node, ("mask",), keep=False)
+        self.masks = self.recorder.arrived_ns["mask"]  # mask stamp -> arrival, ns on this host's clock
+        self.spin_in_background()
+
+    def now_ns(self) -> int:
+        return self.node.get_clock().now().nanoseconds
+
+    def wait_matched(self, timeout_s: float = MATCH_TIMEOUT_S) -> None:
+        mask, diagnostics = self.recorder.subscriptions["mask"], self.recorder.subscriptions["diagnostics"]
+        checks = {"lts_node subscribing to 'image'": lambda: self.camera.pub_image.get_subscription_count() > 0,
+                  "lts_node publishing '/lts_node/mask'": lambda: mask.get_publisher_count() > 0,
+                  "lts_node publishing '/diagnostics'": lambda: diagnostics.get_publisher_count() > 0}
+        for what, check in checks.items():
+            if not self.spin_until(check, timeout_s, POLL_S):
+                raise LtsError(f"no {what} after {timeout_s:.0f} s of discovery")
+
+    def send(self) -> int:
+        """Publish one frame (camera_info, depth, image with one header, stamped now); its stamp in ns."""
+        return self.camera.publish(*self.messages)
+
+    def diagnostics_after(self, stamp: int, timeout_s: float = DIAGNOSTICS_TIMEOUT_S) -> dict[str, str] | None:
+        """lts_node's first /diagnostics values stamped at or after ``stamp`` (ns); None if none comes."""
+        self.spin_until(lambda: self.recorder.diagnostics_after(stamp) is not None, timeout_s, POLL_S)
+        return self.recorder.diagnostics_after(stamp)
+
+
+def percentiles(latencies_ms: list[float]) -> dict[str, float | None]:
+    if not latencies_ms:
+        return {"p50": None, "p90": None, "p99": None, "max": None, "mean": None}
+    p50, p90, p99 = np.percentile(latencies_ms, [50, 90, 99])
+    return {"p50": float(p50), "p90": float(p90), "p99": float(p99), "max": float(np.max(latencies_ms)),
+            "mean": float(np.mean(latencies_ms))}
+
+
+def run_unloaded(camera: LoadCamera, node: NodeProcess, segmenter, frame: CameraFrame) -> dict:
+    """Frames one at a time, each waiting for its mask: latency without queueing. After each mask this process
+    segments the same frame itself (the node idle meanwhile), so the node's overhead (DDS both ways, decoding,
+    depth pairing, publishing) = median latency - median segment_ms is taken under the same machine load."""
+    latencies, local_ms, missing = [], [], 0
+    for i in range(UNLOADED_WARMUP + UNLOADED_FRAMES):
+        stamp = camera.send()
+        camera.spin_until(lambda: stamp in camera.masks or not node.alive(), MASK_TIMEOUT_S, POLL_S)
+        if not node.alive():
+            raise LtsError(f"lts_node exited ({node.proc.returncode}) while frames were sent one at a time (log: "
+                           f"{node.log})")
+        if stamp not in camera.masks:
+            missing += 1
+            continue
+        time.sleep(UNLOADED_GAP_S)
+        if i >= UNLOADED_WARMUP:
+            latencies.append((camera.masks[stamp] - stamp) / 1e6)
+            local_ms.append(segment_ms(segmenter, frame)[1])
+            time.sleep(UNLOADED_GAP_S)
+    latency = percentiles(latencies)
+    local = float(np.median(local_ms)) if local_ms else None
+    return {"frames": UNLOADED_FRAMES, "warmup": UNLOADED_WARMUP, "masks": len(latencies), "missing": missing,
+            "latency_ms": latency, "segment_ms": local,
+            "overhead_ms": latency["p50"] - local if latencies else None}
+
+
+def run_loaded(camera: LoadCamera, node: NodeProcess, rate_hz: float, seconds: float, model: dict) -> dict:
+    """Frames at ``rate_hz`` for ``seconds`` (ticks that cannot be kept are skipped, not bunched), then a drain
+    until the last frame's mask arrives or the node goes quiet; latency of every mask, the node's RSS."""
+    period = 1.0 / rate_hz
+    sampler = RssSampler(node)
+    published: list[int] = []
+    skipped, tick = 0, 0
+    start = time.monotonic()
+    while node.alive():
+        target = start + tick * period
+        if target - start >= seconds:
+            break
+        now = time.monotonic()
+        if now < target:
+            time.sleep(target - now)
+        elif now - target > period:  # behind by more than a tick: skip the missed ones
+            missed = int((now - target) / period)
+            skipped, tick = skipped + missed, tick + missed
+            continue
+        published.append(camera.send())
+        tick += 1
+    publish_s = time.monotonic() - start
+    # Drain: the node holds at most one frame in progress and one pending.
+    quiet_s = 0.5 + 3e-3 * model["single_ms"]
+    drain_start = last_count_at = time.monotonic()
+    count = len(camera.masks)
+    while published and published[-1] not in camera.masks and node.alive():
+        now = time.monotonic()
+        if len(camera.masks) != count:
+            count, last_count_at = len(camera.masks), now
+        if now - last_count_at > quiet_s or now - drain_start > DRAIN_MAX_S:
+            break
+        time.sleep(0.01)
+    samples = sampler.stop()
+    sent = set(published)
+    arrivals = sorted((camera.masks[s], s) for s in sent if s in camera.masks)
+    latencies = [(r - s) / 1e6 for r, s in arrivals]
+    span_s = (arrivals[-1][0] - arrivals[0][0]) / 1e9 if len(arrivals) > 1 else 0.0
+    latency = percentiles(latencies)
+    return {"target_rate_hz": rate_hz, "publish_s": publish_s, "frames_published": len(published),
+            "ticks_skipped": skipped, "publish_rate_hz": len(published) / publish_s if publish_s > 0 else 0.0,
+            "masks_received": len(arrivals), "output_fps": (len(arrivals) - 1) / span_s if span_s > 0 else 0.0,
+            "latency_ms": latency,
+            "overhead_p50_ms": latency["p50"] - model["segment_ms"] if latencies else None,
+            "rss": rss_summary(samples, seconds)}
+
+
+def diagnostics_delta(before: dict[str, str] | None, after: dict[str, str] | None) -> dict:
+    """The node's counters over the loaded phase (after - before), and its final values."""
+    counters = ("frames_received", "frames_processed", "frames_dropped")
+    delta = {k: int(after[k]) - int(before[k]) for k in counters} if before and after else {k: None for k in counters}
+    errors = {k: int(v) for k, v in (after or {}).items() if k.startswith("errors.")}
+    return {**delta, "errors": errors, "final": after, "before_load": before}

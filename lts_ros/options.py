@@ -1,0 +1,63 @@
+"""The words every layer accepts for how to run the model: backends, precisions, devices. Plain Python (no torch,
+no ROS), so the node's parameter table, the CLI and the benchmarks validate against the same lists without
+loading the model stack."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lts_ros.errors import LtsError
+
+BACKENDS = ("torch", "onnxruntime", "tensorrt")
+BACKEND_CHOICES = ("auto", *BACKENDS)  # what a user may ask for: auto picks one of BACKENDS
+# What each backend runs: torch autocasts (bf16, fp16 on CUDA); the ONNX backends run the export's graph variant
+# of that precision (export.precision), so their precisions are the export's.
+GRAPH_PRECISIONS = ("fp32", "fp16", "int8")
+VARIANT_PRECISIONS = GRAPH_PRECISIONS[1:]  # beside the fp32 graphs of an export
+BACKEND_PRECISIONS = {"torch": ("fp32", "bf16", "fp16"), "onnxruntime": GRAPH_PRECISIONS,
+                      "tensorrt": GRAPH_PRECISIONS}
+PRECISIONS = ("fp32", "bf16", "fp16", "int8")  # any backend's
+DEVICE_PATTERN = re.compile(r"cpu|cuda(?::(\d+))?")
+
+
+def check_choice(what: str, value: str, choices: tuple[str, ...]) -> str:
+    """``value`` when it is one of ``choices``, else LtsError listing them."""
+    if value not in choices:
+        raise LtsError(f"unknown {what} '{value}' (use {', '.join(choices)})")
+    return value
+
+
+def check_precision(precision: str, backend: str | None = None) -> str:
+    """``precision`` when ``backend`` (default: any) runs it, else LtsError listing what it runs."""
+    return check_choice("precision", precision, BACKEND_PRECISIONS[backend] if backend else PRECISIONS)
+
+
+@dataclass(frozen=True)
+class Device:
+    """``cpu``, ``cuda`` or ``cuda:N``, parsed once; whether the machine has it is the backend's question."""
+
+    kind: str  # "cpu" or "cuda"
+    index: int | None = None  # the CUDA device; None = the current one
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.kind == "cuda"
+
+    def __str__(self) -> str:
+        return self.kind if self.index is None else f"{self.kind}:{self.index}"
+
+
+def device_problem(text: str) -> str | None:
+    """Why ``text`` names no device, or None."""
+    if not isinstance(text, str) or not DEVICE_PATTERN.fullmatch(text):
+        return f"unknown device '{text}' (use cpu, cuda or cuda:N)"
+    return None
+
+
+def parse_device(text: str) -> Device:
+    """``cpu`` / ``cuda`` / ``cuda:N`` as a Device; LtsError for anything else."""
+    if (reason := device_problem(text)) is not None:
+        raise LtsError(reason)
+    match = DEVICE_PATTERN.fullmatch(text)
+    index = match.group(1)
+    return Device("cpu" if text == "cpu" else "cuda", None if index is None else int(index))
