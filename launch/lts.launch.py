@@ -27,7 +27,7 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument("command_topic", default_value="command", description="std_msgs/String commands"),
         DeclareLaunchArgument("params_file", default_value=os.path.join(share, "config", "lts.yaml"),
                               description="node parameters (YAML)"),
-        DeclareLaunchArgument("backend", default_value="auto", choices=["auto", "torch", "onnxruntime", "tensorrt"],
+        DeclareLaunchArgument("backend", default_value="auto", choices=["auto", "torch", "onnxruntime", "openvino", "tensorrt"],
                               description="inference backend"),
         DeclareLaunchArgument("command", default_value="", description="initial command, e.g. 'the red mug'"),
         DeclareLaunchArgument("use_lifecycle", default_value="false", choices=["true", "false"],

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 
 from lts_ros.errors import LtsError
 
-BACKENDS = ("torch", "onnxruntime", "tensorrt")
+BACKENDS = ("torch", "onnxruntime", "openvino", "tensorrt")
 BACKEND_CHOICES = ("auto", *BACKENDS)  # what a user may ask for: auto picks one of BACKENDS
+CPU_BACKENDS = ("torch", "onnxruntime", "openvino")  # TensorRT needs a CUDA GPU
 # What each backend runs: torch autocasts (bf16, fp16 on CUDA); the ONNX backends run the export's graph variant
 # of that precision (export.precision), so their precisions are the export's.
 GRAPH_PRECISIONS = ("fp32", "fp16", "int8")
 VARIANT_PRECISIONS = GRAPH_PRECISIONS[1:]  # beside the fp32 graphs of an export
 BACKEND_PRECISIONS = {"torch": ("fp32", "bf16", "fp16"), "onnxruntime": GRAPH_PRECISIONS,
+                      "openvino": ("fp32", "bf16", "int8"),  # bf16: OpenVINO's hint on the fp32 graph
                       "tensorrt": GRAPH_PRECISIONS}
 PRECISIONS = ("fp32", "bf16", "fp16", "int8")  # any backend's
 DEVICE_PATTERN = re.compile(r"cpu|cuda(?::(\d+))?")

@@ -31,12 +31,15 @@ def parse(*argv: str) -> argparse.Namespace:
 def test_defaults_plan_what_each_backend_runs_on_the_cpu():
     args = parse()
     cases = plan_cases(args.configs, args.sizes, args.backends, args.precisions)
-    assert len(cases) == 2 * 3 * (2 + 3)
+    assert len(cases) == 2 * 3 * (2 + 3 + 3)
     assert {(c.backend, c.precision) for c in cases} == {("torch", "fp32"), ("torch", "bf16"), ("onnxruntime", "fp32"),
-                                                         ("onnxruntime", "fp16"), ("onnxruntime", "int8")}
+                                                         ("onnxruntime", "fp16"), ("onnxruntime", "int8"),
+                                                         ("openvino", "fp32"), ("openvino", "bf16"), ("openvino", "int8")}
     assert cases[0] == BenchCase("edge", 256, "torch", "fp32")
     assert BenchCase("edge", 320, "onnxruntime", "int8").variant == "int8-u8s8"
     assert BenchCase("edge", 320, "torch", "bf16").variant is None
+    assert BenchCase("edge", 320, "openvino", "bf16").variant is None  # OpenVINO's hint on the fp32 graph
+    assert BenchCase("edge", 320, "openvino", "int8").variant == "int8-u8s8"
     assert runs_on("torch", "fp16", "cuda") and not runs_on("torch", "fp16", "cpu")
 
 
@@ -104,6 +107,10 @@ def test_the_issue_bars_compare_edge_320_rows():
     assert measured[0][1:] == ["2.00× (20.0 vs 10.0 FPS)", "met"]
     assert measured[1][1:] == ["onnxruntime int8: 30.0 FPS", "met (stretch not met)"]
     assert bars([row("torch", "fp32", 10.0)])[0][2] == "not measured in this run"
+    assert measured[2][2] == "not measured in this run"
+    with_openvino = bars([row("onnxruntime", "int8", 30.0), row("openvino", "bf16", 65.0), row("openvino", "fp32", 40.0)])
+    assert with_openvino[2][1:] == ["2.17× (openvino bf16 65.0 vs onnxruntime int8 30.0 FPS)", "met"]
+    assert bars([row("onnxruntime", "fp32", 30.0), row("openvino", "fp32", 45.0)])[2][2] == "not met"
 
 
 def test_edge_runs_the_shipped_weights_at_another_size(tmp_path):

@@ -201,7 +201,7 @@ def test_the_worker_survives_a_failing_item():
 
 def test_parameter_table_validates_types_ranges_and_choices():
     assert BY_NAME["threshold"].validate(1.5) == "threshold must be in [0, 1], got 1.5"
-    assert "one of auto, torch, onnxruntime, tensorrt" in BY_NAME["backend"].validate("tensorflow")
+    assert "one of auto, torch, onnxruntime, openvino, tensorrt" in BY_NAME["backend"].validate("tensorflow")
     assert "multiple of 32" in BY_NAME["input_size"].validate(300)
     assert "must be a float" in BY_NAME["sync_tolerance"].validate("fast")
     assert "cpu, cuda or cuda:N" in BY_NAME["device"].validate("gpu0")
@@ -214,5 +214,5 @@ def test_parameter_table_validates_types_ranges_and_choices():
 def test_launch_values_are_checked_as_a_whole_with_every_reason():
     assert problems({"threshold": 1, "max_rate": 5, "backend": "auto"}) == []
     assert problems({"backend": "tensorflow", "threshold": "high", "use_sim_time": True}) == [
-        "backend must be one of auto, torch, onnxruntime, tensorrt, got 'tensorflow'",
+        "backend must be one of auto, torch, onnxruntime, openvino, tensorrt, got 'tensorflow'",
         "threshold must be a float, got str 'high'"]

@@ -158,7 +158,7 @@ def test_parameters_are_validated_with_a_reason(graph):
     bad = set_parameter(probe, "threshold", 1.5)
     assert not bad.successful and "threshold" in bad.reason and "1.5" in bad.reason
     bad = set_parameter(probe, "backend", "tensorflow")
-    assert not bad.successful and "backend must be one of auto, torch, onnxruntime, tensorrt" in bad.reason
+    assert not bad.successful and "backend must be one of auto, torch, onnxruntime, openvino, tensorrt" in bad.reason
     bad = set_parameter(probe, "image_reliability", "sometimes")
     assert not bad.successful and "reliable, best_effort" in bad.reason
     bad = set_parameter(probe, "max_rate", "fast")

@@ -1,4 +1,4 @@
-"""torch and ONNX Runtime backends agree on a trained tiny checkpoint; the auto backend rule."""
+"""torch, ONNX Runtime and OpenVINO backends agree on a trained tiny checkpoint; the auto backend rule."""
 import logging
 
 import numpy as np
@@ -48,6 +48,15 @@ def test_auto_picks_onnxruntime_and_caches_the_export_beside_the_checkpoint(segm
     assert (export_dir / "model.json").stat().st_mtime_ns == stamp  # reused, not re-exported
 
 
+def test_openvino_agrees_with_onnxruntime_on_the_bigru_checkpoint(segmenters, checkpoint, refer_root):
+    _, ort_seg = segmenters
+    openvino = Segmenter.from_checkpoint(checkpoint, "openvino", threads=1)
+    for rgb, text in cases(refer_root):
+        for segmenter in (openvino, ort_seg):
+            segmenter.set_command(text)
+        assert iou(openvino.segment(rgb).mask, ort_seg.segment(rgb).mask) >= 0.99, text
+
+
 def test_backends_agree(segmenters, refer_root):
     torch_seg, ort_seg = segmenters
     found = 0
@@ -87,6 +96,7 @@ def test_auto_falls_back_to_torch_when_the_export_cannot_be_written(checkpoint, 
     with caplog.at_level(logging.WARNING, logger="lts_ros.runtime.segmenter"):
         segmenter = Segmenter.from_checkpoint(checkpoint, onnx_dir=blocker / "onnx")
     assert segmenter.backend.name == "torch" and "cannot write the ONNX export" in caplog.text
+    assert "backend onnxruntime cannot run" in caplog.text
     with pytest.raises(LtsError, match="cannot write the ONNX export"):
         Segmenter.from_checkpoint(checkpoint, "onnxruntime", onnx_dir=blocker / "onnx")
 

@@ -1,4 +1,4 @@
-"""Where lts_ros writes what it builds at run time (ONNX exports, TensorRT engines) when the configured place
+"""Where lts_ros writes what it builds at run time (ONNX exports, TensorRT engines, OpenVINO's compiled models) when the configured place
 cannot hold it: ``$ROS_HOME/lts_ros``, or ``~/.ros/lts_ros`` when ROS_HOME is unset (ROS 2's default for it).
 Plain Python (no ROS, no torch), shared by the node, the runtime and the exporters.
 
@@ -21,7 +21,7 @@ import os
 import tempfile
 from pathlib import Path
 
-ENGINES, ONNX = "engines", "onnx"  # subdirs of the cache root
+ENGINES, ONNX, OPENVINO = "engines", "onnx", "openvino"  # subdirs of the cache root
 READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 log = logging.getLogger(__name__)
 

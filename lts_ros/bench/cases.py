@@ -23,8 +23,9 @@ class BenchCase:
 
     @property
     def variant(self) -> str | None:
-        """The reduced-precision ONNX segment graph this case runs (``export.precision``); None for torch/fp32."""
-        if self.backend == "torch" or self.precision == "fp32":
+        """The reduced-precision ONNX segment graph this case runs (``export.precision``); None for torch, fp32
+        and bf16 (torch autocast, or OpenVINO's hint on the fp32 graph)."""
+        if self.backend == "torch" or self.precision in ("fp32", "bf16"):
             return None
         return variant_for(self.precision, gpu=self.backend == "tensorrt")
 

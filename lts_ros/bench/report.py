@@ -13,6 +13,7 @@ from pathlib import Path
 from lts_ros.errors import LtsError
 
 ONNX_VS_TORCH = 1.5  # the issue's bars, edge at 320: ONNX Runtime fp32 vs torch fp32 throughput
+OPENVINO_VS_ONNX = 2.0  # best OpenVINO case vs best ONNX Runtime case
 FPS_TARGET, FPS_STRETCH = 25.0, 60.0  # and the best CPU path
 
 
@@ -56,17 +57,26 @@ def proc_field(path: str, key: str) -> str | None:
     return None
 
 
+def cpu_flags() -> list[str]:
+    """The CPU's instruction-set flags that decide which precision is fast (AVX2, AVX-512, VNNI, BF16, AMX)."""
+    flags = (proc_field("/proc/cpuinfo", "flags") or "").split()
+    return sorted(f for f in flags if f.startswith(("avx2", "avx512", "avx_vnni", "amx")))
+
+
 def machine_info(threads: int) -> dict:
     """Where the figures were measured: CPU, cores, RAM, OS, versions, date (UTC) and the thread setting."""
     import onnxruntime
     import torch
+
+    from lts_ros.runtime.backends.openvino_backend import import_openvino
 
     mem_kib = proc_field("/proc/meminfo", "MemTotal")
     return {"cpu": proc_field("/proc/cpuinfo", "model name") or platform.processor() or "unknown",
             "logical_cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)),
             "ram_gib": round(int(mem_kib.split()[0]) / 2**20, 1) if mem_kib else None,
             "os": platform.platform(), "python": platform.python_version(), "torch": torch.__version__,
-            "onnxruntime": onnxruntime.__version__, "threads": threads,
+            "onnxruntime": onnxruntime.__version__, "openvino": import_openvino().__version__.split("-")[0],
+            "cpu_flags": cpu_flags(), "threads": threads,
             "date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
@@ -106,7 +116,7 @@ def _cpu_row(row: dict) -> list[str]:
 
 
 def bars(rows: Sequence[dict]) -> list[list[str]]:
-    """The issue's two CPU bars for edge at 320, from this run's rows: [bar, measured, verdict]."""
+    """The issues' CPU bars for edge at 320, from this run's rows: [bar, measured, verdict]."""
     done = {(r["backend"], r["precision"]): r for r in rows
             if r["config"] == "edge" and r["size"] == 320 and "error" not in r}
     ort_fp32, torch_fp32 = done.get(("onnxruntime", "fp32")), done.get(("torch", "fp32"))
@@ -125,7 +135,20 @@ def bars(rows: Sequence[dict]) -> list[list[str]]:
         second += [f"{best['backend']} {best['precision']}: {fmt(best['fps'])} FPS", verdict]
     else:
         second += ["–", "not measured in this run"]
-    return [first, second]
+    return [first, second, _openvino_bar(done)]
+
+
+def _openvino_bar(done: dict[tuple[str, str], dict]) -> list[str]:
+    """Best OpenVINO case vs best ONNX Runtime case, in FPS."""
+    bar = [f"best OpenVINO ≥ {OPENVINO_VS_ONNX:g}× best ONNX Runtime throughput"]
+    best = {backend: max((r for (b, _), r in done.items() if b == backend), key=lambda r: r["fps"], default=None)
+            for backend in ("openvino", "onnxruntime")}
+    if best["openvino"] is None or best["onnxruntime"] is None:
+        return bar + ["–", "not measured in this run"]
+    ov, ort = best["openvino"], best["onnxruntime"]
+    ratio = ov["fps"] / ort["fps"]
+    return bar + [f"{ratio:.2f}× (openvino {ov['precision']} {fmt(ov['fps'])} vs onnxruntime {ort['precision']} "
+                  f"{fmt(ort['fps'])} FPS)", "met" if ratio >= OPENVINO_VS_ONNX else "not met"]
 
 
 def cpu_markdown(result: dict) -> str:
@@ -133,8 +156,9 @@ def cpu_markdown(result: dict) -> str:
     m, o = result["machine"], result["options"]
     threads = "all cores (0)" if not m["threads"] else str(m["threads"])
     lines = [f"Measured {m['date_utc']} on {m['cpu']} ({m['usable_cores']} of {m['logical_cores']} logical cores "
-             f"usable, {m['ram_gib']} GiB RAM), {m['os']}; Python {m['python']}, torch {m['torch']}, onnxruntime "
-             f"{m['onnxruntime']}; threads: {threads}; {o['frames']} timed frames after {o['warmup']} warm-up, "
+             f"usable, {m['ram_gib']} GiB RAM; flags {' '.join(m.get('cpu_flags', [])) or '–'}), {m['os']}; "
+             f"Python {m['python']}, torch {m['torch']}, onnxruntime {m['onnxruntime']}, openvino "
+             f"{m.get('openvino', '–')}; threads: {threads}; {o['frames']} timed frames after {o['warmup']} warm-up, "
              f"one 640×480 RGB frame. Raw figures: `{o['json']}`.", ""]
     done = [r for r in result["rows"] if "error" not in r]
     headers = ["config", "size", "backend", "precision", "weights", "text ms (3w / 30w)", "p50 ms", "p90 ms",
@@ -175,9 +199,10 @@ def parity_markdown(result: dict) -> str:
     m = result["machine"]
     lines = [f"Measured {m['date_utc']} with `lts export check` on {result['expressions']} expressions spread over "
              f"`{result['split_dir']}`, export `{result['onnx_dir']}` (calibration: {result['calibration']}); "
-             "ONNX Runtime on the CPU, masks compared at each frame's own resolution.", ""]
-    rows = [[r["precision"], str(r["expressions"]), f"{100 * r['mean_iou_gt']:.2f}", f"{100 * r['prec_at_05']:.2f}",
+             "on the CPU, masks compared with ONNX Runtime fp32 at each frame's own resolution.", ""]
+    rows = [[r.get("backend", "onnxruntime"), r["precision"], str(r["expressions"]), f"{100 * r['mean_iou_gt']:.2f}",
+             f"{100 * r['prec_at_05']:.2f}",
              f"{r['iou_vs_fp32_mean']:.3f}", f"{r['iou_vs_fp32_median']:.3f}"] for r in result["rows"]]
-    lines.append(table(["precision", "expressions", "mIoU vs GT", "P@0.5", "IoU vs fp32 (mean)",
+    lines.append(table(["backend", "precision", "expressions", "mIoU vs GT", "P@0.5", "IoU vs fp32 (mean)",
                         "IoU vs fp32 (median)"], rows))
     return "\n".join(lines)

@@ -21,12 +21,12 @@ from lts_ros.bench.ros_load_phases import UNLOADED_FRAMES, LoadCamera, diagnosti
 from lts_ros.bench.ros_load_report import (OVERHEAD_MS, P99_FACTOR, P99_MARGIN_MS, RSS_GROWTH_MIB, evaluate,
                                            print_summary, ros_load_markdown)
 from lts_ros.errors import LtsError, OneLineParser, run_command
-from lts_ros.options import BACKEND_CHOICES
+from lts_ros.options import CPU_BACKENDS
 from lts_ros.ros.harness.domain import isolated_env
 from lts_ros.ros.harness.node_process import NodeProcess
 
 SECTION = "ros-load"
-BACKENDS = tuple(b for b in BACKEND_CHOICES if b != "tensorrt")  # the node on this machine's CPU
+BACKENDS = ("auto", *CPU_BACKENDS)  # the node on this machine's CPU
 
 
 def frame_size(text: str) -> tuple[int, int]:

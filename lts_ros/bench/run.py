@@ -13,7 +13,7 @@ from lts_ros.bench.prepare import Prepared, prepare
 from lts_ros.bench.report import check_section, cpu_markdown, machine_info, save
 from lts_ros.bench.worker import run_worker
 from lts_ros.errors import LtsError
-from lts_ros.options import BACKENDS, PRECISIONS
+from lts_ros.options import BACKENDS, CPU_BACKENDS, PRECISIONS
 
 QUICK = (["edge"], [320])
 DEVICE = "cpu"  # GPU figures come from python -m lts_ros.bench.gpu
@@ -24,15 +24,15 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
                         help="model configs (default: edge paper; edge has shipped weights, the others random init)")
     parser.add_argument("--sizes", nargs="+", type=int, default=[256, 320, 416], metavar="PX",
                         help="square input sizes, multiples of 32 (default: 256 320 416; tiny: 128)")
-    parser.add_argument("--backends", nargs="+", default=["torch", "onnxruntime"], choices=BACKENDS, metavar="NAME",
-                        help=f"{', '.join(BACKENDS)} (default: torch onnxruntime; tensorrt needs a CUDA GPU)")
+    parser.add_argument("--backends", nargs="+", default=list(CPU_BACKENDS), choices=BACKENDS, metavar="NAME",
+                        help=f"{', '.join(BACKENDS)} (default: {' '.join(CPU_BACKENDS)}; tensorrt needs a CUDA GPU)")
     parser.add_argument("--precisions", nargs="+", default=list(PRECISIONS), choices=PRECISIONS, metavar="NAME",
-                        help="each run by the backends that can: torch fp32 bf16, onnxruntime fp32 fp16 int8 "
-                        f"(default: {' '.join(PRECISIONS)})")
+                        help="each run by the backends that can: torch fp32 bf16, onnxruntime fp32 fp16 int8, "
+                        f"openvino fp32 bf16 int8 (default: {' '.join(PRECISIONS)})")
     parser.add_argument("--frames", type=int, default=30, help="timed frames per case (default: %(default)s)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed frames first (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=0,
-                        help="ONNX Runtime intra-op threads and torch.set_num_threads (default: 0 = all cores)")
+                        help="ONNX Runtime / OpenVINO threads and torch.set_num_threads (default: 0 = all cores)")
     parser.add_argument("--out", type=Path, default=Path("runs/bench/cpu.json"),
                         help="JSON results (default: %(default)s)")
     parser.add_argument("--markdown", type=Path, default=Path("docs/benchmarks.md"),

@@ -7,7 +7,7 @@ from pathlib import Path
 from lts_ros.artifacts.cache_root import default_engine_dir
 from lts_ros.cli.group import add_group
 from lts_ros.errors import LtsError
-from lts_ros.options import GRAPH_PRECISIONS, VARIANT_PRECISIONS
+from lts_ros.options import GRAPH_PRECISIONS, PRECISIONS, VARIANT_PRECISIONS
 
 
 def add_parser(sub) -> None:
@@ -49,12 +49,16 @@ def add_onnx_parser(export_sub) -> None:
 
 def add_check_parser(export_sub) -> None:
     check = export_sub.add_parser("check", help="accuracy of an export's precisions on a tabletop split",
-                                  description="Segment expressions of a rendered tabletop split with fp32 and "
-                                  "each requested variant through ONNX Runtime: mIoU and P@0.5 against ground "
-                                  "truth, and mask IoU against fp32 (at each frame's own resolution).")
+                                  description="Segment expressions of a rendered tabletop split with ONNX "
+                                  "Runtime fp32 and each requested precision on --backend (ONNX Runtime or "
+                                  "OpenVINO): mIoU and P@0.5 against ground truth, and mask IoU against ONNX "
+                                  "Runtime fp32 (at each frame's own resolution).")
     check.add_argument("--onnx-dir", type=Path, required=True, help="an export dir from 'lts export onnx'")
-    check.add_argument("--precision", nargs="+", default=list(VARIANT_PRECISIONS), choices=VARIANT_PRECISIONS,
-                       help="variants to compare with fp32")
+    check.add_argument("--precision", nargs="+", default=list(VARIANT_PRECISIONS), choices=PRECISIONS,
+                       help="precisions to compare with ONNX Runtime fp32 (what --backend runs: onnxruntime fp32 "
+                       "fp16 int8, openvino fp32 bf16 int8)")
+    check.add_argument("--backend", default="onnxruntime", choices=["onnxruntime", "openvino"],
+                       help="the backend the precisions run on (the reference is always ONNX Runtime fp32)")
     check.add_argument("--data-root", type=Path, default=Path("data/tabletop"))
     check.add_argument("--split", default="test")
     check.add_argument("--limit", type=int, default=400, help="expressions, spread over the split")
@@ -122,11 +126,13 @@ def cmd_export_check(args: argparse.Namespace) -> int:
         check_section(args.markdown, "parity")
     data = TabletopDataset(args.data_root, args.split, load_depth=False)
     indices = spread(args.limit, len(data))
-    rows = compare_precisions(args.onnx_dir, (data[i] for i in indices), args.precision, progress=not args.quiet)
-    print(f"{'precision':<10}{'expressions':>12}{'mIoU vs GT':>12}{'P@0.5':>8}{'IoU vs fp32 mean':>18}{'median':>8}")
+    rows = compare_precisions(args.onnx_dir, (data[i] for i in indices), args.precision, progress=not args.quiet,
+                              backend=args.backend)
+    print(f"{'backend':<13}{'precision':<10}{'expressions':>12}{'mIoU vs GT':>12}{'P@0.5':>8}"
+          f"{'IoU vs fp32 mean':>18}{'median':>8}")
     for r in rows:
-        print(f"{r.precision:<10}{r.expressions:>12}{100 * r.mean_iou_gt:>12.2f}{100 * r.prec_at_05:>8.2f}"
-              f"{r.iou_vs_fp32_mean:>18.4f}{r.iou_vs_fp32_median:>8.4f}")
+        print(f"{r.backend:<13}{r.precision:<10}{r.expressions:>12}{100 * r.mean_iou_gt:>12.2f}"
+              f"{100 * r.prec_at_05:>8.2f}{r.iou_vs_fp32_mean:>18.4f}{r.iou_vs_fp32_median:>8.4f}")
     variants = read_manifest(args.onnx_dir).variants
     calibration = "; ".join(f"{name}: {v['calibration']['frames']} frames of {v['calibration']['source']}"
                             for name, v in variants.items() if v.get("calibration")) or "none"

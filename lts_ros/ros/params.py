@@ -66,10 +66,10 @@ def _input_size(value: int) -> str | None:
 PARAMS = (
     Param("model", "", "checkpoint (.safetensors); empty = the shipped edge model"),
     Param("backend", "auto", "inference backend; auto = tensorrt on a CUDA GPU when installed, else onnxruntime, "
-          "else torch", choices=BACKEND_CHOICES),
+          "else torch; openvino on request", choices=BACKEND_CHOICES),
     Param("device", "cpu", "cpu, cuda or cuda:N", check=device_problem),
     Param("precision", "fp32", "fp32; fp16/int8 need that ONNX variant (lts export onnx --precision); bf16 is "
-          "torch autocast", choices=PRECISIONS),
+          "torch autocast or OpenVINO's bf16 hint (AMX/AVX512-BF16 CPUs)", choices=PRECISIONS),
     Param("input_size", 0, "model input size in px; 0 = the model's own (ONNX/TensorRT exports are fixed to it)",
           low=0, high=1024, check=_input_size),
     Param("onnx_dir", "", "ONNX export dir for onnxruntime/tensorrt; empty = <checkpoint stem>-onnx beside the "

@@ -14,7 +14,7 @@ from lts_ros.artifacts.export_manifest import Export, variant_for
 from lts_ros.checkpoint import load_checkpoint, read_metadata
 from lts_ros.errors import LtsError
 from lts_ros.model.text import Tokenizer, build_tokenizer, check_expression
-from lts_ros.options import BACKEND_CHOICES, check_choice, parse_device
+from lts_ros.options import BACKEND_CHOICES, check_choice, check_precision, parse_device
 from lts_ros.runtime.backends.base import Backend, TextArrays
 from lts_ros.runtime.backends.onnxruntime_backend import OnnxRuntimeBackend, choose_providers
 from lts_ros.runtime.backends.torch_backend import TorchBackend
@@ -23,10 +23,20 @@ from lts_ros.runtime.preprocess import check_depth_and_intrinsics, prepare_image
 from lts_ros.runtime.result import Result
 
 if TYPE_CHECKING:
+    from lts_ros.runtime.backends.openvino_backend import OpenVinoBackend
     from lts_ros.runtime.backends.tensorrt_backend import TensorRTBackend
 
 TEXT_CACHE_SIZE = 16
 log = logging.getLogger(__name__)
+
+
+def auto_candidates(device: str) -> list[str]:
+    """The backends ``auto`` tries for ``device``, fastest first. OpenVINO is not among them yet: on this
+    project's 2-core test machine it ran no faster than ONNX Runtime fp32 and, inside lts_node, dropped frames
+    that ONNX Runtime did not (ask for it with ``backend="openvino"``)."""
+    if tensorrt_usable(device):
+        return ["tensorrt", "onnxruntime", "torch"]
+    return ["onnxruntime", "torch"]
 
 
 def tensorrt_usable(device: str) -> bool:
@@ -61,38 +71,49 @@ class Segmenter:
                         on_mismatch: str = "rebuild") -> "Segmenter":
         """Build from a checkpoint. ``backend``:
         ``torch`` runs the checkpoint directly (``precision`` fp32, bf16 autocast, fp16 autocast on CUDA);
-        ``onnxruntime`` runs its ONNX export in ``onnx_dir`` (default ``<stem>-onnx/`` beside the
-        checkpoint), reused when it was made from this checkpoint, else exported and verified first;
+        ``onnxruntime`` and ``openvino`` run its ONNX export in ``onnx_dir`` (default ``<stem>-onnx/`` beside
+        the checkpoint), reused when it was made from this checkpoint, else exported and verified first;
         ``tensorrt`` builds (or reuses, per its manifest) engines from that export in ``engine_dir`` (default
         ``$ROS_HOME/lts_ros/engines``). A read-only ``onnx_dir`` or ``engine_dir`` is still read; what has to
         be written goes to ``$ROS_HOME/lts_ros/`` instead (``artifacts.cache_root``). Relative dirs are relative
         to the working directory here (the node resolves its parameters against the cache root first).
         With ``precision`` fp16 or int8 the ONNX backends need that variant in the export
-        (``lts export onnx --precision``). ``auto`` = ``tensorrt`` when TensorRT imports and ``device`` is a
-        CUDA GPU, else ``onnxruntime``; when that cannot run (no variant for ``precision``, no provider for
-        ``device``) it falls back to ``torch`` with a warning. ``threads``: ONNX Runtime intra-op threads
-        (0 = its default)."""
+        (``lts export onnx --precision``); OpenVINO's bf16 is its hint on the fp32 graph. ``auto`` tries, in
+        turn, ``tensorrt`` (TensorRT imports and ``device`` is a CUDA GPU), ``onnxruntime`` and ``torch``,
+        logging why each one it passes over cannot run.
+        ``threads``: ONNX Runtime / OpenVINO inference threads (0 = their default)."""
         check_choice("backend", backend, BACKEND_CHOICES)
         path = Path(path)
         read_metadata(path)  # a bad checkpoint fails here, whatever the backend
-        if backend != "torch":
-            from lts_ros.runtime.compile.onnx_export import current_export  # torch.onnx: loaded only when exporting
-
+        candidates = auto_candidates(device) if backend == "auto" else [backend]
+        arguments = (path, device, onnx_dir, threshold, precision, threads, engine_dir, on_mismatch)
+        for name, fallback in zip(candidates, candidates[1:]):
             try:
-                if backend == "tensorrt" or (backend == "auto" and tensorrt_usable(device)):
-                    engines = default_engine_dir() if engine_dir is None else engine_dir
-                    return cls.from_engines(current_export(path, onnx_dir, redirect=True), engines, precision,
-                                            on_mismatch, device, threshold)
-                variant_for(precision, gpu=parse_device(device).is_gpu)  # fails before exporting, as does
-                choose_providers(device)  # a device ONNX Runtime cannot run on
-                return cls.from_onnx(current_export(path, onnx_dir, redirect=True), device, threshold,
-                                     threads=threads, precision=precision)
+                return cls._from_checkpoint_with(name, *arguments)
             except LtsError as exc:
-                if backend != "auto":
-                    raise
-                log.warning("ONNX backends unavailable (%s); using torch", exc)
-        model = load_checkpoint(path, "cpu")
-        return cls(TorchBackend(model, device, precision), model.tokenizer, model.cfg.input_size, threshold)
+                log.warning("backend %s cannot run (%s); trying %s", name, exc, fallback)
+        return cls._from_checkpoint_with(candidates[-1], *arguments)
+
+    @classmethod
+    def _from_checkpoint_with(cls, backend: str, path: Path, device: str, onnx_dir: str | Path | None,
+                              threshold: float, precision: str, threads: int, engine_dir: str | Path | None,
+                              on_mismatch: str) -> "Segmenter":
+        if backend == "torch":
+            model = load_checkpoint(path, "cpu")
+            return cls(TorchBackend(model, device, precision), model.tokenizer, model.cfg.input_size, threshold)
+        from lts_ros.runtime.compile.onnx_export import current_export  # torch.onnx: loaded only when exporting
+
+        if backend == "tensorrt":
+            engines = default_engine_dir() if engine_dir is None else engine_dir
+            return cls.from_engines(current_export(path, onnx_dir, redirect=True), engines, precision,
+                                    on_mismatch, device, threshold)
+        check_precision(precision, backend)  # what the backend cannot run fails before exporting,
+        if backend == "openvino":
+            return cls.from_openvino(current_export(path, onnx_dir, redirect=True), threshold, threads, precision)
+        variant_for(precision, gpu=parse_device(device).is_gpu)
+        choose_providers(device)  # as does a device ONNX Runtime cannot run on
+        return cls.from_onnx(current_export(path, onnx_dir, redirect=True), device, threshold, threads=threads,
+                             precision=precision)
 
     @classmethod
     def from_onnx(cls, export: Export | str | Path, device: str = "cpu", threshold: float = 0.5,
@@ -100,6 +121,15 @@ class Segmenter:
         """Build from an export (its dir, or opened) alone (no checkpoint, no torch model): see
         ``runtime.compile.onnx_export``; ``precision`` picks the segment graph variant (``export.precision``)."""
         return cls._for_backend(OnnxRuntimeBackend(export, device, threads, precision), threshold)
+
+    @classmethod
+    def from_openvino(cls, export: Export | str | Path, threshold: float = 0.5, threads: int = 0,
+                      precision: str = "fp32") -> "Segmenter":
+        """Build from an export (its dir, or opened) run by OpenVINO on the CPU
+        (``runtime.backends.openvino_backend``)."""
+        from lts_ros.runtime.backends.openvino_backend import OpenVinoBackend
+
+        return cls._for_backend(OpenVinoBackend(export, "cpu", threads, precision), threshold)
 
     @classmethod
     def from_engines(cls, export: Export | str | Path, engine_dir: str | Path = "engines", precision: str = "fp32",
@@ -112,7 +142,8 @@ class Segmenter:
                                 threshold)
 
     @classmethod
-    def _for_backend(cls, backend: OnnxRuntimeBackend | TensorRTBackend, threshold: float) -> "Segmenter":
+    def _for_backend(cls, backend: OnnxRuntimeBackend | OpenVinoBackend | TensorRTBackend,
+                     threshold: float) -> "Segmenter":
         """A Segmenter over an export's backend: tokenizer and input size from its manifest."""
         cfg = backend.manifest.model_config()
         return cls(backend, build_tokenizer(cfg.text, backend.manifest.vocab or None), cfg.input_size, threshold)
