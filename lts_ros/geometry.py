@@ -1,4 +1,5 @@
-"""Pixels + depth -> 3D points in the camera optical frame (REP-103: x right, y down, z forward)."""
+"""Pixels + depth -> 3D points in the camera optical frame (REP-103: x right, y down, z forward), and depth's
+units (millimetre integers <-> metres)."""
 from __future__ import annotations
 
 import cv2
@@ -10,6 +11,21 @@ def project(points_camera: np.ndarray, K: np.ndarray) -> np.ndarray:
     (OpenCV convention: u = fx * x / z + cx, column index)."""
     uvw = np.asarray(points_camera, np.float64) @ np.asarray(K, np.float64).T
     return uvw[:, :2] / uvw[:, 2:3]
+
+
+MM_PER_M = 1000.0  # integer depth (ROS 16UC1, RealSense, OpenNI, the tabletop PNGs) is millimetres
+
+
+def depth_in_metres(depth: np.ndarray) -> np.ndarray:
+    """A depth image as float32 metres: uint16 is millimetres (0 = no measurement), floats are metres already."""
+    if depth.dtype == np.uint16:
+        return depth.astype(np.float32) / np.float32(MM_PER_M)
+    return depth.astype(np.float32, copy=False)
+
+
+def depth_in_mm(depth_m: np.ndarray) -> np.ndarray:
+    """Depth in metres (0 = none) as uint16 millimetres (16UC1), rounded and clipped to 0..65535."""
+    return np.clip(np.round(depth_m * MM_PER_M), 0, 65535).astype(np.uint16)
 
 
 def valid_depth(depth_m: np.ndarray) -> np.ndarray:

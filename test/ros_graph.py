@@ -13,7 +13,8 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
-from lts_ros.ros.conversions import OPTICAL_FRAME, depth_mm  # noqa: F401 - the tests import them from here
+from lts_ros.geometry import depth_in_mm as depth_mm  # noqa: F401 - the tests import them from here
+from lts_ros.ros.conversions import OPTICAL_FRAME  # noqa: F401
 from lts_ros.ros.harness.camera import CameraPublisher, frame_messages
 from lts_ros.ros.harness.domain import isolated_env
 from lts_ros.ros.harness.node_process import NodeProcess

@@ -9,7 +9,8 @@ import numpy as np
 from rosbags.typesys import Stores, get_typestore
 
 from lts_ros.errors import LtsError
-from lts_ros.ros.conversions import OPTICAL_FRAME, camera_info_fields, depth_mm
+from lts_ros.geometry import depth_in_mm
+from lts_ros.ros.conversions import OPTICAL_FRAME, camera_info_fields
 
 TYPESTORE = get_typestore(Stores.ROS2_KILTED)
 IMAGE, CAMERA_INFO = "sensor_msgs/msg/Image", "sensor_msgs/msg/CameraInfo"
@@ -80,7 +81,7 @@ def depth_image(depth_m: np.ndarray, encoding: str, stamp_ns: int, frame_id: str
     """Depth in metres (0 = none) as 16UC1 millimetres or 32FC1 metres."""
     if encoding not in DEPTH_ENCODINGS:
         raise LtsError(f"depth encoding must be one of {', '.join(DEPTH_ENCODINGS)}, got '{encoding}'")
-    array = depth_mm(depth_m).astype("<u2", copy=False) if encoding == "16UC1" else depth_m.astype("<f4")
+    array = depth_in_mm(depth_m).astype("<u2", copy=False) if encoding == "16UC1" else depth_m.astype("<f4")
     return image(array, encoding, stamp_ns, frame_id)
 
 

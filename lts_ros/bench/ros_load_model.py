@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lts_ros.ros.conversions import depth_mm
+from lts_ros.geometry import depth_in_mm
 
 SCENE_SEED = 0  # the rendered tabletop scene every frame shows (content does not change the work)
 MODEL_WARMUP, MODEL_FRAMES = 3, 20  # single-frame throughput in this process
@@ -31,7 +31,7 @@ def render_frame(width: int, height: int) -> CameraFrame:
     unique = [o for o in named if sum((p.color, p.category) == (o.color, o.category) for p in named) == 1]
     target = max(unique or named, key=lambda o: o.visible_px)
     command = f"the {target.color} {CATEGORY_WORDS[target.category][0]}"
-    return CameraFrame(scene.rgb, depth_mm(scene.depth_m), scene.camera.K, command)
+    return CameraFrame(scene.rgb, depth_in_mm(scene.depth_m), scene.camera.K, command)
 
 
 def segment_ms(segmenter, frame: CameraFrame) -> tuple[float, float]:

@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 
 from lts_ros.errors import LtsError
-from lts_ros.runtime.camera import CameraModel, depth_in_metres
+from lts_ros.geometry import depth_in_metres
+from lts_ros.runtime.camera import CameraModel
 from lts_ros.ros.image_header import declared_size
 
 # encoding -> (numpy dtype, channels)
@@ -121,11 +122,6 @@ def fill_image(msg, array: np.ndarray, encoding: str):
     msg.step = int(array.strides[0])
     msg.data = array.tobytes()
     return msg
-
-
-def depth_mm(depth_m: np.ndarray) -> np.ndarray:
-    """Depth in metres (0 = none) as a 16UC1 frame: uint16 millimetres, rounded, clipped to 0..65535."""
-    return np.clip(np.round(depth_m * 1000.0), 0, 65535).astype(np.uint16)
 
 
 def camera_info_fields(K: np.ndarray, width: int, height: int, D=None) -> dict:

@@ -10,14 +10,6 @@ import numpy as np
 
 # camera_info distortion models OpenCV's undistortPoints applies with the same coefficient order
 OPENCV_MODELS = ("plumb_bob", "rational_polynomial")
-MM_PER_M = 1000.0  # integer depth (ROS 16UC1, RealSense, OpenNI) is millimetres
-
-
-def depth_in_metres(depth: np.ndarray) -> np.ndarray:
-    """A depth image as float32 metres: uint16 is millimetres (0 = no measurement), floats are metres already."""
-    if depth.dtype == np.uint16:
-        return depth.astype(np.float32) / np.float32(MM_PER_M)
-    return depth.astype(np.float32, copy=False)
 
 
 def intrinsics_problem(K: np.ndarray) -> str | None:

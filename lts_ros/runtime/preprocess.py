@@ -5,7 +5,8 @@ import numpy as np
 
 from lts_ros.data.transforms import Letterbox
 from lts_ros.errors import LtsError
-from lts_ros.runtime.camera import depth_in_metres, intrinsics_problem
+from lts_ros.geometry import depth_in_metres
+from lts_ros.runtime.camera import intrinsics_problem
 
 
 def check_rgb(rgb: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from sensor_msgs.msg import JointState
 
 from lts_ros.bag.format import BagTopics
 from lts_ros.data.tabletop.scene import Scene
-from lts_ros.ros.conversions import depth_mm
+from lts_ros.geometry import depth_in_mm
 from lts_ros.ros.harness.camera import CameraPublisher, frame_messages
 from lts_ros.sim import panda
 from lts_ros.sim.cell import STEP_HZ, Cell
@@ -66,7 +66,7 @@ class CellNode(Node):
         begin = time.perf_counter()
         scene = self.cell.view()
         self.render_s.append(time.perf_counter() - begin)
-        stamp_ns = self.head_camera.publish(*frame_messages(scene.rgb, depth_mm(scene.depth_m), self.cell.camera.K))
+        stamp_ns = self.head_camera.publish(*frame_messages(scene.rgb, depth_in_mm(scene.depth_m), self.cell.camera.K))
         if self.on_frame is not None:
             self.on_frame(stamp_ns, scene)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lts_ros.geometry import visible_surface_centroid
+from lts_ros.geometry import depth_in_metres, visible_surface_centroid
 from lts_ros.data.tabletop.store import HELD_OUT_COMBOS, SPLITS
 from lts_ros.errors import LtsError
 
@@ -70,6 +70,6 @@ class TabletopDataset:
         sample = TabletopSample(rgb, mask, expression["text"], expression["kind"], K, sid,
                                 (target["color"], target["category"]) in HELD_OUT_COMBOS)
         if self.load_depth:
-            sample.depth_m = read_image(self.dir / "depth" / f"{sid}.png", cv2.IMREAD_UNCHANGED) / np.float32(1000.0)
+            sample.depth_m = depth_in_metres(read_image(self.dir / "depth" / f"{sid}.png", cv2.IMREAD_UNCHANGED))
             sample.centroid_3d = visible_surface_centroid(sample.depth_m, K, mask)
         return sample

@@ -23,6 +23,7 @@ from tqdm import tqdm
 from lts_ros.data.tabletop.expressions import check_vocabulary
 from lts_ros.data.tabletop.scene import CATEGORIES, COLORS, Scene
 from lts_ros.errors import LtsError
+from lts_ros.geometry import depth_in_mm
 
 SPLITS = ("train", "val", "test")
 DEFAULT_SEEDS = {"train": 0, "val": 1, "test": 2}
@@ -61,8 +62,7 @@ def write_scene(root: Path, sid: str, scene: Scene) -> dict:
         (root / sub).mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(root / "rgb" / f"{sid}.jpg"), cv2.cvtColor(scene.rgb, cv2.COLOR_RGB2BGR),
                 [cv2.IMWRITE_JPEG_QUALITY, 95])
-    depth_mm = np.clip(np.round(scene.depth_m * 1000.0), 0, 65535).astype(np.uint16)
-    cv2.imwrite(str(root / "depth" / f"{sid}.png"), depth_mm)
+    cv2.imwrite(str(root / "depth" / f"{sid}.png"), depth_in_mm(scene.depth_m))
     if scene.instances.max() > 254:
         raise LtsError(f"scene {sid}: instance id {scene.instances.max()} does not fit the uint8 format")
     cv2.imwrite(str(root / "instances" / f"{sid}.png"), (scene.instances + 1).astype(np.uint8))
