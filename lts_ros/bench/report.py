@@ -8,6 +8,7 @@ import platform
 import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 from lts_ros.errors import LtsError
@@ -68,14 +69,12 @@ def machine_info(threads: int) -> dict:
     import onnxruntime
     import torch
 
-    from lts_ros.runtime.backends.openvino_backend import import_openvino
-
     mem_kib = proc_field("/proc/meminfo", "MemTotal")
     return {"cpu": proc_field("/proc/cpuinfo", "model name") or platform.processor() or "unknown",
             "logical_cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)),
             "ram_gib": round(int(mem_kib.split()[0]) / 2**20, 1) if mem_kib else None,
             "os": platform.platform(), "python": platform.python_version(), "torch": torch.__version__,
-            "onnxruntime": onnxruntime.__version__, "openvino": import_openvino().__version__.split("-")[0],
+            "onnxruntime": onnxruntime.__version__, "openvino": package_version("openvino"),
             "cpu_flags": cpu_flags(), "threads": threads,
             "date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 

@@ -107,11 +107,11 @@ class Segmenter:
             engines = default_engine_dir() if engine_dir is None else engine_dir
             return cls.from_engines(current_export(path, onnx_dir, redirect=True), engines, precision,
                                     on_mismatch, device, threshold)
-        check_precision(precision, backend)  # what the backend cannot run fails before exporting,
         if backend == "openvino":
+            check_precision(precision, backend)  # a precision OpenVINO cannot run fails before exporting
             return cls.from_openvino(current_export(path, onnx_dir, redirect=True), threshold, threads, precision)
-        variant_for(precision, gpu=parse_device(device).is_gpu)
-        choose_providers(device)  # as does a device ONNX Runtime cannot run on
+        variant_for(precision, gpu=parse_device(device).is_gpu)  # as does one ONNX Runtime cannot run,
+        choose_providers(device)  # or a device it cannot run on
         return cls.from_onnx(current_export(path, onnx_dir, redirect=True), device, threshold, threads=threads,
                              precision=precision)
 
