@@ -54,6 +54,7 @@ def test_masks_centroids_and_status_match_the_runtime_and_the_ground_truth(graph
         expected = reference.segment(sample.image, sample.depth_m, sample.K)
         assert status.found == expected.found and status.frame_id == OPTICAL_FRAME
         assert status.command == sample.text and status.score == pytest.approx(expected.score, abs=1e-3)
+        assert 0 < status.model_ms <= status.node_ms  # the node's own path is node_ms - model_ms
         if not expected.found:
             continue
         assert status.bbox == expected.bbox

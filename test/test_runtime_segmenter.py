@@ -84,6 +84,19 @@ def test_segment_returns_a_result_at_source_resolution(segmenter):
     assert segmenter.segment(RGB).prior is None
 
 
+def test_infer_then_finish_is_segment_with_depth_paired_in_between(segmenter):
+    segmenter.set_command("the red mug")
+    depth_mm = np.full((480, 640), 1500, np.uint16)
+    inference = segmenter.infer(RGB)  # no depth yet: a node pairs it while the model runs
+    assert inference.frame_shape == (480, 640) and inference.timings_ms.keys() == {"pre", "infer"}
+    split, whole = segmenter.finish(inference, depth_mm, K), segmenter.segment(RGB, depth_mm, K)
+    assert (split.mask == whole.mask).all() and split.bbox == whole.bbox and split.score == whole.score
+    np.testing.assert_array_equal(split.centroid_3d, whole.centroid_3d)
+    assert split.timings_ms.keys() == {"pre", "infer", "post"}
+    with pytest.raises(LtsError, match="does not match"):  # depth is checked against the inferred frame's size
+        segmenter.finish(inference, np.ones((240, 320), np.float32), K)
+
+
 @pytest.mark.parametrize("depth, k, named", [
     (np.ones((240, 320), np.float32), K, "does not match"),
     (np.ones((480, 640), np.float32), np.zeros((3, 3)), "fx=0.0"),

@@ -46,7 +46,8 @@ def build_parser() -> OneLineParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=f"bars: latency p99 <= {P99_FACTOR:g} x single_ms + {P99_MARGIN_MS:g} ms; node RSS growth <= "
         f"{RSS_GROWTH_MIB:g} MiB;\n  no crash (alive at the end, exit 0 on SIGINT); node overhead <= {OVERHEAD_MS:g} "
-        "ms (median latency\n  - median segment time, frames sent one at a time).\n"
+        "ms (frames sent one at a time:\n  median of latency - the model's time inside the node, from each frame's "
+        "status).\n"
         "exit status: 0 when measured (whatever the verdicts), 2 for a usage mistake or a run that failed.\n"
         "Run it on an otherwise idle machine: other load shows up in every figure.")
     parser.add_argument("--seconds", type=float, default=60.0, metavar="S",

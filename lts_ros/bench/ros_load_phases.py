@@ -15,6 +15,7 @@ from lts_ros.ros.harness.node_process import NodeProcess
 from lts_ros.ros.harness.participant import Participant
 from lts_ros.ros.harness.recorder import Recorder
 from lts_ros.ros.qos import camera_qos
+from lts_ros.ros.status import FrameStatus
 
 UNLOADED_WARMUP, UNLOADED_FRAMES = 3, 20  # frames sent one at a time, each waiting for its mask
 # Pause after each mask and after each local segment(): the node finishes publishing, and neither process's
@@ -29,16 +30,22 @@ POLL_S = 0.002  # how often this process looks for what its spinning thread rece
 
 class LoadCamera(Participant):
     """A camera-like publisher (reliable, keep last 2: config/lts.yaml's image_reliability) sending one frame's
-    messages, built once (each frame only gets a new header), and a recorder of the masks' arrival times and
-    /diagnostics, spun in the background."""
+    messages, built once (each frame only gets a new header), and a recorder of the masks' arrival times, the
+    statuses (the node's own timings) and /diagnostics, spun in the background."""
 
     def __init__(self, env: dict[str, str], frame: CameraFrame):
         super().__init__(env, "lts_load_camera")
         self.camera = CameraPublisher(self.node, camera_qos("reliable"))
         self.messages = frame_messages(frame.rgb, frame.depth_mm, frame.K)
-        self.recorder = Recorder(self.node, ("mask",), keep=False)
+        self.recorder = Recorder(self.node, ("mask", "status"), keep=("status",))
         self.masks = self.recorder.arrived_ns["mask"]  # mask stamp -> arrival, ns on this host's clock
         self.spin_in_background()
+
+    def status(self, stamp: int, timeout_s: float = 1.0) -> FrameStatus | None:
+        """The node's status for the frame stamped ``stamp`` (published right after its mask)."""
+        self.spin_until(lambda: self.recorder.first("status", stamp) is not None, timeout_s, POLL_S)
+        msg = self.recorder.first("status", stamp)
+        return None if msg is None else FrameStatus.from_msg(msg)
 
     def now_ns(self) -> int:
         return self.node.get_clock().now().nanoseconds
@@ -71,29 +78,36 @@ def percentiles(latencies_ms: list[float]) -> dict[str, float | None]:
 
 
 def run_unloaded(camera: LoadCamera, node: NodeProcess, segmenter, frame: CameraFrame) -> dict:
-    """Frames one at a time, each waiting for its mask: latency without queueing. After each mask this process
-    segments the same frame itself (the node idle meanwhile), so the node's overhead (DDS both ways, decoding,
-    depth pairing, publishing) = median latency - median segment_ms is taken under the same machine load."""
-    latencies, local_ms, missing = [], [], 0
+    """Frames one at a time, each waiting for its mask: latency without queueing, split by the node's own timings
+    in each frame's status. Per frame, overhead = latency - the model's time inside the node on that frame
+    (``model_ms``): what the node and DDS add to the model under the same load, at the same moment. It splits into
+    the node's path (``node_ms - model_ms``: decoding, depth pairing, publishing) and transport (``latency -
+    node_ms``: serialization, DDS both ways, executor wake-ups in both processes). After each frame this process
+    also segments the same frame itself (the node idle meanwhile) as a cross-check of the model alone."""
+    rows, local_ms, missing = [], [], 0
     for i in range(UNLOADED_WARMUP + UNLOADED_FRAMES):
         stamp = camera.send()
         camera.spin_until(lambda: stamp in camera.masks or not node.alive(), MASK_TIMEOUT_S, POLL_S)
         if not node.alive():
             raise LtsError(f"lts_node exited ({node.proc.returncode}) while frames were sent one at a time (log: "
                            f"{node.log})")
-        if stamp not in camera.masks:
+        status = camera.status(stamp) if stamp in camera.masks else None
+        if status is None:
             missing += 1
             continue
         time.sleep(UNLOADED_GAP_S)
         if i >= UNLOADED_WARMUP:
-            latencies.append((camera.masks[stamp] - stamp) / 1e6)
+            rows.append(((camera.masks[stamp] - stamp) / 1e6, status.node_ms, status.model_ms))
             local_ms.append(segment_ms(segmenter, frame)[1])
             time.sleep(UNLOADED_GAP_S)
-    latency = percentiles(latencies)
-    local = float(np.median(local_ms)) if local_ms else None
-    return {"frames": UNLOADED_FRAMES, "warmup": UNLOADED_WARMUP, "masks": len(latencies), "missing": missing,
-            "latency_ms": latency, "segment_ms": local,
-            "overhead_ms": latency["p50"] - local if latencies else None}
+    latency = percentiles([r[0] for r in rows])
+    median = (lambda values: float(np.median(values)) if rows else None)
+    return {"frames": UNLOADED_FRAMES, "warmup": UNLOADED_WARMUP, "masks": len(rows), "missing": missing,
+            "latency_ms": latency, "node_ms": median([r[1] for r in rows]), "model_ms": median([r[2] for r in rows]),
+            "overhead_ms": median([lat - model for lat, _, model in rows]),
+            "node_path_ms": median([node_ms - model for _, node_ms, model in rows]),
+            "transport_ms": median([lat - node_ms for lat, node_ms, _ in rows]),
+            "segment_ms": float(np.median(local_ms)) if local_ms else None}
 
 
 def run_loaded(camera: LoadCamera, node: NodeProcess, rate_hz: float, seconds: float, model: dict) -> dict:

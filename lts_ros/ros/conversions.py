@@ -99,6 +99,8 @@ def depth_from_image(msg, max_pixels: int = MAX_PIXELS) -> np.ndarray:
         raise ImageError("encoding", f"unsupported encoding '{msg.encoding}' for depth (use 16UC1 mm or 32FC1 m)")
     array = image_to_array(msg, max_pixels)
     depth = depth_in_metres(array)  # may be a view of the message's buffer: not written to
+    if array.dtype.kind == "u":
+        return depth  # millimetres: every reading is finite and >= 0 already
     return np.where(np.isfinite(depth) & (depth >= 0), depth, np.float32(0.0))
 
 

@@ -268,16 +268,22 @@ class LtsNode(LifecycleNode):
             rgb = conversions.rgb_from_compressed(frame.msg)
         else:
             rgb = conversions.rgb_from_image(frame.msg)
+        started = time.monotonic()
+        inference = self.segmenter.infer(rgb)  # meanwhile this frame's depth (a topic of its own) arrives
+        model_s = time.monotonic() - started
         depth = self.depth.for_frame(header, rgb.shape[:2],
                                      bool(self.count_publishers(self.resolve_topic_name("depth"))))
-        result = self.segmenter.segment(rgb, depth.depth_m, depth.K, distortion=depth.D)
+        started = time.monotonic()
+        result = self.segmenter.finish(inference, depth.depth_m, depth.K, distortion=depth.D)
+        model_ms = 1e3 * (model_s + time.monotonic() - started)
         no_3d = depth.no_3d
         if result.found and result.centroid_3d is None and not no_3d:
             no_3d = "no valid depth inside the mask"
-        self.outputs.publish(header, rgb, result, command, no_3d, 1e3 * (time.monotonic() - frame.received_at),
-                             self.p("publish_overlay"))
+        self.outputs.publish(header, result, command, no_3d, lambda: 1e3 * (time.monotonic() - frame.received_at),
+                             model_ms)
         latency_ms = 1e3 * (self.get_clock().now().nanoseconds * 1e-9 - stamp_s(header))
-        self.stats.frame_done(latency_ms, result.timings_ms["infer"], 1e3 * (time.monotonic() - frame.received_at))
+        self.stats.frame_done(latency_ms, model_ms, 1e3 * (time.monotonic() - frame.received_at))
+        self.outputs.publish_visuals(header, rgb, result, command, self.p("publish_overlay"))
 
     # ---- diagnostics ------------------------------------------------------------------------------------
     def _no_frames_warning(self) -> str | None:
@@ -315,6 +321,7 @@ class LtsNode(LifecycleNode):
 def main(argv: list[str] | None = None) -> int:
     """``lts_node [--ros-args ...]``: run the node until interrupted."""
     rclpy.init(args=argv if argv is not None else sys.argv)
+
     node = LtsNode()
     try:
         if node.p("autostart") and node.trigger_configure() == TransitionCallbackReturn.SUCCESS:

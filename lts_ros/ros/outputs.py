@@ -1,7 +1,10 @@
-"""What lts_node publishes for a processed frame, in the order that makes its contract: mask, centroid and
-marker when the target is found (markers cleared when it is lost), the overlay while watched, and the status
-last, so that a client holding a frame's status has been sent everything else for it."""
+"""What lts_node publishes for a processed frame, in the order that makes its contract: the mask and centroid when
+the target is found, then the status, so that a client holding a frame's status has been sent its mask and
+centroid; then what is only for people to look at (markers, cleared when the target is lost, and the overlay while
+watched), kept off the status's path."""
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
@@ -31,15 +34,23 @@ class FrameOutputs:
         self.publishers = [self.status, self.mask, self.centroid, self.marker, self.overlay]
         self._marker_shown = False
 
-    def publish(self, header, rgb: np.ndarray, result: Result, command: Command, no_centroid_reason: str,
-                node_ms: float, overlay_always: bool) -> None:
+    def publish(self, header, result: Result, command: Command, no_centroid_reason: str,
+                node_ms: Callable[[], float], model_ms: float) -> None:
+        """Mask, centroid, then the status (``node_ms()``: the node's time on the frame so far)."""
         if result.found:
-            mask = conversions.fill_image(Image(header=header), result.mask.astype(np.uint8) * 255, "mono8")
-            self.mask.publish(mask)
+            self.mask.publish(conversions.fill_image(Image(header=header), result.mask.view(np.uint8) * 255, "mono8"))
         if result.found and result.centroid_3d is not None:
             point = PointStamped(header=header)
             point.point.x, point.point.y, point.point.z = (float(c) for c in result.centroid_3d)
             self.centroid.publish(point)
+        self.status.publish(status_message(header, self._node.get_fully_qualified_name(), command.text,
+                                           command.seq, result, no_centroid_reason, node_ms(), model_ms))
+
+    def publish_visuals(self, header, rgb: np.ndarray, result: Result, command: Command,
+                        overlay_always: bool) -> None:
+        """RViz markers (a sphere and the command at the 3D centroid) and the overlay (while subscribed, or
+        ``overlay_always``)."""
+        if result.found and result.centroid_3d is not None:
             for marker in target_markers(header, result.centroid_3d, command.text):
                 self.marker.publish(marker)
             self._marker_shown = True
@@ -50,5 +61,3 @@ class FrameOutputs:
             from lts_ros.plots import overlay
 
             self.overlay.publish(conversions.fill_image(Image(header=header), overlay(rgb, result.mask), "rgb8"))
-        self.status.publish(status_message(header, self._node.get_fully_qualified_name(), command.text,
-                                           command.seq, result, no_centroid_reason, node_ms))

@@ -17,7 +17,7 @@ class NodeStats:
         self._lock = threading.Lock()
         self._done_at: deque[float] = deque(maxlen=window)  # monotonic s of each segmented frame
         self._latency_ms: deque[float] = deque(maxlen=window)  # input stamp -> result published
-        self._infer_ms: deque[float] = deque(maxlen=window)
+        self._model_ms: deque[float] = deque(maxlen=window)  # of which Segmenter.segment()
         self._node_ms: deque[float] = deque(maxlen=window)  # frame received -> status published, in the node
         self.errors: Counter[str] = Counter()  # kind -> count (bad encodings, sizes, commands, ...)
         self.frames_in = 0
@@ -28,11 +28,11 @@ class NodeStats:
             self.frames_in += 1
             self.last_frame_at = time.monotonic()
 
-    def frame_done(self, latency_ms: float, infer_ms: float, node_ms: float) -> None:
+    def frame_done(self, latency_ms: float, model_ms: float, node_ms: float) -> None:
         with self._lock:
             self._done_at.append(time.monotonic())
             self._latency_ms.append(latency_ms)
-            self._infer_ms.append(infer_ms)
+            self._model_ms.append(model_ms)
             self._node_ms.append(node_ms)
 
     def error(self, kind: str) -> None:
@@ -40,15 +40,15 @@ class NodeStats:
             self.errors[kind] += 1
 
     def snapshot(self) -> dict[str, float]:
-        """fps over the window, latency p50/p99 ms (stamp to publish), infer and node p50 ms; NaN before any
-        frame."""
+        """fps over the window, latency p50/p99 ms (stamp to publish), node p50 ms (received to published) and
+        model p50 ms (of which segment()); NaN before any frame."""
         with self._lock:
             done, latency = list(self._done_at), list(self._latency_ms)
-            infer, node = list(self._infer_ms), list(self._node_ms)
+            model, node = list(self._model_ms), list(self._node_ms)
         fps = (len(done) - 1) / (done[-1] - done[0]) if len(done) > 1 and done[-1] > done[0] else 0.0
         p50, p99 = np.percentile(latency, [50, 99]) if latency else (float("nan"), float("nan"))
         return {"fps": fps, "latency_p50_ms": float(p50), "latency_p99_ms": float(p99),
-                "infer_p50_ms": float(np.median(infer)) if infer else float("nan"),
+                "model_p50_ms": float(np.median(model)) if model else float("nan"),
                 "node_p50_ms": float(np.median(node)) if node else float("nan")}
 
     def diagnostic_status(self, name: str, hardware_id: str, warning: str | None, **values: str) -> DiagnosticStatus:
@@ -58,7 +58,7 @@ class NodeStats:
         with self._lock:
             errors, frames_in = dict(self.errors), self.frames_in
         listed = {"fps": f"{figures['fps']:.2f}", "latency_p50_ms": f"{figures['latency_p50_ms']:.1f}",
-                  "latency_p99_ms": f"{figures['latency_p99_ms']:.1f}", "infer_p50_ms": f"{figures['infer_p50_ms']:.1f}",
+                  "latency_p99_ms": f"{figures['latency_p99_ms']:.1f}", "model_p50_ms": f"{figures['model_p50_ms']:.1f}",
                   "node_p50_ms": f"{figures['node_p50_ms']:.1f}", "frames_received": str(frames_in), **values,
                   **{f"errors.{k}": str(v) for k, v in sorted(errors.items())}}
         return DiagnosticStatus(level=DiagnosticStatus.WARN if warning else DiagnosticStatus.OK, name=name,

@@ -32,6 +32,7 @@ class FrameStatus:
     centroid_m: tuple[float, float, float] | None  # x y z metres, camera optical frame; found with valid 3D only
     no_centroid_reason: str  # why a found target has no 3D centroid ("" otherwise)
     node_ms: float  # frame received -> status built, in the node
+    model_ms: float  # of which the model: Segmenter.segment() (preprocess, inference, postprocess)
 
     @property
     def found(self) -> bool:
@@ -44,11 +45,11 @@ class FrameStatus:
         return cls(stamp_ns(msg.header), msg.header.frame_id, values["command"], int(values["command_seq"]),
                    values["state"], float(values["score"]), None if bbox is None else tuple(int(v) for v in bbox),
                    _numbers(values["centroid_px"]), _numbers(values["centroid_m"]), values["no_centroid_reason"],
-                   float(values["node_ms"]))
+                   float(values["node_ms"]), float(values["model_ms"]))
 
 
 def status_message(header, name: str, command: str, command_seq: int, result: Result, no_centroid_reason: str,
-                   node_ms: float) -> DiagnosticArray:
+                   node_ms: float, model_ms: float) -> DiagnosticArray:
     """The frame's status. Level OK: it reports the node's health, the answer is in ``state``."""
     found = result.found
     centroid = result.centroid_3d if found else None
@@ -59,7 +60,7 @@ def status_message(header, name: str, command: str, command_seq: int, result: Re
         "centroid_px": " ".join(f"{v:.2f}" for v in result.centroid_px) if found and result.centroid_px else "",
         "centroid_m": "" if centroid is None else " ".join(f"{v:.5f}" for v in centroid),
         "no_centroid_reason": no_centroid_reason if found and centroid is None else "",
-        "node_ms": f"{node_ms:.2f}",
+        "node_ms": f"{node_ms:.2f}", "model_ms": f"{model_ms:.2f}",
     }
     status = DiagnosticStatus(level=DiagnosticStatus.OK, name=name, message=values["state"],
                               hardware_id=header.frame_id,

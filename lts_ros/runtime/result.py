@@ -1,9 +1,11 @@
-"""What one ``Segmenter.segment`` call returns."""
+"""What ``Segmenter.segment`` returns, and what its two halves hand each other (``infer`` -> ``finish``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from lts_ros.data.transforms import Letterbox
 
 
 @dataclass
@@ -18,3 +20,15 @@ class Result:
     centroid_3d: np.ndarray | None  # (3,) metres, camera optical frame; needs depth + K and valid depth
     prior: np.ndarray | None = None  # (H, W) float32 position-prior probability, only when requested
     timings_ms: dict[str, float] = field(default_factory=dict)  # pre, infer, post
+
+
+@dataclass(frozen=True)
+class Inference:
+    """The model's output for one frame, before postprocessing: logits at the model input and the letterbox that
+    maps them back to the frame."""
+
+    mask_logits: np.ndarray  # (S, S)
+    prior_logits: np.ndarray  # (S, S)
+    box: Letterbox
+    frame_shape: tuple[int, int]  # (H, W) of the source frame
+    timings_ms: dict[str, float]  # pre, infer

@@ -20,7 +20,7 @@ from lts_ros.runtime.backends.onnxruntime_backend import OnnxRuntimeBackend, cho
 from lts_ros.runtime.backends.torch_backend import TorchBackend
 from lts_ros.runtime.postprocess import build_result
 from lts_ros.runtime.preprocess import check_depth_and_intrinsics, prepare_image
-from lts_ros.runtime.result import Result
+from lts_ros.runtime.result import Inference, Result
 
 if TYPE_CHECKING:
     from lts_ros.runtime.backends.openvino_backend import OpenVinoBackend
@@ -177,17 +177,27 @@ class Segmenter:
                 with_prior: bool = False, distortion: np.ndarray | None = None) -> Result:
         """Segment the current command's object in ``rgb`` ((H, W, 3) uint8). With ``depth_m``
         (aligned, float32 m or uint16 mm) and ``K`` (3x3) the result also has ``centroid_3d``, undistorted
-        with OpenCV ``distortion`` coefficients when given."""
+        with OpenCV ``distortion`` coefficients when given. ``infer`` then ``finish``, in one call."""
+        return self.finish(self.infer(rgb), depth_m, K, with_prior, distortion)
+
+    def infer(self, rgb: np.ndarray) -> Inference:
+        """The model's part of ``segment``: preprocessing and inference, which need no depth. A node runs it
+        while the frame's depth (a separate topic) is still on its way, and pairs depth for ``finish``."""
         text = self.text_features
         start = time.perf_counter()
         image, box = prepare_image(rgb, self.input_size)
-        depth_m, K = check_depth_and_intrinsics(depth_m, K, rgb.shape[:2])
         prepared = time.perf_counter()
         mask_logits, prior_logits = self.backend.segment(image, text)
         inferred = time.perf_counter()
-        result = build_result(mask_logits[0, 0], box, self.threshold, depth_m, K,
-                              prior_logits[0, 0] if with_prior else None, distortion)
-        done = time.perf_counter()
-        result.timings_ms = {"pre": 1e3 * (prepared - start), "infer": 1e3 * (inferred - prepared),
-                             "post": 1e3 * (done - inferred)}
+        return Inference(mask_logits[0, 0], prior_logits[0, 0], box, rgb.shape[:2],
+                         {"pre": 1e3 * (prepared - start), "infer": 1e3 * (inferred - prepared)})
+
+    def finish(self, inference: Inference, depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
+               with_prior: bool = False, distortion: np.ndarray | None = None) -> Result:
+        """The Result of ``inference`` (mask at the frame's size, score, box, centroids; see ``segment``)."""
+        start = time.perf_counter()
+        depth_m, K = check_depth_and_intrinsics(depth_m, K, inference.frame_shape)
+        result = build_result(inference.mask_logits, inference.box, self.threshold, depth_m, K,
+                              inference.prior_logits if with_prior else None, distortion)
+        result.timings_ms = {**inference.timings_ms, "post": 1e3 * (time.perf_counter() - start)}
         return result

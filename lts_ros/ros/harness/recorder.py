@@ -19,17 +19,18 @@ DEPTH = 100
 
 
 class Recorder:
-    """``outputs`` (names in OUTPUTS, under ``/<lts_node>/``) and /diagnostics on ``node``. ``keep=False`` keeps
-    only the outputs' arrival times (a benchmark's masks would pile up); /diagnostics is always kept."""
+    """``outputs`` (names in OUTPUTS, under ``/<lts_node>/``) and /diagnostics on ``node``. Messages are kept for
+    the outputs named in ``keep`` (default: all); of the others only arrival times (a benchmark's masks would pile
+    up). /diagnostics is always kept."""
 
     def __init__(self, node: Node, outputs: tuple[str, ...] = tuple(OUTPUTS), lts_node: str = "lts_node",
-                 keep: bool = True):
+                 keep: tuple[str, ...] | None = None):
         self._clock = node.get_clock()
         self.received: dict[str, list] = defaultdict(list)  # name -> messages, in arrival order
         self.arrived_ns: dict[str, dict[int, int]] = defaultdict(dict)  # name -> header stamp -> first arrival
         self._by_stamp: dict[str, dict[int, list]] = defaultdict(lambda: defaultdict(list))
         qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=DEPTH, reliability=ReliabilityPolicy.RELIABLE)
-        topics = {name: (OUTPUTS[name], f"/{lts_node}/{name}", keep) for name in outputs}
+        topics = {name: (OUTPUTS[name], f"/{lts_node}/{name}", keep is None or name in keep) for name in outputs}
         topics["diagnostics"] = (DiagnosticArray, "/diagnostics", True)
         self.subscriptions = {name: node.create_subscription(kind, topic, self._record(name, kept), qos)
                               for name, (kind, topic, kept) in topics.items()}
