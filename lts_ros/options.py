@@ -10,6 +10,7 @@ from lts_ros.errors import LtsError
 
 BACKENDS = ("torch", "onnxruntime", "openvino", "tensorrt")
 BACKEND_CHOICES = ("auto", *BACKENDS)  # what a user may ask for: auto picks one of BACKENDS
+AUTO = "auto = tensorrt on a CUDA GPU, else openvino on an x86 CPU, else onnxruntime, else torch"  # for --help
 CPU_BACKENDS = ("torch", "onnxruntime", "openvino")  # TensorRT needs a CUDA GPU
 # What each backend runs: torch autocasts (bf16, fp16 on CUDA); the ONNX backends run the export's graph variant
 # of that precision (export.precision), so their precisions are the export's.

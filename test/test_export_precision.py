@@ -17,7 +17,7 @@ from lts_ros.export.parity import compare_precisions
 from lts_ros.export.precision import (MIN_MASK_IOU, add_variants, check_variant, convert_fp16,
                                       expose_internal_outputs, mask_iou, segment_feeds)
 from lts_ros.runtime.backends.onnxruntime_backend import CPU, open_session
-from lts_ros.runtime.segmenter import Segmenter
+from lts_ros.runtime.segmenter import Segmenter, openvino_problem
 
 from conftest import run_lts
 
@@ -141,12 +141,24 @@ def test_a_variant_below_the_bar_is_refused_and_the_previous_one_kept(edge_expor
     assert read_manifest(copy).variants.keys() == set(VARIANTS)  # still valid, hashes and all
 
 
-def test_auto_falls_back_to_torch_when_the_precision_has_no_variant(tmp_path, caplog):
+def test_auto_passes_over_backends_that_cannot_run_the_precision_with_the_reason(tmp_path, caplog):
+    """bf16 on the CPU: OpenVINO's hint where the CPU has BF16 (auto's first choice on x86), else torch, each
+    backend passed over logged with why (ONNX Runtime has no bf16 graph)."""
     checkpoint = shutil.copy(shipped_checkpoint(), tmp_path / "edge.safetensors")
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):
         segmenter = Segmenter.from_checkpoint(checkpoint, backend="auto", precision="bf16")
-    assert segmenter.backend.name == "torch" and "unknown precision 'bf16'" in caplog.text
-    assert not (tmp_path / "edge-onnx").exists()  # refused before exporting anything
+    assert "backend auto: not tensorrt (device cpu is not a CUDA GPU)" in caplog.text
+    if openvino_problem("cpu") is None and "BF16" in openvino_cpu_capabilities():
+        assert segmenter.backend.name == "openvino" and segmenter.backend.precision == "bf16"
+    else:
+        assert segmenter.backend.name == "torch" and "unknown precision 'bf16'" in caplog.text
+        assert not (tmp_path / "edge-onnx").exists()  # refused before exporting anything
+
+
+def openvino_cpu_capabilities() -> list[str]:
+    import openvino
+
+    return openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
 def test_fp16_conversion_keeps_outputs_that_are_also_read_inside_the_graph(tmp_path):

@@ -27,6 +27,9 @@ def test_a_short_run_reports_every_figure_and_bar(tmp_path):
     assert model["single_ms"] > 0 and model["segment_ms"] > 0
     unloaded, loaded = result["unloaded"], result["loaded"]
     assert unloaded["masks"] > 0 and unloaded["overhead_ms"] is not None
+    assert 0 < unloaded["model_ms"] <= unloaded["node_ms"] < unloaded["latency_ms"]["max"]  # the node's own timings
+    assert unloaded["node_path_ms"] >= 0 and unloaded["transport_ms"] > 0
+    assert result["floor"]["masks"] > 0 and result["floor"]["hold_ms"] == model["single_ms"]  # the bare rclpy node
     assert loaded["target_rate_hz"] > 0
     assert loaded["frames_published"] > 0 and loaded["masks_received"] > 0
     assert loaded["masks_received"] <= loaded["frames_published"]

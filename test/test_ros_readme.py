@@ -61,7 +61,7 @@ def test_the_readme_node_line_answers_the_readme_topic_pub_line(tmp_path, tablet
                     break
         assert status is not None and status.command == command, node.text()
         assert status.state in ("found", "not_found") and status.frame_id == OPTICAL_FRAME
-        assert "backend onnxruntime" in node.text()  # config/lts.yaml's backend auto, on this machine
+        assert "backend openvino" in node.text()  # config/lts.yaml's backend auto, on this x86 machine
     finally:
         probe.close()
         assert node.stop() == 0, node.text()

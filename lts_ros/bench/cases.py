@@ -9,7 +9,7 @@ from lts_ros.artifacts.export_manifest import variant_for
 from lts_ros.config import available_configs, load_config, validate
 from lts_ros.errors import LtsError
 from lts_ros.options import BACKEND_PRECISIONS, BACKENDS, PRECISIONS, parse_device
-from lts_ros.runtime.segmenter import tensorrt_usable
+from lts_ros.runtime.segmenter import tensorrt_problem
 
 CUDA_ONLY = {("torch", "fp16")}  # run on a GPU only (torch fp16 autocast: see TorchBackend)
 
@@ -38,7 +38,7 @@ def runs_on(backend: str, precision: str, device: str) -> bool:
     """Whether ``backend`` can run ``precision`` on ``device``."""
     if precision not in BACKEND_PRECISIONS[backend]:
         return False
-    if backend == "tensorrt" and not tensorrt_usable(device):
+    if backend == "tensorrt" and tensorrt_problem(device) is not None:
         return False
     return parse_device(device).is_gpu or (backend, precision) not in CUDA_ONLY
 
@@ -62,7 +62,7 @@ def plan_cases(configs: Sequence[str], sizes: Sequence[int], backends: Sequence[
     for config in dict.fromkeys(configs):
         for size in dict.fromkeys(sizes):
             check_config_size(config, size)
-    if "tensorrt" in backends and not tensorrt_usable(device):
+    if "tensorrt" in backends and tensorrt_problem(device) is not None:
         raise LtsError(f"tensorrt needs TensorRT and a CUDA GPU, not '{device}' "
                        "(GPU timings: python -m lts_ros.bench.gpu)")
     cases = [BenchCase(config, size, backend, precision)

@@ -2,7 +2,8 @@
 
 Measures the model's single-frame time in this process, starts lts_node in its own process (isolated DDS
 domain, config/fastdds.xml), then sends camera frames (rgb8 + 16UC1 depth + camera_info, reliable keep-last 2)
-first one at a time (the node's own overhead) and then at RATE_FACTOR x the measured throughput for SECONDS,
+first one at a time (the node's own overhead; beforehand the same through a bare rclpy node that sleeps the
+model's time, the floor any rclpy node pays here) and then at RATE_FACTOR x the measured throughput for SECONDS,
 timing every mask from its frame's stamp to its arrival here, sampling the node's RSS and reading its
 /diagnostics. Prints a summary with the issue's bars, writes JSON and the ros-load section of
 docs/benchmarks.md."""
@@ -15,13 +16,14 @@ import gc
 import sys
 from pathlib import Path
 
-from lts_ros.bench.report import check_section, machine_info, save
+from lts_ros.bench.report import check_section, fmt, machine_info, save
 from lts_ros.bench.ros_load_model import SCENE_SEED, measure_model, render_frame
-from lts_ros.bench.ros_load_phases import UNLOADED_FRAMES, LoadCamera, diagnostics_delta, run_loaded, run_unloaded
+from lts_ros.bench.ros_load_phases import (UNLOADED_FRAMES, LoadCamera, diagnostics_delta, run_floor, run_loaded,
+                                           run_unloaded)
 from lts_ros.bench.ros_load_report import (OVERHEAD_MS, P99_FACTOR, P99_MARGIN_MS, RSS_GROWTH_MIB, evaluate,
                                            print_summary, ros_load_markdown)
 from lts_ros.errors import LtsError, OneLineParser, run_command
-from lts_ros.options import CPU_BACKENDS
+from lts_ros.options import AUTO, CPU_BACKENDS
 from lts_ros.ros.harness.domain import isolated_env
 from lts_ros.ros.harness.node_process import NodeProcess
 
@@ -58,8 +60,7 @@ def build_parser() -> OneLineParser:
     parser.add_argument("--size", type=frame_size, default=(640, 480), metavar="WxH",
                         help="camera frame size (default: 640x480)")
     parser.add_argument("--backend", default="auto", choices=BACKENDS,
-                        help="inference backend, for the throughput measurement and the node (default: auto = "
-                        "onnxruntime on the CPU when it can run, else torch)")
+                        help=f"inference backend, for the throughput measurement and the node (default: {AUTO})")
     parser.add_argument("--out", type=Path, default=Path("runs/bench/ros_load.json"), metavar="JSON",
                         help="JSON results (default: %(default)s); the node's log goes beside it (.node.log)")
     parser.add_argument("--markdown", type=Path, default=Path("docs/benchmarks.md"), metavar="MD",
@@ -92,8 +93,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"model alone ({model['backend']}, {width}x{height}): single_ms {model['single_ms']:.1f}, segment_ms "
           f"{model['segment_ms']:.1f} ({model['single_fps']:.1f} FPS)", flush=True)
     rate_hz = model["single_fps"] * args.rate_factor
-    env = isolated_env()
     log = args.out.with_name(args.out.stem + ".node.log")
+    floor = run_floor(isolated_env(), frame, model["single_ms"], log.with_suffix(".echo.log"))
+    print(f"floor: a bare rclpy node on the same frames adds {fmt(floor['overhead_ms'])} ms to its "
+          f"{model['single_ms']:.1f} ms sleep", flush=True)
+    env = isolated_env()
     node = NodeProcess(env, log, {"backend": model["backend"], "command": frame.command})
     camera = None
     try:
@@ -121,9 +125,9 @@ def run(args: argparse.Namespace) -> int:
     options = {"seconds": args.seconds, "rate_factor": args.rate_factor, "size": f"{width}x{height}",
                "backend_requested": args.backend, "command": frame.command, "scene_seed": SCENE_SEED,
                "json": str(args.out)}
-    result = {"machine": machine_info(0), "options": options, "model": model, "unloaded": unloaded,
+    result = {"machine": machine_info(0), "options": options, "model": model, "floor": floor, "unloaded": unloaded,
               "loaded": loaded, "diagnostics": diagnostics, "lost_in_transit": lost, "node": node_state,
-              "bars": evaluate(model, unloaded, loaded, node_state)}
+              "bars": evaluate(model, floor, unloaded, loaded, node_state)}
     print_summary(result)
     save(result, args.out, doc, SECTION, ros_load_markdown(result))
     return 0

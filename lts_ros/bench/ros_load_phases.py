@@ -3,7 +3,9 @@ spun in a thread of its own so that a mask is timed when it arrives), frames sen
 fixed rate, every mask's latency from its frame's stamp, and the node's counters from /diagnostics."""
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -108,6 +110,29 @@ def run_unloaded(camera: LoadCamera, node: NodeProcess, segmenter, frame: Camera
             "node_path_ms": median([node_ms - model for _, node_ms, model in rows]),
             "transport_ms": median([lat - node_ms for lat, node_ms, _ in rows]),
             "segment_ms": float(np.median(local_ms)) if local_ms else None}
+
+
+def run_floor(env: dict[str, str], frame: CameraFrame, hold_ms: float, log: Path) -> dict:
+    """The same frames, one at a time, through ``bench.ros_echo_node`` instead of lts_node: a bare rclpy node that
+    sleeps ``hold_ms`` in place of the model. Latency - hold_ms is what rclpy and DDS cost any node here, the
+    floor under lts_node's overhead."""
+    command = [sys.executable, "-m", "lts_ros.bench.ros_echo_node", "--hold-ms", f"{hold_ms:.3f}"]
+    echo, camera, latencies = NodeProcess(env, log, command=command), None, []
+    try:
+        echo.wait_active()
+        camera = LoadCamera(env, frame)
+        camera.wait_matched()
+        for i in range(UNLOADED_WARMUP + UNLOADED_FRAMES):
+            stamp = camera.send()
+            if camera.spin_until(lambda: stamp in camera.masks, MASK_TIMEOUT_S, POLL_S) and i >= UNLOADED_WARMUP:
+                latencies.append((camera.masks[stamp] - stamp) / 1e6 - hold_ms)
+            time.sleep(2 * UNLOADED_GAP_S)
+    finally:
+        if camera is not None:
+            camera.close()
+        echo.stop()
+    return {"hold_ms": hold_ms, "masks": len(latencies),
+            "overhead_ms": float(np.median(latencies)) if latencies else None}
 
 
 def run_loaded(camera: LoadCamera, node: NodeProcess, rate_hz: float, seconds: float, model: dict) -> dict:

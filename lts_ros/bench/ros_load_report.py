@@ -14,7 +14,7 @@ def bar(name: str, text: str, measured: str, met: bool) -> dict:
     return {"name": name, "bar": text, "measured": measured, "met": bool(met)}
 
 
-def evaluate(model: dict, unloaded: dict, loaded: dict, node: dict) -> list[dict]:
+def evaluate(model: dict, floor: dict, unloaded: dict, loaded: dict, node: dict) -> list[dict]:
     single, p99 = model["single_ms"], loaded["latency_ms"]["p99"]
     limit = P99_FACTOR * single + P99_MARGIN_MS
     bars = [bar("latency_p99", f"latency p99 ≤ {P99_FACTOR:g} × single_ms + {P99_MARGIN_MS:g} ms",
@@ -35,6 +35,8 @@ def evaluate(model: dict, unloaded: dict, loaded: dict, node: dict) -> list[dict
     else:
         noisy = "; negative: the machine is noisier than the overhead" if over < 0 else ""
         measured = f"{fmt(over)} ms ({unloaded['masks']} frames one at a time{noisy})"
+        if floor["overhead_ms"] is not None:
+            measured += f"; a bare rclpy node on the same frames: {fmt(floor['overhead_ms'])} ms"
     if loaded_over is not None:
         measured += f"; under load p50 − segment_ms = {fmt(loaded_over)} ms (includes waiting for the worker)"
     bars.append(bar("node_overhead", f"node overhead ≤ {OVERHEAD_MS:g} ms (frames one at a time: median of latency − "
@@ -57,6 +59,8 @@ def figures(result: dict) -> list[list[str]]:
         ["unloaded: overhead p50 (latency − model_ms, per frame)", f"{fmt(u['overhead_ms'])} ms: transport "
          f"(latency − node_ms) {fmt(u['transport_ms'])} ms, node path (node_ms − model_ms) {fmt(u['node_path_ms'])} ms"],
         ["unloaded: the model alone in this process beside each frame (cross-check)", f"{fmt(u['segment_ms'])} ms"],
+        ["floor: a bare rclpy node on the same frames (latency − its sleep standing in for the model)",
+         f"{fmt(result['floor']['overhead_ms'])} ms ({result['floor']['masks']} frames)"],
         ["loaded: rate target / achieved", f"{fmt(l['target_rate_hz'])} / {fmt(l['publish_rate_hz'])} Hz"],
         ["frames published", str(l["frames_published"])],
         ["masks received", str(l["masks_received"])],

@@ -43,7 +43,7 @@ def add_record_parser(bag_sub) -> None:
 
 def add_eval_parser(bag_sub) -> None:
     from lts_ros.bag.output import OVERLAY_EVERY
-    from lts_ros.options import BACKEND_CHOICES
+    from lts_ros.options import AUTO, BACKEND_CHOICES
 
     ev_bag = bag_sub.add_parser("eval", help="evaluate the model on a bag (offline, or live through lts_node)",
                                 description="Segment every colour frame of a bag in this process (depth and "
@@ -55,8 +55,7 @@ def add_eval_parser(bag_sub) -> None:
     ev_bag.add_argument("--out", type=Path, required=True, help="directory for the report and output bag")
     ev_bag.add_argument("--checkpoint", type=Path, help="default: the shipped edge model")
     ev_bag.add_argument("--backend", default="auto", choices=BACKEND_CHOICES, help="inference backend, in-process "
-                        "or the node's (default: auto = TensorRT on a CUDA GPU where it imports, else onnxruntime, "
-                        "else torch)")
+                        f"or the node's (default: {AUTO})")
     ev_bag.add_argument("--sync-tolerance", type=float, default=0.05, help="s, as the node's sync_tolerance")
     ev_bag.add_argument("--topics", nargs="*", default=[], metavar="ROLE=TOPIC",
                         help="rename topics by role: color, camera_info, depth, command, gt_mask, gt_centroid "

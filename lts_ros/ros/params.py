@@ -10,7 +10,7 @@ from typing import Any
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
-from lts_ros.options import BACKEND_CHOICES, PRECISIONS, device_problem
+from lts_ros.options import AUTO, BACKEND_CHOICES, PRECISIONS, device_problem
 
 RELIABILITY = ("reliable", "best_effort")
 TRANSPORTS = ("raw", "compressed")
@@ -65,8 +65,7 @@ def _input_size(value: int) -> str | None:
 
 PARAMS = (
     Param("model", "", "checkpoint (.safetensors); empty = the shipped edge model"),
-    Param("backend", "auto", "inference backend; auto = tensorrt on a CUDA GPU when installed, else onnxruntime, "
-          "else torch; openvino on request", choices=BACKEND_CHOICES),
+    Param("backend", "auto", f"inference backend; {AUTO} (where each can run)", choices=BACKEND_CHOICES),
     Param("device", "cpu", "cpu, cuda or cuda:N", check=device_problem),
     Param("precision", "fp32", "fp32; fp16/int8 need that ONNX variant (lts export onnx --precision); bf16 is "
           "torch autocast or OpenVINO's bf16 hint (AMX/AVX512-BF16 CPUs)", choices=PRECISIONS),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import platform
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,28 +28,43 @@ if TYPE_CHECKING:
     from lts_ros.runtime.backends.tensorrt_backend import TensorRTBackend
 
 TEXT_CACHE_SIZE = 16
+X86 = ("x86_64", "amd64", "i686")  # platform.machine() of the CPUs OpenVINO's CPU plugin targets
 log = logging.getLogger(__name__)
 
 
 def auto_candidates(device: str) -> list[str]:
-    """The backends ``auto`` tries for ``device``, fastest first. OpenVINO is not among them yet: on this
-    project's 2-core test machine it ran no faster than ONNX Runtime fp32 and, inside lts_node, dropped frames
-    that ONNX Runtime did not (ask for it with ``backend="openvino"``)."""
-    if tensorrt_usable(device):
-        return ["tensorrt", "onnxruntime", "torch"]
-    return ["onnxruntime", "torch"]
+    """The backends ``auto`` tries for ``device``, fastest first: TensorRT on a CUDA GPU, OpenVINO on an x86 CPU,
+    then ONNX Runtime and torch. Each one passed over is logged with the reason."""
+    candidates = []
+    for name, problem in (("tensorrt", tensorrt_problem(device)), ("openvino", openvino_problem(device))):
+        if problem is None:
+            candidates.append(name)
+        else:
+            log.info("backend auto: not %s (%s)", name, problem)
+    return [*candidates, "onnxruntime", "torch"]
 
 
-def tensorrt_usable(device: str) -> bool:
-    """TensorRT imports and ``device`` names a CUDA GPU that torch can see."""
+def tensorrt_problem(device: str) -> str | None:
+    """Why TensorRT cannot run on ``device`` (None: it imports and ``device`` is a CUDA GPU torch can see)."""
     if not parse_device(device).is_gpu:
-        return False
+        return f"device {device} is not a CUDA GPU"
     try:
         import tensorrt  # noqa: F401
         import torch
-    except ImportError:
-        return False
-    return torch.cuda.is_available()
+    except ImportError as exc:
+        return f"{exc.name} does not import"
+    return None if torch.cuda.is_available() else "torch sees no CUDA GPU"
+
+
+def openvino_problem(device: str) -> str | None:
+    """Why OpenVINO is not auto's choice for ``device`` (None: an x86 CPU that OpenVINO imports and sees)."""
+    from lts_ros.runtime.backends.openvino_backend import openvino_usable
+
+    if parse_device(device).is_gpu:
+        return f"device {device} is a GPU"
+    if platform.machine().lower() not in X86:
+        return f"{platform.machine()} is not an x86 CPU"
+    return None if openvino_usable() else "openvino does not import or sees no CPU"
 
 
 class Segmenter:
@@ -79,8 +95,8 @@ class Segmenter:
         to the working directory here (the node resolves its parameters against the cache root first).
         With ``precision`` fp16 or int8 the ONNX backends need that variant in the export
         (``lts export onnx --precision``); OpenVINO's bf16 is its hint on the fp32 graph. ``auto`` tries, in
-        turn, ``tensorrt`` (TensorRT imports and ``device`` is a CUDA GPU), ``onnxruntime`` and ``torch``,
-        logging why each one it passes over cannot run.
+        turn, ``tensorrt`` (TensorRT imports and ``device`` is a CUDA GPU), ``openvino`` (an x86 CPU where it
+        imports), ``onnxruntime`` and ``torch``, logging why each one it passes over cannot run.
         ``threads``: ONNX Runtime / OpenVINO inference threads (0 = their default)."""
         check_choice("backend", backend, BACKEND_CHOICES)
         path = Path(path)
