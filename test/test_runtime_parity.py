@@ -25,7 +25,7 @@ def checkpoint(refer_root, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def segmenters(checkpoint):
-    return Segmenter.from_checkpoint(checkpoint, "torch"), Segmenter.from_checkpoint(checkpoint, threads=1)
+    return Segmenter.from_checkpoint(checkpoint, "torch"), Segmenter.from_checkpoint(checkpoint, "onnxruntime", threads=1)
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -39,12 +39,12 @@ def cases(refer_root):
     return [(s.image, s.text) for s in samples] + [(noise, "the blue square")]
 
 
-def test_auto_picks_onnxruntime_and_caches_the_export_beside_the_checkpoint(segmenters, checkpoint):
+def test_auto_picks_openvino_on_x86_and_caches_the_export_beside_the_checkpoint(segmenters, checkpoint):
     torch_seg, ort_seg = segmenters
     assert (torch_seg.backend.name, ort_seg.backend.name) == ("torch", "onnxruntime")
     export_dir = checkpoint.with_name(f"{checkpoint.stem}-onnx")
     stamp = (export_dir / "model.json").stat().st_mtime_ns
-    assert Segmenter.from_checkpoint(checkpoint, threads=1).backend.name == "onnxruntime"
+    assert Segmenter.from_checkpoint(checkpoint, threads=1).backend.name == "openvino"  # auto, on this x86 CPU
     assert (export_dir / "model.json").stat().st_mtime_ns == stamp  # reused, not re-exported
 
 
