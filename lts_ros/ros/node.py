@@ -321,7 +321,6 @@ class LtsNode(LifecycleNode):
 def main(argv: list[str] | None = None) -> int:
     """``lts_node [--ros-args ...]``: run the node until interrupted."""
     rclpy.init(args=argv if argv is not None else sys.argv)
-
     node = LtsNode()
     try:
         if node.p("autostart") and node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
