@@ -18,6 +18,9 @@ FORMAT = "lts_ros/1"
 SHIPPED_MODEL = "lts_edge_tabletop.safetensors"  # models/: the edge config trained on the tabletop world
 
 
+NEW_HEADS = ("presence.",)  # modules added after checkpoints were shipped: `new_heads` starts them fresh
+
+
 def shipped_checkpoint() -> Path:
     """Path of the demo model shipped in ``models/`` (source tree or install prefix)."""
     return share_dir() / "models" / SHIPPED_MODEL
@@ -66,15 +69,19 @@ def read_metadata(path: str | Path) -> dict[str, str]:
     return metadata
 
 
-def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> LTS:
-    """Rebuild the model from the checkpoint's own config and load its weights (fp32, eval mode)."""
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", new_heads: bool = False) -> LTS:
+    """Rebuild the model from the checkpoint's own config and load its weights (fp32, eval mode). With
+    ``new_heads`` (fine-tuning), heads the checkpoint predates keep their fresh initialization."""
     metadata = read_metadata(path)
     cfg = config_from_dict(yaml.safe_load(metadata["config"]), f"{path} (embedded config)")
     model = LTS(cfg, json.loads(metadata["vocab"]) or None)
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
     result = model.load_state_dict(state, strict=False)
     skip = frozen_external_prefixes(cfg)
-    missing = [k for k in result.missing_keys if not k.startswith(skip)]
+    missing = [k for k in result.missing_keys if not k.startswith(skip + (NEW_HEADS if new_heads else ()))]
+    if missing and not result.unexpected_keys and all(k.startswith(NEW_HEADS) for k in missing):
+        raise LtsError(f"{path} predates the {missing[0].split('.')[0]} head; fine-tune it into a current checkpoint "
+                       f"with 'lts train --init {path} ...'")
     if missing or result.unexpected_keys:
         raise LtsError(f"{path}: weights do not match its config (missing {missing[:3]}, "
                        f"unexpected {result.unexpected_keys[:3]})")

@@ -67,6 +67,7 @@ class LossConfig:
     prior_weight: float = 1.0  # BCE of the position prior vs the GT mask at its size
     mask_weight: float = 1.0  # BCE of the final mask
     dice_weight: float = 0.0  # optional Dice on the final mask
+    presence_weight: float = 1.0  # BCE of the presence logit vs "the expression has a target"
 
 
 @dataclass

@@ -1,41 +1,92 @@
-"""Evaluate a model on a dataset split: masks scored at each image's own resolution, broken down by
-expression kind where the data has kinds, with 3D centroid errors where it has depth."""
+"""Evaluate a model on a dataset split: the answers the runtime gives (found / not_found / ambiguous, the found
+object's mask and 3D centroid), scored at each image's own resolution.
+
+Reported: mask metrics (mIoU, overall IoU, Prec@X) on one-target expressions, by kind and by seen / held-out
+colour x category; the gRefCOCO metrics (gIoU, cIoU, N-acc, T-acc) over every expression, by target set; the
+share of split masks on one-target expressions; the presence score's calibration (ECE); 3D centroid errors on
+found one-target expressions where the data has depth. ``corrupt`` applies one camera effect to every frame.
+"""
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
+from lts_ros.data.camera_effects import CameraEffect
 from lts_ros.data.datasets import LetterboxedSet, SampleSource, collate
-from lts_ros.geometry import robust_centroid
-from lts_ros.metrics import RisAccumulator, RisMetrics, intersection_union
+from lts_ros.errors import LtsError
+from lts_ros.metrics import (GroundingAccumulator, GroundingMetrics, RisAccumulator, RisMetrics,
+                             expected_calibration_error, intersection_union, is_split, reliability_bins)
 from lts_ros.model.lts import LTS
+from lts_ros.runtime.postprocess import build_result
+
+THRESHOLD = 0.5  # presence probability at which the object counts as there (the Segmenter's default)
 
 
 @dataclass
 class EvalResult:
-    metrics: RisMetrics
-    samples: list[dict] = field(default_factory=list)  # per expression: index, text, iou (+ kind, centroid_err_m)
+    samples: list[dict] = field(default_factory=list)  # per expression: see `score_sample`
+
+    def unique(self) -> list[dict]:
+        return [s for s in self.samples if s["target_set"] == "one"]
+
+    @property
+    def metrics(self) -> RisMetrics:
+        """Mask metrics over the one-target expressions."""
+        return self._ris(self.unique())
+
+    @staticmethod
+    def _ris(samples: list[dict]) -> RisMetrics:
+        accumulator = RisAccumulator()
+        for s in samples:
+            accumulator.add_counts(s["intersection"], s["union"])
+        return accumulator.result()
+
+    def grounding(self, samples: list[dict] | None = None) -> GroundingMetrics:
+        accumulator = GroundingAccumulator()
+        for s in self.samples if samples is None else samples:
+            accumulator.add(s["target_set"], s["status"], s["intersection"], s["union"])
+        return accumulator.result()
 
     def breakdown(self, key: str = "kind") -> dict[str, RisMetrics]:
-        """Metrics per value of a per-sample field (e.g. expression kind)."""
-        groups: dict[str, RisAccumulator] = defaultdict(RisAccumulator)
-        for s in self.samples:
+        """Mask metrics of the one-target expressions per value of a per-sample field (e.g. expression kind)."""
+        groups: dict[str, list[dict]] = defaultdict(list)
+        for s in self.unique():
             if key in s:
-                groups[str(s[key])].add_counts(s["intersection"], s["union"])
-        return {k: groups[k].result() for k in sorted(groups)}
+                groups[str(s[key])].append(s)
+        return {k: self._ris(groups[k]) for k in sorted(groups)}
+
+    def by_target_set(self) -> dict[str, GroundingMetrics]:
+        groups: dict[str, list[dict]] = defaultdict(list)
+        for s in self.samples:
+            groups[s["target_set"]].append(s)
+        return {k: self.grounding(groups[k]) for k in ("none", "one", "several") if groups[k]}
+
+    def split_share(self) -> float:
+        unique = self.unique()
+        return float(np.mean([s["split"] for s in unique])) if unique else float("nan")
+
+    def calibration(self) -> tuple[np.ndarray, np.ndarray]:
+        """(presence scores, whether the expression has a target) over every expression."""
+        return (np.array([s["score"] for s in self.samples]),
+                np.array([s["target_set"] != "none" for s in self.samples], float))
+
+    def ece(self) -> float:
+        return expected_calibration_error(*self.calibration())
 
     def centroid_errors_m(self) -> np.ndarray:
-        """3D centroid errors (metres) of samples where both predicted and GT centroids exist."""
-        return np.array([s["centroid_err_m"] for s in self.samples if s.get("centroid_err_m") is not None])
+        """3D centroid errors (metres) of one-target samples answered found, with both centroids."""
+        return np.array([s["centroid_err_m"] for s in self.unique() if s.get("centroid_err_m") is not None])
 
     def report(self) -> str:
-        """The metric table, then per-kind and seen/held-out tables and 3D centroid errors where the data has them."""
-        lines = [self.metrics.table()]
-        titles = {"kind": "by expression kind", "combo": "by target color x category (held_out: never in train/val)"}
+        """The tables: mask metrics, by kind and seen/held-out, grounding by target set, split masks, ECE, 3D."""
+        lines = ["one-target expressions:", self.metrics.table()]
+        titles = {"kind": "by expression kind (one target)",
+                  "combo": "by target color x category (held_out: never in train/val)"}
         for key, title in titles.items():
             groups = self.breakdown(key)
             if groups:
@@ -43,14 +94,24 @@ class EvalResult:
                 lines += [f"{name:<12}{m.count:>7}{100 * m.mean_iou:>8.2f}{100 * m.overall_iou:>8.2f}"
                           f"{100 * m.precision_at[0.5]:>8.2f}{100 * m.precision_at[0.9]:>8.2f}"
                           for name, m in groups.items()]
+        lines += ["", "all expressions (gRefCOCO):", self.grounding().table(), "", "by target set:",
+                  f"{'':<10}{'count':>7}{'gIoU':>8}{'found':>8}{'not':>8}{'ambig':>8}"]
+        for name, group in self.by_target_set().items():
+            answers = [s["status"] for s in self.samples if s["target_set"] == name]
+            shares = [100 * answers.count(a) / len(answers) for a in ("found", "not_found", "ambiguous")]
+            lines.append(f"{name:<10}{len(answers):>7}{100 * group.giou:>8.2f}" + "".join(f"{v:>8.1f}" for v in shares))
+        lines += ["", f"split masks (one target, >= 2 regions of >= 5 % each): {100 * self.split_share():.2f} %",
+                  f"presence calibration: ECE {self.ece():.4f}"]
         errors = self.centroid_errors_m()
         if errors.size:
-            lines += ["", f"3D centroid error (predicted mask + depth vs GT visible surface), {errors.size} samples: "
+            lines += [f"3D centroid error (found, one target; vs GT visible surface), {errors.size} samples: "
                       f"median {100 * np.median(errors):.2f} cm, p90 {100 * np.percentile(errors, 90):.2f} cm"]
         return "\n".join(lines)
 
     def as_dict(self) -> dict:
-        out = {"metrics": self.metrics.as_dict(), "samples": self.samples}
+        out = {"metrics": self.metrics.as_dict(), "grounding": self.grounding().as_dict(),
+               "by_target_set": {k: m.as_dict() for k, m in self.by_target_set().items()},
+               "split_share": self.split_share(), "ece": self.ece(), "samples": self.samples}
         kinds = self.breakdown("kind")
         if kinds:
             out["by_kind"] = {k: m.as_dict() for k, m in kinds.items()}
@@ -60,37 +121,95 @@ class EvalResult:
                                        "mean": float(errors.mean()), "count": int(errors.size)}
         return out
 
+    def reliability_png(self, out_png: Path) -> Path:
+        from lts_ros.plots import plot_reliability
 
-def score_sample(sample, pred: np.ndarray, index: int, accumulator: RisAccumulator) -> dict:
-    """Per-sample record: IoU counts, and the 3D centroid error where the sample has depth and GT."""
-    inter, union = intersection_union(pred, sample.mask)
-    record = {"index": index, "text": sample.text, "intersection": inter, "union": union,
-              "iou": accumulator.add_counts(inter, union)}
+        return plot_reliability(reliability_bins(*self.calibration()), self.ece(), out_png)
+
+    def presence_logits(self) -> np.ndarray:
+        return np.array([s["presence_logit"] for s in self.samples])
+
+
+def fit_presence_temperature(result: EvalResult) -> float:
+    """The temperature T that makes sigmoid(logit / T) the best-calibrated presence probability on ``result``'s
+    expressions (least negative log-likelihood over a log-spaced grid; Guo et al., 2017)."""
+    logits = result.presence_logits()
+    _, labels = result.calibration()
+    if logits.size == 0 or labels.min() == labels.max():
+        raise LtsError("fitting the presence temperature needs expressions with and without a target")
+    temperatures = np.exp(np.linspace(np.log(0.25), np.log(8.0), 241))
+    z = logits[None, :] / temperatures[:, None]
+    nll = np.logaddexp(0.0, -z) * labels + np.logaddexp(0.0, z) * (1 - labels)  # -log p(label), stably
+    return float(temperatures[int(nll.mean(1).argmin())])
+
+
+def apply_presence_temperature(model: LTS, temperature: float) -> None:
+    """Fold 1 / ``temperature`` into the presence head's last layer: the exported graphs carry it too."""
+    last = model.presence.mlp[-1]
+    with torch.no_grad():
+        last.weight /= temperature
+        last.bias /= temperature
+
+
+def score_sample(sample, mask_logits: np.ndarray, presence_logit: float, box, index: int) -> dict:
+    """Per-sample record: the runtime's answer for it, its IoU counts, and the 3D centroid error where the
+    sample has depth and a one-target GT."""
+    depth = getattr(sample, "depth_m", None)
+    result = build_result(mask_logits, presence_logit, box, THRESHOLD, depth, sample.K if depth is not None else None)
+    inter, union = intersection_union(result.mask, sample.mask)
+    target_set = getattr(sample, "target_set", "one")
+    record = {"index": index, "text": sample.text, "target_set": target_set, "status": result.status,
+              "score": result.score, "presence_logit": presence_logit, "intersection": inter, "union": union,
+              "iou": inter / union if union else 1.0, "split": is_split(result.mask)}
     if hasattr(sample, "kind"):
         record["kind"] = sample.kind
         record["combo"] = "held_out" if sample.held_out else "seen"  # target color x category in training?
     if getattr(sample, "centroid_3d", None) is not None:
-        predicted = robust_centroid(sample.depth_m, sample.K, pred)
+        predicted = result.centroid_3d
         record["centroid_err_m"] = None if predicted is None else float(np.linalg.norm(predicted - sample.centroid_3d))
     return record
 
 
+class CorruptedSource:
+    """``source`` with one camera effect applied to every sample, reproducibly (seeded per sample)."""
+
+    def __init__(self, source: SampleSource, effect: CameraEffect, seed: int = 0):
+        self.source, self.effect, self.seed = source, effect, seed
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def texts(self) -> list[str]:
+        return self.source.texts()
+
+    def __getitem__(self, index: int):
+        sample = self.source[index]
+        rng = np.random.default_rng([self.seed, index])
+        sample.image, depth = self.effect.apply(sample.image, getattr(sample, "depth_m", None), rng)
+        if depth is not None:
+            sample.depth_m = depth
+        return sample
+
+
 @torch.no_grad()
 def evaluate(model: LTS, source: SampleSource, batch_size: int = 8, workers: int = 0, limit: int | None = None,
-             device: str | torch.device = "cpu", progress: bool = True) -> EvalResult:
-    """Run ``model`` on (the first ``limit`` samples of) ``source``; threshold probabilities at 0.5."""
+             device: str | torch.device = "cpu", progress: bool = True,
+             corrupt: CameraEffect | None = None) -> EvalResult:
+    """Run ``model`` on (the first ``limit`` samples of) ``source``, each frame with ``corrupt`` applied."""
+    if corrupt is not None:
+        source = CorruptedSource(source, corrupt)
     indices = range(min(len(source), limit) if limit else len(source))
     data = LetterboxedSet(source, model.cfg.input_size, indices, keep_source=True)
     loader = torch.utils.data.DataLoader(data, batch_size=batch_size, num_workers=workers, collate_fn=collate)
     was_training = model.training
     model.eval()
-    accumulator, samples = RisAccumulator(), []
+    samples = []
     for batch in tqdm(loader, desc="eval", unit="batch", disable=not progress):
         ids, attention = model.tokenize(batch["text"])
-        logits, _ = model(batch["image"].to(device), ids.to(device), attention.to(device))
-        for logit, box, sample, index in zip(logits[:, 0].float().cpu().numpy(), batch["box"], batch["source"],
-                                             batch["index"]):
-            pred = box.invert(logit) > 0.0  # logit 0 = probability 0.5
-            samples.append(score_sample(sample, pred, index, accumulator))
+        outputs = model(batch["image"].to(device), ids.to(device), attention.to(device))
+        for logits, presence, box, sample, index in zip(
+                outputs.mask_logits[:, 0].float().cpu().numpy(), outputs.presence_logits[:, 0].float().cpu().numpy(),
+                batch["box"], batch["source"], batch["index"]):
+            samples.append(score_sample(sample, logits, float(presence), box, index))
     model.train(was_training)
-    return EvalResult(accumulator.result(), samples)
+    return EvalResult(samples)

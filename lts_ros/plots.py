@@ -22,7 +22,7 @@ def plot_losses(log_csv: Path, out_png: Path) -> Path | None:
         return None
     steps = [int(r["step"]) for r in rows]
     fig, ax = plt.subplots(figsize=(7, 4))
-    for key in ("total", "prior", "mask", "dice"):
+    for key in ("total", "prior", "mask", "dice", "presence"):
         values = [float(r[key]) for r in rows if r.get(key)]
         if len(values) == len(steps):
             ax.plot(steps, values, label=key, linewidth=2 if key == "total" else 1)
@@ -30,6 +30,26 @@ def plot_losses(log_csv: Path, out_png: Path) -> Path | None:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)
+    return out_png
+
+
+def plot_reliability(rows: list[tuple[float, float, int]], ece: float, out_png: Path, bins: int = 10) -> Path:
+    """Reliability diagram of a probability from ``metrics.reliability_bins`` rows (mean score, share of
+    positives, count): on the diagonal when calibrated, with the bins' sample counts below and the ECE above."""
+    fig, (ax, counts) = plt.subplots(2, 1, figsize=(5, 6), height_ratios=(3, 1), sharex=True)
+    ax.plot([0, 1], [0, 1], color="gray", linestyle="--", linewidth=1, label="calibrated")
+    ax.plot([r[0] for r in rows], [r[1] for r in rows], marker="o", label="model")
+    ax.set(ylabel="share with a target", xlim=(0, 1), ylim=(0, 1),
+           title=f"presence score reliability (ECE {ece:.3f})")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left")
+    counts.bar([r[0] for r in rows], [r[2] for r in rows], width=0.9 / bins)
+    counts.set(xlabel="presence score", ylabel="expressions", yscale="log")
+    fig.tight_layout()
+    out_png = Path(out_png)
+    out_png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=110)
     plt.close(fig)
     return out_png

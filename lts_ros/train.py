@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from lts_ros.checkpoint import checkpoint_info, load_checkpoint, save_checkpoint
 from lts_ros.config import load_config
+from lts_ros.data.camera_effects import RandomCameraEffects
 from lts_ros.data.datasets import DATASETS, LetterboxedSet, collate, open_dataset
 from lts_ros.errors import LtsError, run_command
 from lts_ros.model.losses import lts_loss
@@ -30,7 +31,7 @@ from lts_ros.model.lts import LTS
 from lts_ros.model.text import WordTokenizer
 from lts_ros.plots import plot_losses
 
-LOSS_KEYS = ("total", "prior", "mask", "dice")
+LOSS_KEYS = ("total", "prior", "mask", "dice", "presence")
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,7 +52,14 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=int, default=200, help="linear warm-up steps, then poly(0.9) decay")
     parser.add_argument("--workers", type=int, default=2, help="data-loading processes per training process")
     parser.add_argument("--limit", type=int, default=None, help="train on the first N expressions only")
-    parser.add_argument("--init", type=Path, default=None, help="start from this checkpoint's weights")
+    parser.add_argument("--camera-effects", type=float, default=0.5, metavar="P",
+                        help="share of frames given a random camera effect (noise, motion blur, JPEG, exposure, "
+                             "white balance; data/camera_effects.py); 0 turns it off")
+    parser.add_argument("--oversample", action="append", default=[], metavar="KIND=N",
+                        help="show expressions of this kind N times per epoch (tabletop kinds, e.g. ordinal=3; "
+                             "repeatable)")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="start from this checkpoint's weights (heads it predates start fresh)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     parser.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints")
     parser.add_argument("--log-every", type=int, default=10, help="steps between log.csv rows")
@@ -105,6 +113,31 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def parse_oversample(values: list[str]) -> dict[str, int]:
+    """``["ordinal=3", ...]`` -> {"ordinal": 3}; LtsError for a malformed entry."""
+    factors = {}
+    for value in values:
+        kind, _, factor = value.partition("=")
+        if not factor.isdigit() or int(factor) < 1:
+            raise LtsError(f"--oversample wants KIND=N with N a whole number >= 1, got {value!r}")
+        factors[kind] = int(factor)
+    return factors
+
+
+def oversampled(indices: range, source, factors: dict[str, int]) -> list[int]:
+    """``indices`` with each expression of a kind in ``factors`` repeated that many times in all."""
+    if not factors:
+        return list(indices)
+    if not hasattr(source, "kinds"):
+        raise LtsError("--oversample needs a dataset with expression kinds (tabletop)")
+    kinds = source.kinds()
+    unknown = set(factors) - set(kinds)
+    if unknown:
+        raise LtsError(f"--oversample: no expression of kind {sorted(unknown)[0]!r} in this split "
+                       f"(kinds: {', '.join(sorted(set(kinds)))})")
+    return [i for i in indices for _ in range(factors.get(kinds[i], 1))]
+
+
 def learning_rate_factor(step: int, total: int, warmup: int) -> float:
     if step < warmup:
         return (step + 1) / warmup
@@ -129,7 +162,7 @@ def build_for_run(opts: argparse.Namespace, texts: list[str]) -> tuple[LTS, int]
             raise LtsError(f"--resume: no checkpoint to resume in {opts.out}")
         return load_checkpoint(latest), int(checkpoint_info(latest)["step"])
     if opts.init:
-        return load_checkpoint(opts.init), 0
+        return load_checkpoint(opts.init, new_heads=True), 0
     cfg = load_config(opts.config, opts.overrides)
     vocab = WordTokenizer.build(texts, cfg.text.max_tokens, cfg.text.min_word_count).vocab \
         if cfg.text.encoder == "bigru" else None
@@ -149,12 +182,17 @@ def train(opts: argparse.Namespace) -> Path:
 def _train(opts: argparse.Namespace, env: Distributed) -> Path:
     if opts.steps < 1 or opts.batch_size < 1:
         raise LtsError("--steps and --batch-size must be >= 1")
+    if not 0.0 <= opts.camera_effects <= 1.0:
+        raise LtsError(f"--camera-effects must be a share in [0, 1], got {opts.camera_effects}")
+    oversample = parse_oversample(opts.oversample)
     seed_everything(opts.seed + env.rank)
     source = open_dataset(opts.data, opts.data_root, opts.split, opts.split_by, training=True)
     opts.out = opts.out or Path("runs") / f"{Path(str(opts.config)).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
     model, start = build_for_run(opts, source.texts())
     model.to(env.device).train()
-    data = LetterboxedSet(source, model.cfg.input_size, range(min(len(source), opts.limit or len(source))))
+    augment = RandomCameraEffects(opts.camera_effects) if opts.camera_effects > 0 else None
+    indices = oversampled(range(min(len(source), opts.limit or len(source))), source, oversample)
+    data = LetterboxedSet(source, model.cfg.input_size, indices, augment=augment)
     if len(data) < opts.batch_size * env.world:
         raise LtsError(f"{len(data)} expressions are fewer than one batch ({opts.batch_size} x {env.world} processes)")
     sampler = torch.utils.data.DistributedSampler(data, env.world, env.rank, shuffle=True, seed=opts.seed,
@@ -185,10 +223,8 @@ def _train(opts: argparse.Namespace, env: Distributed) -> Path:
                 group["lr"] = group["base"] * learning_rate_factor(step, opts.steps, opts.warmup)
             ids, attention = model.tokenize(batch["text"])
             with torch.autocast(env.device.type, dtype=torch.bfloat16, enabled=opts.amp):
-                mask_logits, prior_logits = net(batch["image"].to(env.device), ids.to(env.device),
-                                                attention.to(env.device))
-            losses = lts_loss(mask_logits.float(), prior_logits.float(), batch["mask"].to(env.device),
-                              model.cfg.loss)
+                outputs = net(batch["image"].to(env.device), ids.to(env.device), attention.to(env.device))
+            losses = lts_loss(outputs, batch["mask"].to(env.device), model.cfg.loss)
             optimizer.zero_grad(set_to_none=True)
             losses["total"].backward()
             optimizer.step()

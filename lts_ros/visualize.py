@@ -12,7 +12,7 @@ from lts_ros.runtime.segmenter import Segmenter
 
 
 def prediction_grid(model: LTS, source: SampleSource, indices: Sequence[int], out_png: Path) -> Path:
-    """PNG grid: expression, predicted mask (magenta), GT outline (yellow), predicted centroid (cyan)."""
+    """PNG grid: expression and answer, predicted mask (magenta), GT outline (yellow), predicted centroid (cyan)."""
     segmenter = Segmenter(TorchBackend(model), model.tokenizer, model.cfg.input_size)
     panels = []
     for index in indices:
@@ -20,7 +20,7 @@ def prediction_grid(model: LTS, source: SampleSource, indices: Sequence[int], ou
         segmenter.set_command(sample.text)
         result = segmenter.segment(sample.image)
         kind = f" [{sample.kind}]" if hasattr(sample, "kind") else ""
-        panels.append(Panel(sample.image, f'"{sample.text}"{kind}', pred=result.mask, gt=sample.mask,
+        panels.append(Panel(sample.image, f'"{sample.text}"{kind}: {result.status}', pred=result.mask, gt=sample.mask,
                             centroid_px=result.centroid_px))
     return save_grid(panels, out_png,
                      legend="predicted mask: magenta; ground truth: yellow outline; predicted centroid: cyan")

@@ -46,3 +46,18 @@ def test_bad_files_give_clear_errors(tmp_path):
     save_file({"x": torch.zeros(2)}, str(foreign))
     with pytest.raises(LtsError, match="not an lts_ros checkpoint"):
         load_checkpoint(foreign)
+
+
+def test_a_checkpoint_from_before_the_presence_head_says_how_to_upgrade(tmp_path):
+    from safetensors.torch import load_file, safe_open
+
+    model = build_model("tiny", WordTokenizer.build(["the red mug"], 12).vocab)
+    path = save_checkpoint(model, tmp_path / "m.safetensors")
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = handle.metadata()
+    old = tmp_path / "old.safetensors"
+    save_file({k: v for k, v in load_file(str(path)).items() if not k.startswith("presence.")}, str(old), metadata)
+    with pytest.raises(LtsError, match="predates the presence head.*lts train --init"):
+        load_checkpoint(old)
+    fine_tune = load_checkpoint(old, new_heads=True)  # lts train --init: the new head starts fresh
+    assert torch.equal(fine_tune.segment_head.classify.weight, model.segment_head.classify.weight)

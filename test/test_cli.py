@@ -73,3 +73,14 @@ def test_export_onnx_fp32_only_needs_no_calibration(tmp_path):
     assert result.returncode == 0, result.stderr
     assert {"model.json", "text.onnx", "segment.onnx"} <= {p.name for p in out.iterdir()}
     assert f"export: {out}" in result.stdout and "segment.onnx" in result.stdout
+
+
+@pytest.mark.parametrize("effect, fragment", [("fog", "unknown camera effect 'fog'"), ("jpeg:7", "1 to 5")])
+def test_bad_camera_effect_for_eval(tmp_path, effect, fragment):
+    assert_one_line_error(run_lts("eval", "--checkpoint", "m.safetensors", "--data", "tabletop", "--data-root",
+                                  str(tmp_path), "--corrupt", effect), fragment)
+
+
+def test_bad_oversample_for_train(tmp_path):
+    assert_one_line_error(run_lts("train", "--config", "tiny", "--data", "tabletop", "--data-root", str(tmp_path),
+                                  "--oversample", "ordinal=x"), "--oversample wants KIND=N")

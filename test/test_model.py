@@ -18,12 +18,14 @@ def forward_backward(model, size: int):
     model.train()
     image = torch.rand(2, 3, size, size)
     ids, attention = model.tokenize(TEXTS)
-    mask_logits, prior_logits = model(image, ids, attention)
-    assert mask_logits.shape == (2, 1, size, size)
-    assert prior_logits.shape == (2, 1, size // 8, size // 8)
+    outputs = model(image, ids, attention)
+    assert outputs.mask_logits.shape == (2, 1, size, size)
+    assert outputs.prior_logits.shape == (2, 1, size // 8, size // 8)
+    assert outputs.presence_logits.shape == (2, 1)
     gt = torch.zeros(2, 1, size, size)
-    gt[:, :, size // 4: size // 2, size // 4: size // 2] = 1
-    losses = lts_loss(mask_logits, prior_logits, gt, model.cfg.loss)
+    gt[0, :, size // 4: size // 2, size // 4: size // 2] = 1  # the second expression has no target
+    losses = lts_loss(outputs, gt, model.cfg.loss)
+    assert losses["presence"] > 0
     assert torch.isfinite(losses["total"])
     losses["total"].backward()
     return losses
@@ -34,7 +36,7 @@ def test_shipped_configs_forward_backward(name):
     """Both configs train end to end (at a reduced input size to keep CPU time small)."""
     model = build_model(name, vocab())
     forward_backward(model, 128)
-    for part in (model.fusion, model.locate, model.segment_head):
+    for part in (model.fusion, model.locate, model.segment_head, model.presence):
         grads = [p.grad for p in part.parameters()]
         assert all(g is not None and torch.isfinite(g).all() for g in grads)
         assert any(g.abs().sum() > 0 for g in grads)
@@ -56,17 +58,25 @@ def test_seam_matches_forward_and_text_changes_output():
     image = torch.rand(1, 3, 128, 128)
     ids, attention = model.tokenize(TEXTS[:1])
     with torch.no_grad():
-        full, _ = model(image, ids, attention)
+        full = model(image, ids, attention).mask_logits
         features = model.encode_text(ids, attention)
-        seam, _ = model.segment(image, features)
-        other, _ = model.segment(image, model.encode_text(*model.tokenize(TEXTS[1:])))
+        seam = model.segment(image, features).mask_logits
+        other = model.segment(image, model.encode_text(*model.tokenize(TEXTS[1:]))).mask_logits
     assert torch.equal(full, seam)
     assert not torch.allclose(seam, other)  # the expression steers the mask
 
 
 def test_padding_does_not_leak_into_sentence_feature():
+    """The same expression, padded to 12 tokens or to none, in a batch with a longer one: the same features."""
     model = build_model("tiny", vocab()).eval()
-    ids, attention = model.tokenize(["the duck"])
-    features = model.encode_text(ids, attention)
-    assert attention.sum() == 2
-    assert torch.all(features.words[0, 2:] == 0)
+    ids, attention = model.tokenize(["the duck", TEXTS[0]])
+    padded = model.encode_text(ids, attention)
+    assert attention[0].sum() == 2 and torch.all(padded.words[0, 2:] == 0)
+    with torch.no_grad():
+        alone = model.encode_text(ids[:1, :2], attention[:1, :2])
+        padded = model.encode_text(ids, attention)
+    assert torch.allclose(padded.words[0, :2], alone.words[0], atol=1e-6)
+    assert torch.allclose(padded.sentence[0], alone.sentence[0], atol=1e-6)
+    ids[0, 2:] = 5  # what sits behind the mask cannot matter either
+    with torch.no_grad():
+        assert torch.allclose(model.encode_text(ids, attention).sentence[0], alone.sentence[0], atol=1e-6)

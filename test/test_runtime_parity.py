@@ -66,8 +66,8 @@ def test_backends_agree(segmenters, refer_root):
         torch_text = torch_seg.backend.encode_text(ids, attention)
         ort_text = ort_seg.backend.encode_text(ids, attention)
         assert max(np.abs(torch_text[k] - ort_text[k]).max() for k in torch_text) <= 1e-4
-        torch_logits, _ = torch_seg.backend.segment(image, torch_text)
-        ort_logits, _ = ort_seg.backend.segment(image, ort_text)
+        torch_logits = torch_seg.backend.segment(image, torch_text).mask_logits
+        ort_logits = ort_seg.backend.segment(image, ort_text).mask_logits
         assert np.abs(torch_logits - ort_logits).max() <= 1e-3, text
         torch_seg.set_command(text)
         ort_seg.set_command(text)

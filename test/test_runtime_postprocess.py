@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 
 from lts_ros.data.transforms import Letterbox
-from lts_ros.runtime.postprocess import bbox_of, build_result, centroid_of, prior_heatmap, sigmoid
+from lts_ros.runtime.postprocess import build_result, candidates_of, prior_heatmap, sigmoid
 
 K = np.array([[500.0, 0, 320], [0, 500.0, 240], [0, 0, 1]])
+PRESENT, ABSENT = 4.0, -4.0  # presence logits: probability 0.98 and 0.02
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -29,30 +30,63 @@ def test_a_rectangle_in_logit_space_maps_back_to_the_source(src_h, src_w):
     box = Letterbox.fit(src_h, src_w, 128)  # scale 0.2; 16 px of padding on the short side
     logits = np.full((128, 128), -8.0, np.float32)
     logits[box.pad_y + 40: box.pad_y + 70, box.pad_x + 20: box.pad_x + 60] = 8.0
-    result = build_result(logits, box, threshold=0.5)
+    result = build_result(logits, PRESENT, box, threshold=0.5)
     assert result.mask.shape == (src_h, src_w) and result.mask.dtype == bool
     expected = np.zeros((src_h, src_w), bool)
     expected[200:350, 100:300] = True  # model pixels / 0.2
     np.testing.assert_allclose(result.bbox, (100, 200, 299, 349), atol=2)
     assert iou(result.mask, expected) > 0.97
     np.testing.assert_allclose(result.centroid_px, (199.5, 274.5), atol=1.0)
-    assert result.found and 0.9 < result.score <= 1.0 and result.prior is None and result.centroid_3d is None
+    assert result.found and result.status == "found" and len(result.candidates) == 1
+    assert result.score == pytest.approx(1 / (1 + np.exp(-PRESENT)), abs=1e-6)
+    assert result.prior is None and result.centroid_3d is None
 
 
 def test_empty_mask_is_not_found():
-    result = build_result(np.full((128, 128), -5.0, np.float32), Letterbox.fit(480, 640, 128), 0.5,
+    result = build_result(np.full((128, 128), -5.0, np.float32), PRESENT, Letterbox.fit(480, 640, 128), 0.5,
                           np.ones((480, 640), np.float32), K)
-    assert not result.found and result.score == 0.0
+    assert result.status == "not_found" and not result.found and not result.candidates
     assert result.bbox is None and result.centroid_px is None and result.centroid_3d is None
 
 
-def test_bbox_and_centroid_of_small_masks():
-    mask = np.zeros((5, 7), bool)
-    mask[1:3, 2] = True
-    mask[4, 6] = True
-    assert bbox_of(mask) == (2, 1, 6, 4)
-    np.testing.assert_allclose(centroid_of(mask), ((2 + 2 + 6) / 3, (1 + 2 + 4) / 3))
-    assert bbox_of(np.zeros((3, 3), bool)) is None and centroid_of(np.zeros((3, 3), bool)) is None
+def test_a_mask_without_presence_is_not_found_and_publishes_nothing():
+    logits = np.full((640, 640), -8.0, np.float32)
+    logits[200:300, 200:300] = 8.0
+    result = build_result(logits, ABSENT, Letterbox.fit(640, 640, 640), 0.5, np.ones((640, 640), np.float32), K)
+    assert result.status == "not_found" and result.score < 0.05
+    assert not result.mask.any() and result.centroid_3d is None and result.bbox is None
+    assert len(result.candidates) == 1  # what the mask held is still there to inspect
+
+
+def test_two_separate_objects_are_ambiguous_with_no_centroid():
+    logits = np.full((640, 640), -8.0, np.float32)
+    logits[100:200, 100:200] = 8.0
+    logits[300:380, 400:480] = 8.0  # 64 % of the first: another object, not an island
+    result = build_result(logits, PRESENT, Letterbox.fit(640, 640, 640), 0.5, np.ones((640, 640), np.float32), K)
+    assert result.status == "ambiguous" and not result.found
+    assert [c.bbox for c in result.candidates] == [(100, 100, 199, 199), (400, 300, 479, 379)]  # largest first
+    assert all(c.centroid_3d is not None for c in result.candidates)
+    assert result.centroid_3d is None and result.bbox is None and result.centroid_px is None
+    assert result.mask.sum() == 100 * 100 + 80 * 80
+
+
+def test_a_stray_island_is_dropped_from_a_found_mask():
+    logits = np.full((640, 640), -8.0, np.float32)
+    logits[100:200, 100:200] = 8.0
+    logits[400:420, 400:420] = 8.0  # 4 % of the object: an island
+    result = build_result(logits, PRESENT, Letterbox.fit(640, 640, 640), 0.5)
+    assert result.found and result.mask.sum() == 100 * 100 and result.bbox == (100, 100, 199, 199)
+    np.testing.assert_allclose(result.centroid_px, (149.5, 149.5))
+
+
+def test_candidates_of_small_masks():
+    logits = np.full((5, 7), -1.0, np.float32)
+    logits[0:3, 1:4] = 1.0
+    logits[4, 6] = 1.0
+    (one,) = candidates_of(logits)  # 5 x 7 frame: MIN_OBJECT_SHARE keeps any pixel; the lone pixel is an island
+    assert one.bbox == (1, 0, 3, 2) and one.area_px == 9
+    np.testing.assert_allclose(one.centroid_px, (2.0, 1.0))
+    assert candidates_of(np.full((3, 3), -1.0, np.float32)) == []
 
 
 def test_centroid_3d_of_a_box_on_a_plane_ignores_holes_and_the_boundary():
@@ -63,14 +97,14 @@ def test_centroid_3d_of_a_box_on_a_plane_ignores_holes_and_the_boundary():
     box = Letterbox.fit(480, 640, 640)  # scale 1: the mask below reaches the source unchanged
     logits = np.full((640, 640), -8.0, np.float32)
     logits[box.pad_y + 198: box.pad_y + 283, 298:383] = 8.0  # 2 px too big: its rim sees the plane
-    result = build_result(logits, box, 0.5, depth, K)
+    result = build_result(logits, PRESENT, box, 0.5, depth, K)
     np.testing.assert_allclose(result.centroid_3d, [(340 - 320) / 500, 0.0, 1.0], atol=1e-6)
 
 
 def test_centroid_3d_is_none_without_valid_depth():
     logits = np.full((640, 640), 8.0, np.float32)
     depth = np.zeros((480, 640), np.float32)
-    assert build_result(logits, Letterbox.fit(480, 640, 640), 0.5, depth, K).centroid_3d is None
+    assert build_result(logits, PRESENT, Letterbox.fit(480, 640, 640), 0.5, depth, K).centroid_3d is None
 
 
 def test_prior_heatmap_lands_where_the_prior_cell_is():
@@ -81,4 +115,5 @@ def test_prior_heatmap_lands_where_the_prior_cell_is():
     assert heat.shape == (480, 640) and heat.dtype == np.float32 and 0.0 <= heat.min() <= heat.max() <= 1.0
     v, u = np.unravel_index(heat.argmax(), heat.shape)
     assert abs(v - (60 - 16) / 0.2) <= 10 and abs(u - 20 / 0.2) <= 10
-    assert build_result(np.zeros((128, 128), np.float32), box, 0.5, prior_logits=prior).prior.shape == (480, 640)
+    result = build_result(np.zeros((128, 128), np.float32), PRESENT, box, 0.5, prior_logits=prior)
+    assert result.prior.shape == (480, 640)

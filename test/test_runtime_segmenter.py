@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from lts_ros.errors import LtsError
+from lts_ros.model.outputs import SegmentOutputs
 from lts_ros.model.text import WordTokenizer
 from lts_ros.runtime import Result, Segmenter
 
@@ -25,7 +26,7 @@ class CountingBackend:
         assert image.shape == (1, 3, S, S) and image.dtype == np.float32 and "sentence" in text
         logits = np.full((1, 1, S, S), -8.0, np.float32)
         logits[..., 56:86, 20:60] = 8.0
-        return logits, np.zeros((1, 1, S // 8, S // 8), np.float32)
+        return SegmentOutputs(logits, np.zeros((1, 1, S // 8, S // 8), np.float32), np.full((1, 1), 4.0, np.float32))
 
 
 @pytest.fixture

@@ -25,11 +25,20 @@ def test_split_on_disk_and_as_samples(rendered):
     data = TabletopDataset(root, "test")
     assert len(data) == summary.expressions == manifest["expressions"] > 3
     assert data.texts() == [e["text"] for s in data.scenes for e in s["expressions"]]
-    for index in range(0, len(data), 3):
+    assert set(data.target_sets()) == {"none", "one", "several"} and manifest["format"] == 2
+    assert sum(manifest["target_sets"].values()) == len(data)
+    for index in range(len(data)):
         sample = data[index]
         assert sample.image.shape == (240, 320, 3) and sample.image.dtype == np.uint8
-        assert sample.mask.shape == (240, 320) and sample.mask.sum() >= 100
         assert sample.kind in ("attribute", "size", "position", "relation", "ordinal", "command")
+        assert sample.mask.shape == (240, 320) and sample.target_set == data.target_sets()[index]
+        if sample.target_set == "none":  # an expression that fits no object: empty mask, no 3D target
+            assert not sample.mask.any() and sample.centroid_3d is None
+            continue
+        assert sample.mask.sum() >= 100
+        if sample.target_set == "several":  # the union of its targets: no single 3D centroid
+            assert sample.centroid_3d is None
+            continue
         assert sample.centroid_3d is not None and 0.15 < sample.centroid_3d[2] < 1.5  # metres in front
         # depth survived the uint16-millimetre storage: the target surface is nearer than the
         # table around it is far, so depth inside the mask is valid and positive

@@ -56,7 +56,7 @@ def max_diffs(backend, export_dir) -> dict[str, float]:
     diffs = {name: float(np.abs(got_text[name] - want_text[name]).max()) for name in want_text}
     got = backend.segment(sample["image"], want_text)
     want = reference.segment(sample["image"], want_text)
-    diffs.update({name: float(np.abs(g - w).max()) for name, g, w in zip(("mask", "prior"), got, want)})
+    diffs.update({name: float(np.abs(g - w).max()) for name, g, w in zip(("mask", "prior", "presence"), got, want)})
     return diffs
 
 

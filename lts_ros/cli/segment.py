@@ -14,7 +14,8 @@ def add_parser(sub) -> None:
     seg.add_argument("--checkpoint", type=Path, required=True, help="a .safetensors checkpoint")
     seg.add_argument("--image", type=Path, required=True, help="an image file (PNG, JPEG, ...)")
     seg.add_argument("--text", required=True, help="the expression, e.g. 'the red mug on the left'")
-    seg.add_argument("--threshold", type=float, default=0.5, help="score needed to report 'found'")
+    seg.add_argument("--threshold", type=float, default=0.5,
+                     help="presence probability needed to report the object as there (found or ambiguous)")
     seg.add_argument("--backend", default="torch", choices=BACKEND_CHOICES,
                      help="auto/onnxruntime/tensorrt export the checkpoint to ONNX beside it on first use; "
                      "tensorrt caches engines in ./engines")
@@ -37,8 +38,11 @@ def cmd_segment(args: argparse.Namespace) -> int:
     result = segmenter.segment(image)
     out = args.out or args.image.with_name(f"{args.image.stem}_lts.png")
     cv2.imwrite(str(out), cv2.cvtColor(overlay(image, result.mask), cv2.COLOR_RGB2BGR))
-    print(f'"{segmenter.command}": {"found" if result.found else "not found"}, score {result.score:.3f}, '
+    print(f'"{segmenter.command}": {result.status.replace("_", " ")}, score {result.score:.3f}, '
           f"{int(result.mask.sum())} px; overlay: {out}")
+    if result.status == "ambiguous":
+        print(f"{len(result.candidates)} candidates (x0, y0, x1, y1): "
+              + "; ".join(", ".join(map(str, c.bbox)) for c in result.candidates))
     if result.bbox is not None:
         print(f"bbox (x0, y0, x1, y1): {', '.join(map(str, result.bbox))}; "
               f"centroid_px: ({result.centroid_px[0]:.1f}, {result.centroid_px[1]:.1f}); "

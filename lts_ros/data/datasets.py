@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Protocol, Sequence
 
 import numpy as np
@@ -46,11 +47,13 @@ def open_dataset(name: str, root: str | Path, split: str, split_by: str | None =
 
 class LetterboxedSet(torch.utils.data.Dataset):
     """Samples as model inputs: image (3, S, S) float in [0, 1], mask (1, S, S) float, text, index;
-    with ``keep_source`` also the source sample and the Letterbox (evaluation scores at source resolution)."""
+    with ``keep_source`` also the source sample and the Letterbox (evaluation scores at source resolution);
+    ``augment`` changes the RGB first (training's camera effects)."""
 
     def __init__(self, source: SampleSource, size: int, indices: Sequence[int] | None = None,
-                 keep_source: bool = False):
-        self.source, self.size, self.keep_source = source, size, keep_source
+                 keep_source: bool = False,
+                 augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None):
+        self.source, self.size, self.keep_source, self.augment = source, size, keep_source, augment
         self.indices = list(range(len(source))) if indices is None else list(indices)
 
     def __len__(self) -> int:
@@ -59,7 +62,10 @@ class LetterboxedSet(torch.utils.data.Dataset):
     def __getitem__(self, i: int) -> dict[str, Any]:
         sample = self.source[self.indices[i]]
         box = Letterbox.fit(*sample.image.shape[:2], self.size)
-        image = torch.from_numpy(box.apply(sample.image)).permute(2, 0, 1).float() / 255.0
+        rgb = sample.image
+        if self.augment is not None:  # torch's generator: seeded per DataLoader worker, so runs repeat
+            rgb = self.augment(rgb, np.random.default_rng(int(torch.randint(2**62, ()))))
+        image = torch.from_numpy(box.apply(rgb)).permute(2, 0, 1).float() / 255.0
         mask = torch.from_numpy(box.apply(sample.mask.astype(np.uint8), nearest=True)).float()[None]
         item = {"image": image, "mask": mask, "text": sample.text, "index": self.indices[i]}
         if self.keep_source:

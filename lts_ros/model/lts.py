@@ -12,6 +12,8 @@ from lts_ros.config import ModelConfig
 from lts_ros.model.backbones import build_backbone
 from lts_ros.model.fusion import Fusion
 from lts_ros.model.locate import build_locate
+from lts_ros.model.outputs import SegmentOutputs
+from lts_ros.model.presence import PresenceHead
 from lts_ros.model.segment import SegmentHead
 from lts_ros.model.text import TextFeatures, build_text
 
@@ -29,6 +31,7 @@ class LTS(nn.Module):
         self.fusion = Fusion(cfg.fusion, self.vision.out_channels, self.text.out_dim)
         self.locate = build_locate(cfg.locate, cfg.fusion.dim, self.text.out_dim)
         self.segment_head = SegmentHead(cfg.segment, cfg.fusion.dim)
+        self.presence = PresenceHead(cfg.fusion.dim, self.text.out_dim)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
@@ -39,15 +42,13 @@ class LTS(nn.Module):
     def encode_text(self, token_ids: torch.Tensor, attention_mask: torch.Tensor) -> TextFeatures:
         return self.text(token_ids, attention_mask)
 
-    def segment(self, image: torch.Tensor, text: TextFeatures) -> tuple[torch.Tensor, torch.Tensor]:
-        """``image``: (B, 3, S, S) RGB float in [0, 1], letterboxed to ``input_size``.
-        Returns (mask_logits (B, 1, S, S), prior_logits (B, 1, S/8, S/8))."""
+    def segment(self, image: torch.Tensor, text: TextFeatures) -> SegmentOutputs:
+        """``image``: (B, 3, S, S) RGB float in [0, 1], letterboxed to ``input_size``."""
         features = self.vision((image - self.mean) / self.std)
         fmap = self.fusion(features, text)
         prior_logits = self.locate(fmap, text)
         mask_logits = self.segment_head(fmap, prior_logits, image.shape[-2:])
-        return mask_logits, prior_logits
+        return SegmentOutputs(mask_logits, prior_logits, self.presence(fmap, prior_logits, text.sentence))
 
-    def forward(self, image: torch.Tensor, token_ids: torch.Tensor,
-                attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, image: torch.Tensor, token_ids: torch.Tensor, attention_mask: torch.Tensor) -> SegmentOutputs:
         return self.segment(image, self.encode_text(token_ids, attention_mask))

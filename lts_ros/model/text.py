@@ -79,18 +79,28 @@ class WordTokenizer:
 
 
 class BiGRUEncoder(nn.Module):
+    """Word embeddings and a bidirectional GRU over each expression's own tokens: the backward direction runs
+    over the tokens reversed in place (pads stay at the end), which is what packing gives, with a static graph
+    (two gathers) that exports to ONNX. Pads never reach a real token's feature."""
+
     def __init__(self, cfg: TextConfig, vocab_size: int):
         super().__init__()
         self.embed = nn.Embedding(vocab_size, cfg.embed_dim, padding_idx=0)
-        self.gru = nn.GRU(cfg.embed_dim, cfg.hidden_dim, batch_first=True, bidirectional=True)
+        self.forward_gru = nn.GRU(cfg.embed_dim, cfg.hidden_dim, batch_first=True)
+        self.backward_gru = nn.GRU(cfg.embed_dim, cfg.hidden_dim, batch_first=True)
         self.out_dim = 2 * cfg.hidden_dim
 
     def forward(self, token_ids: torch.Tensor, attention_mask: torch.Tensor) -> TextFeatures:
         mask = attention_mask.float()
-        # Pads run through the GRU too (no packing: keeps the graph static for export); their
-        # outputs are masked out of every consumer.
-        words, _ = self.gru(self.embed(token_ids))
-        words = words * mask.unsqueeze(-1)
+        embedded = self.embed(token_ids)
+        forward, _ = self.forward_gru(embedded)  # right-padded: real tokens come before any pad
+        positions = torch.arange(token_ids.shape[1], device=token_ids.device).unsqueeze(0)
+        lengths = attention_mask.long().sum(1, keepdim=True)
+        reverse = torch.where(positions < lengths, lengths - 1 - positions, positions)  # an involution
+        index = reverse.unsqueeze(-1)
+        backward, _ = self.backward_gru(embedded.gather(1, index.expand_as(embedded)))
+        backward = backward.gather(1, index.expand_as(backward))
+        words = torch.cat([forward, backward], -1) * mask.unsqueeze(-1)
         return TextFeatures(words, mask, masked_mean(words, mask))
 
 

@@ -79,7 +79,7 @@ PARAMS = (
           "~/.ros/lts_ros/engines); a read-only dir is only read, builds go to $ROS_HOME/lts_ros/engines/<name>-<hash> "
           "(engines load only from these, after their manifest "
           "matches)"),
-    Param("threshold", 0.5, "score (mean probability inside the mask) needed to report the object as found",
+    Param("threshold", 0.5, "presence probability needed to report the object as there (found or ambiguous)",
           low=0.0, high=1.0, live=True),
     Param("command", "", "initial command, e.g. 'the red mug'; later ones arrive on the command topic",
           live=True),

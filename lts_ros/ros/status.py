@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
 from lts_ros.ros.conversions import stamp_ns
-from lts_ros.runtime.result import Result
+from lts_ros.runtime.result import FOUND, STATUSES, Result
 
-FOUND, NOT_FOUND = "found", "not_found"
-STATES = (FOUND, NOT_FOUND)
+STATES = STATUSES  # found | not_found | ambiguous
 
 
 def _numbers(text: str) -> tuple[float, ...] | None:
@@ -25,12 +24,13 @@ class FrameStatus:
     frame_id: str
     command: str
     command_seq: int  # the command's arrival number at the node: tells apart two sends of the same text
-    state: str  # found | not_found
-    score: float
+    state: str  # found | not_found | ambiguous
+    score: float  # the model's probability that the named object is in view
     bbox: tuple[int, int, int, int] | None  # x0 y0 x1 y1 pixels, inclusive
     centroid_px: tuple[float, float] | None  # u v pixels
     centroid_m: tuple[float, float, float] | None  # x y z metres, camera optical frame; found with valid 3D only
     no_centroid_reason: str  # why a found target has no 3D centroid ("" otherwise)
+    candidates: tuple[tuple[int, int, int, int], ...]  # bbox of each separate object in the prediction
     node_ms: float  # frame received -> status built, in the node
     model_ms: float  # of which the model: Segmenter.segment() (preprocess, inference, postprocess)
 
@@ -45,6 +45,7 @@ class FrameStatus:
         return cls(stamp_ns(msg.header), msg.header.frame_id, values["command"], int(values["command_seq"]),
                    values["state"], float(values["score"]), None if bbox is None else tuple(int(v) for v in bbox),
                    _numbers(values["centroid_px"]), _numbers(values["centroid_m"]), values["no_centroid_reason"],
+                   tuple(tuple(int(v) for v in box.split()) for box in values["candidates"].split(";") if box),
                    float(values["node_ms"]), float(values["model_ms"]))
 
 
@@ -54,12 +55,13 @@ def status_message(header, name: str, command: str, command_seq: int, result: Re
     found = result.found
     centroid = result.centroid_3d if found else None
     values = {
-        "command": command, "command_seq": str(command_seq), "state": FOUND if found else NOT_FOUND,
+        "command": command, "command_seq": str(command_seq), "state": result.status,
         "score": f"{result.score:.4f}",
         "bbox": " ".join(str(v) for v in result.bbox) if found and result.bbox else "",
         "centroid_px": " ".join(f"{v:.2f}" for v in result.centroid_px) if found and result.centroid_px else "",
         "centroid_m": "" if centroid is None else " ".join(f"{v:.5f}" for v in centroid),
         "no_centroid_reason": no_centroid_reason if found and centroid is None else "",
+        "candidates": ";".join(" ".join(str(v) for v in c.bbox) for c in result.candidates),
         "node_ms": f"{node_ms:.2f}", "model_ms": f"{model_ms:.2f}",
     }
     status = DiagnosticStatus(level=DiagnosticStatus.OK, name=name, message=values["state"],

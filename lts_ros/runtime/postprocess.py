@@ -6,30 +6,15 @@ import numpy as np
 
 from lts_ros.data.transforms import Letterbox
 from lts_ros.geometry import robust_centroid
-from lts_ros.runtime.result import Result
+from lts_ros.runtime.result import AMBIGUOUS, FOUND, NOT_FOUND, Candidate, Result
+
+ISLAND_SHARE = 0.2  # a region under this share of the mask's largest is a stray island, not another object
+MIN_OBJECT_SHARE = 3e-4  # of the frame's pixels (92 px at 640 x 480): smaller regions are noise
 
 
 def sigmoid(logits: np.ndarray) -> np.ndarray:
     """Numerically stable logistic: exp(-log(1 + exp(-x))) never overflows. float32 out."""
     return np.exp(-np.logaddexp(np.float32(0.0), -logits.astype(np.float32, copy=False)))
-
-
-def bbox_of(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(x0, y0, x1, y1), inclusive, of a boolean mask; None when empty."""
-    cols, rows = mask.any(axis=0), mask.any(axis=1)
-    if not rows.any():
-        return None
-    x0, y0 = int(cols.argmax()), int(rows.argmax())
-    x1, y1 = len(cols) - 1 - int(cols[::-1].argmax()), len(rows) - 1 - int(rows[::-1].argmax())
-    return x0, y0, x1, y1
-
-
-def centroid_of(mask: np.ndarray) -> tuple[float, float] | None:
-    """(u, v): mean column and row of the mask pixels; None when empty."""
-    moments = cv2.moments(mask.astype(np.uint8), binaryImage=True)
-    if moments["m00"] == 0:
-        return None
-    return moments["m10"] / moments["m00"], moments["m01"] / moments["m00"]
 
 
 def prior_heatmap(prior_logits: np.ndarray, box: Letterbox) -> np.ndarray:
@@ -39,22 +24,44 @@ def prior_heatmap(prior_logits: np.ndarray, box: Letterbox) -> np.ndarray:
     return sigmoid(box.invert(full))
 
 
-def build_result(mask_logits: np.ndarray, box: Letterbox, threshold: float,
+def candidates_of(logits: np.ndarray, depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
+                  D: np.ndarray | None = None) -> list[Candidate]:
+    """The separate objects of the mask ``logits > 0`` ((H, W) at the frame's size), largest first: its connected
+    regions (8-connected) but the stray islands, i.e. regions under ``ISLAND_SHARE`` of the largest or
+    ``MIN_OBJECT_SHARE`` of the frame."""
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats((logits > 0).view(np.uint8), connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    if count < 2:
+        return []
+    smallest = max(ISLAND_SHARE * areas.max(), MIN_OBJECT_SHARE * logits.size)
+    candidates = []
+    for label in 1 + np.argsort(-areas, kind="stable"):
+        if stats[label, cv2.CC_STAT_AREA] < smallest:
+            break
+        region = labels == label
+        x, y, w, h = (int(v) for v in stats[label, :4])
+        candidates.append(Candidate(
+            mask=region, area_px=int(stats[label, cv2.CC_STAT_AREA]), score=float(sigmoid(logits[region]).mean()),
+            bbox=(x, y, x + w - 1, y + h - 1), centroid_px=(float(centroids[label][0]), float(centroids[label][1])),
+            centroid_3d=None if depth_m is None else robust_centroid(depth_m, K, region, D=D)))
+    return candidates
+
+
+def build_result(mask_logits: np.ndarray, presence_logit: float, box: Letterbox, threshold: float,
                  depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
                  prior_logits: np.ndarray | None = None, D: np.ndarray | None = None) -> Result:
     """``mask_logits``: (S, S) at the model input. Logits are resized (bilinear) and thresholded at 0
-    (probability 0.5), so the mask edge lands where the interpolated logit crosses 0; the sigmoid runs
-    only over the mask's pixels, for the score. ``D``: lens distortion for the 3D centroid."""
+    (probability 0.5), so the mask edge lands where the interpolated logit crosses 0. The object is there when
+    the presence probability reaches ``threshold`` and the mask holds a candidate; found when it holds exactly
+    one, ambiguous when several. ``D``: lens distortion for the 3D centroids."""
     logits = box.invert(mask_logits.astype(np.float32, copy=False))
-    mask = logits > 0
-    empty = not mask.any()
-    score = 0.0 if empty else float(sigmoid(logits[mask]).mean())
-    return Result(
-        mask=mask,
-        score=score,
-        found=not empty and score >= threshold,
-        bbox=bbox_of(mask),
-        centroid_px=centroid_of(mask),
-        centroid_3d=None if depth_m is None or empty else robust_centroid(depth_m, K, mask, D=D),
-        prior=None if prior_logits is None else prior_heatmap(prior_logits, box),
-    )
+    candidates = candidates_of(logits, depth_m, K, D)
+    score = float(sigmoid(np.float32(presence_logit)))
+    prior = None if prior_logits is None else prior_heatmap(prior_logits, box)
+    if score < threshold or not candidates:
+        return Result(NOT_FOUND, np.zeros(logits.shape, bool), score, candidates, None, None, None, prior)
+    if len(candidates) > 1:
+        union = np.logical_or.reduce([c.mask for c in candidates])
+        return Result(AMBIGUOUS, union, score, candidates, None, None, None, prior)
+    (one,) = candidates
+    return Result(FOUND, one.mask, score, candidates, one.bbox, one.centroid_px, one.centroid_3d, prior)

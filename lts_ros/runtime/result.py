@@ -8,18 +8,44 @@ import numpy as np
 from lts_ros.data.transforms import Letterbox
 
 
+FOUND, NOT_FOUND, AMBIGUOUS = "found", "not_found", "ambiguous"
+STATUSES = (FOUND, NOT_FOUND, AMBIGUOUS)
+
+
+@dataclass
+class Candidate:
+    """One separate object in the predicted mask (a connected region, stray islands dropped)."""
+
+    mask: np.ndarray  # (H, W) bool
+    area_px: int
+    score: float  # mean mask probability over its pixels
+    bbox: tuple[int, int, int, int]  # (x0, y0, x1, y1) pixels, inclusive
+    centroid_px: tuple[float, float]  # (u, v) mean pixel
+    centroid_3d: np.ndarray | None  # (3,) metres, camera optical frame; with depth + K and valid depth
+
+
 @dataclass
 class Result:
-    """The referred object in one frame, at the frame's (source) resolution."""
+    """The referred object in one frame, at the frame's (source) resolution.
 
-    mask: np.ndarray  # (H, W) bool: probability > 0.5
-    score: float  # mean probability inside the mask; 0.0 when the mask is empty
-    found: bool  # mask non-empty and score >= the Segmenter's threshold
-    bbox: tuple[int, int, int, int] | None  # (x0, y0, x1, y1) pixels, inclusive; None when empty
-    centroid_px: tuple[float, float] | None  # (u, v) mean mask pixel; None when empty
-    centroid_3d: np.ndarray | None  # (3,) metres, camera optical frame; needs depth + K and valid depth
+    ``status``: ``found`` (the object is there and the mask holds exactly one object), ``ambiguous`` (it is there,
+    but the mask holds several: "which one?") or ``not_found``. ``mask``, ``bbox`` and the centroids are the found
+    object's; for ambiguous the mask is the union of the candidates and there are no centroids or box; for
+    not_found all are empty."""
+
+    status: str  # one of STATUSES
+    mask: np.ndarray  # (H, W) bool
+    score: float  # the model's probability that the named object is in the image (presence)
+    candidates: list[Candidate]
+    bbox: tuple[int, int, int, int] | None  # (x0, y0, x1, y1) pixels, inclusive; found only
+    centroid_px: tuple[float, float] | None  # (u, v); found only
+    centroid_3d: np.ndarray | None  # (3,) metres, camera optical frame; found with depth + K and valid depth
     prior: np.ndarray | None = None  # (H, W) float32 position-prior probability, only when requested
     timings_ms: dict[str, float] = field(default_factory=dict)  # pre, infer, post
+
+    @property
+    def found(self) -> bool:
+        return self.status == FOUND
 
 
 @dataclass(frozen=True)
@@ -28,7 +54,8 @@ class Inference:
     maps them back to the frame."""
 
     mask_logits: np.ndarray  # (S, S)
-    prior_logits: np.ndarray  # (S, S)
+    prior_logits: np.ndarray  # (S/8, S/8)
+    presence_logit: float
     box: Letterbox
     frame_shape: tuple[int, int]  # (H, W) of the source frame
     timings_ms: dict[str, float]  # pre, infer

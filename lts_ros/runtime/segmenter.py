@@ -203,17 +203,19 @@ class Segmenter:
         start = time.perf_counter()
         image, box = prepare_image(rgb, self.input_size)
         prepared = time.perf_counter()
-        mask_logits, prior_logits = self.backend.segment(image, text)
+        outputs = self.backend.segment(image, text)
         inferred = time.perf_counter()
-        return Inference(mask_logits[0, 0], prior_logits[0, 0], box, rgb.shape[:2],
+        return Inference(outputs.mask_logits[0, 0], outputs.prior_logits[0, 0], float(outputs.presence_logits[0, 0]),
+                         box, rgb.shape[:2],
                          {"pre": 1e3 * (prepared - start), "infer": 1e3 * (inferred - prepared)})
 
     def finish(self, inference: Inference, depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
                with_prior: bool = False, distortion: np.ndarray | None = None) -> Result:
-        """The Result of ``inference`` (mask at the frame's size, score, box, centroids; see ``segment``)."""
+        """The Result of ``inference`` (status, candidates, the found object's mask at the frame's size, box and
+        centroids; see ``segment`` and ``runtime.result``)."""
         start = time.perf_counter()
         depth_m, K = check_depth_and_intrinsics(depth_m, K, inference.frame_shape)
-        result = build_result(inference.mask_logits, inference.box, self.threshold, depth_m, K,
-                              inference.prior_logits if with_prior else None, distortion)
+        result = build_result(inference.mask_logits, inference.presence_logit, inference.box, self.threshold,
+                              depth_m, K, inference.prior_logits if with_prior else None, distortion)
         result.timings_ms = {**inference.timings_ms, "post": 1e3 * (time.perf_counter() - start)}
         return result

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from lts_ros.geometry import depth_in_metres, visible_surface_centroid
+from lts_ros.data.tabletop.scene import target_set_name
 from lts_ros.data.tabletop.store import HELD_OUT_COMBOS, SPLITS
 from lts_ros.errors import LtsError
 
@@ -21,7 +22,8 @@ class TabletopSample:
     kind: str  # attribute | size | position | relation | ordinal | command
     K: np.ndarray  # (3, 3)
     scene_id: str
-    held_out: bool  # the target's (color, category) never appears in train/val
+    held_out: bool  # a target's (color, category) never appears in train/val
+    target_set: str = "one"  # none | one | several (scene.TARGET_SETS); the mask is their union
     depth_m: np.ndarray | None = None  # (H, W) float32 metres, 0 = invalid (None: not loaded)
     centroid_3d: np.ndarray | None = None  # GT visible-surface centroid, optical frame, metres
 
@@ -59,17 +61,27 @@ class TabletopDataset:
     def kinds(self) -> list[str]:
         return [e["kind"] for _, e in self.items]
 
+    def target_sets(self) -> list[str]:
+        return [target_set_name(len(expression_targets(e))) for _, e in self.items]
+
     def __getitem__(self, index: int) -> TabletopSample:
         scene, expression = self.items[index]
         sid = scene["id"]
         rgb = cv2.cvtColor(read_image(self.dir / "rgb" / f"{sid}.jpg", cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
         instances = read_image(self.dir / "instances" / f"{sid}.png", cv2.IMREAD_UNCHANGED).astype(np.int32) - 1
-        mask = instances == expression["target"]
+        targets = expression_targets(expression)
+        mask = np.isin(instances, targets)
         K = np.asarray(scene["camera"]["K"], np.float64)
-        target = next(o for o in scene["objects"] if o["instance_id"] == expression["target"])
+        combos = {(o["color"], o["category"]) for o in scene["objects"] if o["instance_id"] in targets}
         sample = TabletopSample(rgb, mask, expression["text"], expression["kind"], K, sid,
-                                (target["color"], target["category"]) in HELD_OUT_COMBOS)
+                                bool(combos & HELD_OUT_COMBOS), target_set_name(len(targets)))
         if self.load_depth:
             sample.depth_m = depth_in_metres(read_image(self.dir / "depth" / f"{sid}.png", cv2.IMREAD_UNCHANGED))
-            sample.centroid_3d = visible_surface_centroid(sample.depth_m, K, mask)
+            if len(targets) == 1:
+                sample.centroid_3d = visible_surface_centroid(sample.depth_m, K, mask)
         return sample
+
+
+def expression_targets(expression: dict) -> list[int]:
+    """The instance ids an expression record refers to (format 1 records name one "target")."""
+    return list(expression["targets"]) if "targets" in expression else [expression["target"]]

@@ -19,6 +19,7 @@ from lts_ros.data.tabletop.scene import CATEGORIES, CATEGORY_WORDS, COLORS, DIST
 from lts_ros.errors import LtsError
 
 KINDS = ("attribute", "size", "position", "relation", "ordinal", "command")
+OVERSAMPLED_KINDS = ("ordinal", "size")  # need 2-3 objects of a category, so rare; chosen first where possible
 RELATIONS = ("left_of", "right_of", "behind", "in_front_of", "next_to")
 ORDINALS = ("first", "second", "third", "fourth", "fifth")
 COMMANDS = ("pick up", "please pick up", "grab", "take", "hand me", "give me", "bring me", "can you get",
@@ -84,7 +85,7 @@ class Meaning:
     anchor: Meaning | None = None
 
 
-def _named(objects: Iterable[SceneObject]) -> list[SceneObject]:
+def named_objects(objects: Iterable[SceneObject]) -> list[SceneObject]:
     """The objects a description can match: named, with some visible pixels."""
     return [o for o in objects if o.category != DISTRACTOR and o.visible_px > 0 and o.centroid_px is not None]
 
@@ -123,7 +124,8 @@ def resolve(meaning: Meaning, objects: list[SceneObject], margins: Margins = Mar
     A relation fits possibly if it possibly holds to some object its anchor resolves to, and clearly if it
     clearly holds to all of them.
     """
-    base = [o for o in _named(objects) if meaning.category in (None, o.category) and meaning.color in (None, o.color)]
+    base = [o for o in named_objects(objects)
+            if meaning.category in (None, o.category) and meaning.color in (None, o.color)]
     if meaning.relation is not None:
         anchors = resolve(meaning.anchor, objects, margins)
         group = [o for o in base if all(o is not a for a in anchors)]
@@ -161,16 +163,16 @@ def _options(target: SceneObject, objects: list[SceneObject], anchors: list[Scen
     return {kind: [m for m in meanings if refers(m, target)] for kind, meanings in found.items()}
 
 
-def _words(objects: list[SceneObject]) -> dict[str, tuple[str, ...]]:
+def category_words(objects: list[SceneObject]) -> dict[str, tuple[str, ...]]:
     """Category words, without those another present category's word ends with ("block": "wooden block")."""
-    present = {o.category for o in _named(objects)}
+    present = {o.category for o in named_objects(objects)}
     return {c: tuple(w for w in words if not any(v.endswith(" " + w) for d in present - {c}
                                                  for v in CATEGORY_WORDS[d])) or words
             for c, words in CATEGORY_WORDS.items()}
 
 
-def _render(kind: str, meaning: Meaning, objects: list[SceneObject], words: dict[str, tuple[str, ...]],
-            rng: np.random.Generator) -> str:
+def render_meaning(kind: str, meaning: Meaning, objects: list[SceneObject], words: dict[str, tuple[str, ...]],
+                   rng: np.random.Generator) -> str:
     def pick(options: tuple[str, ...]) -> str:
         return options[int(rng.integers(len(options)))]
 
@@ -182,7 +184,8 @@ def _render(kind: str, meaning: Meaning, objects: list[SceneObject], words: dict
     if kind == "attribute":
         return pick((f"the {b}", f"the {word} that is {m.color}")) if m.color else f"the {b}"
     if kind == "relation":
-        return f"the {b} {pick(_RELATION_WORDS[m.relation])} {_render('attribute', m.anchor, objects, words, rng)}"
+        anchor = render_meaning("attribute", m.anchor, objects, words, rng)
+        return f"the {b} {pick(_RELATION_WORDS[m.relation])} {anchor}"
     if kind == "ordinal":
         return pick(_ORDINAL_TEMPLATES).format(o=ORDINALS[m.rank - 1], b=b, side=m.order)
     pair, more = _RANK_TEMPLATES[m.order]
@@ -197,8 +200,8 @@ def generate_expressions(objects: list[SceneObject], rng: np.random.Generator, p
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise LtsError(f"unknown expression kind {unknown[0]!r}; known: {', '.join(KINDS)}")
-    targets = [o for o in _named(objects) if o.visible_px >= min_visible_px]
-    words = _words(objects)
+    targets = [o for o in named_objects(objects) if o.visible_px >= min_visible_px]
+    words = category_words(objects)
     exprs: list[Expression] = []
     for target in targets:
         options = _options(target, objects, targets, margins)
@@ -206,16 +209,17 @@ def generate_expressions(objects: list[SceneObject], rng: np.random.Generator, p
         if "command" in kinds:
             pool["command"] = [(kind, m) for kind, meanings in options.items() for m in meanings]
         order = [str(k) for k in rng.permutation([k for k in pool if pool[k]])]
-        if len([o for o in _named(objects) if o.category == target.category]) == 1:
-            order.sort(key=lambda k: k == "relation")  # a relation is redundant when the category is unique
+        unique_category = len([o for o in named_objects(objects) if o.category == target.category]) == 1
+        # The rare kinds first, where the scene has them; a relation is redundant when the category is unique.
+        order.sort(key=lambda k: (k not in OVERSAMPLED_KINDS, unique_category and k == "relation"))
         chosen: list[Expression] = []
         while len(chosen) < per_object and any(pool.values()):
             for kind in [k for k in order if pool[k]][:per_object - len(chosen)]:
                 inner, meaning = pool[kind].pop(int(rng.integers(len(pool[kind]))))
-                text = _render(inner, meaning, objects, words, rng)
+                text = render_meaning(inner, meaning, objects, words, rng)
                 if kind == "command":
                     text = f"{COMMANDS[int(rng.integers(len(COMMANDS)))]} {text}"
-                chosen.append(Expression(text, target.instance_id, kind))
+                chosen.append(Expression(text, (target.instance_id,), kind))
         exprs += chosen
     return [exprs[i] for i in rng.permutation(len(exprs))]
 

@@ -84,11 +84,30 @@ class SceneObject:
 @dataclass
 class Expression:
     text: str
-    target: int  # instance_id of the referred object
+    targets: tuple[int, ...]  # instance_ids of the referred objects: none, one, or several
     kind: str  # attribute | size | position | relation | ordinal | command
 
+    @property
+    def target(self) -> int:
+        """The one referred object (only for an expression with exactly one target)."""
+        if len(self.targets) != 1:
+            raise ValueError(f"{self.text!r} refers to {len(self.targets)} objects, not one")
+        return self.targets[0]
+
+    @property
+    def target_set(self) -> str:
+        return target_set_name(len(self.targets))
+
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {"text": self.text, "targets": list(self.targets), "kind": self.kind}
+
+
+TARGET_SETS = ("none", "one", "several")
+
+
+def target_set_name(count: int) -> str:
+    """How many objects an expression refers to, as a name: none, one or several."""
+    return TARGET_SETS[min(count, 2)]
 
 
 @dataclass

@@ -20,8 +20,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from lts_ros.data.tabletop.expressions import check_vocabulary
-from lts_ros.data.tabletop.scene import CATEGORIES, COLORS, Scene
+from lts_ros.data.tabletop.expressions import Margins, check_vocabulary, generate_expressions
+from lts_ros.data.tabletop.scene import CATEGORIES, COLORS, Expression, Scene, SceneObject, target_set_name
+from lts_ros.data.tabletop.target_sets import target_set_expressions
 from lts_ros.errors import LtsError
 from lts_ros.geometry import depth_in_mm
 
@@ -30,7 +31,7 @@ DEFAULT_SEEDS = {"train": 0, "val": 1, "test": 2}
 # (color, category) pairs never rendered in train/val: the test split measures generalization to them.
 HELD_OUT_COMBOS = frozenset({("red", "mug"), ("blue", "duck"), ("green", "ball"), ("yellow", "block"),
                              ("purple", "ring"), ("orange", "lego"), ("white", "teddy")})
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: expressions name a target set ("targets": [ids]), which may be empty or several
 
 
 def scene_seed(split_seed: int, index: int) -> int:
@@ -71,9 +72,16 @@ def write_scene(root: Path, sid: str, scene: Scene) -> dict:
             "expressions": [e.to_dict() for e in scene.expressions]}
 
 
+def describe_scene(objects: list[SceneObject], seed: int, per_object: int, width: int) -> list[Expression]:
+    """A scene's expressions: up to ``per_object`` unique ones per object, then the no-target and several-target
+    ones (from a second stream of the scene's seed, so the unique ones are the same as without them)."""
+    margins = Margins(image_width=width)
+    return (generate_expressions(objects, np.random.default_rng(seed), per_object, margins=margins)
+            + target_set_expressions(objects, np.random.default_rng([seed, 1]), margins=margins))
+
+
 def render_job(job: RenderJob) -> dict | str:
     """Render, describe and write one scene; a record, or the reason it was skipped."""
-    from lts_ros.data.tabletop.expressions import Margins, generate_expressions
     from lts_ros.data.tabletop.world import SceneError, render_scene
 
     reason = "no attempt"
@@ -88,9 +96,8 @@ def render_job(job: RenderJob) -> dict | str:
         except Exception as exc:  # noqa: BLE001 - one broken scene must not end a long batch
             reason = f"scene {job.index} (seed {seed}): unexpected {type(exc).__name__}: {exc}"
             continue
-        scene.expressions = generate_expressions(scene.objects, np.random.default_rng(seed), job.per_object,
-                                                 margins=Margins(image_width=job.width))
-        if not scene.expressions:
+        scene.expressions = describe_scene(scene.objects, seed, job.per_object, job.width)
+        if not any(len(e.targets) == 1 for e in scene.expressions):
             reason = f"scene {job.index} (seed {seed}): no unambiguous expression"
             continue
         return write_scene(job.root, scene_id(job.index), scene)
@@ -135,8 +142,10 @@ def render_split(root: Path, split: str, n: int, seed: int | None = None, worker
         for record in records:
             handle.write(json.dumps(record) + "\n")
     kinds = Counter(e["kind"] for r in records for e in r["expressions"])
+    target_sets = Counter(target_set_name(len(e["targets"])) for r in records for e in r["expressions"])
     manifest = {"format": FORMAT_VERSION, "split": split, "seed": seed, "requested": n, "scenes": len(records),
                 "skipped": len(reasons), "expressions": sum(kinds.values()), "kinds": dict(sorted(kinds.items())),
+                "target_sets": dict(sorted(target_sets.items())),
                 "width": width, "height": height, "per_object": per_object,
                 "held_out_combos": sorted(map(list, HELD_OUT_COMBOS)), "excluded": sorted(map(list, exclude)),
                 "skip_reasons": reasons}

@@ -5,6 +5,8 @@ from typing import Protocol
 
 import numpy as np
 
+from lts_ros.model.outputs import SegmentOutputs
+
 TextArrays = dict[str, np.ndarray]  # "words" (1, L, C), "mask" (1, L), "sentence" (1, C), float32
 
 
@@ -14,5 +16,5 @@ class Backend(Protocol):
     def encode_text(self, token_ids: np.ndarray, attention_mask: np.ndarray) -> TextArrays:
         """int64 (1, L) token ids and attention mask -> the encoded expression."""
 
-    def segment(self, image: np.ndarray, text: TextArrays) -> tuple[np.ndarray, np.ndarray]:
-        """(1, 3, S, S) float32 RGB in [0, 1] -> (mask_logits (1, 1, S, S), prior_logits (1, 1, S/8, S/8))."""
+    def segment(self, image: np.ndarray, text: TextArrays) -> SegmentOutputs:
+        """(1, 3, S, S) float32 RGB in [0, 1] -> the segment graph's outputs (``model.outputs``), batch 1."""

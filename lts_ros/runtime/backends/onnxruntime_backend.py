@@ -8,6 +8,7 @@ import onnxruntime as ort
 
 from lts_ros.artifacts.export_manifest import Export, open_export
 from lts_ros.errors import LtsError
+from lts_ros.model.outputs import SegmentOutputs
 from lts_ros.options import parse_device
 from lts_ros.runtime.backends.base import TextArrays
 
@@ -70,6 +71,5 @@ class OnnxRuntimeBackend:
                                         "attention_mask": attention_mask.astype(np.int64, copy=False)})
         return dict(zip(self.text_outputs, outputs))
 
-    def segment(self, image: np.ndarray, text: TextArrays) -> tuple[np.ndarray, np.ndarray]:
-        mask_logits, prior_logits = run_session(self.seg, {"image": image, **text})
-        return mask_logits, prior_logits
+    def segment(self, image: np.ndarray, text: TextArrays) -> SegmentOutputs:
+        return SegmentOutputs(*run_session(self.seg, {"image": image, **text}))

@@ -12,6 +12,7 @@ import numpy as np
 from lts_ros.artifacts.cache_root import OPENVINO, cache_root, is_read_only
 from lts_ros.artifacts.export_manifest import Export, open_export
 from lts_ros.errors import LtsError
+from lts_ros.model.outputs import SegmentOutputs
 from lts_ros.options import check_precision, parse_device
 from lts_ros.runtime.backends.base import TextArrays
 
@@ -92,6 +93,5 @@ class OpenVinoBackend:
                                         "attention_mask": attention_mask.astype(np.int64, copy=False)})
         return dict(zip(self.text_outputs, outputs))
 
-    def segment(self, image: np.ndarray, text: TextArrays) -> tuple[np.ndarray, np.ndarray]:
-        mask_logits, prior_logits = self._run(self.seg, self.seg_request, {"image": image, **text})
-        return mask_logits, prior_logits
+    def segment(self, image: np.ndarray, text: TextArrays) -> SegmentOutputs:
+        return SegmentOutputs(*self._run(self.seg, self.seg_request, {"image": image, **text}))

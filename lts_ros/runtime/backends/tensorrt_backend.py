@@ -12,6 +12,7 @@ import torch
 from lts_ros.artifacts.engine_cache import IncompatibleEngine, open_engines
 from lts_ros.artifacts.export_manifest import Export, open_export
 from lts_ros.errors import LtsError
+from lts_ros.model.outputs import SegmentOutputs
 from lts_ros.runtime.backends.base import TextArrays
 from lts_ros.runtime.compile.tensorrt_build import build_engine, cuda_device, current_device, import_tensorrt
 
@@ -111,6 +112,6 @@ class TensorRTBackend:
     def encode_text(self, token_ids: np.ndarray, attention_mask: np.ndarray) -> TextArrays:
         return self._run(self.text, {"token_ids": token_ids, "attention_mask": attention_mask})
 
-    def segment(self, image: np.ndarray, text: TextArrays) -> tuple[np.ndarray, np.ndarray]:
+    def segment(self, image: np.ndarray, text: TextArrays) -> SegmentOutputs:
         outputs = self._run(self.seg, {"image": image, **text})
-        return outputs["mask_logits"], outputs["prior_logits"]
+        return SegmentOutputs(*(outputs[name] for name in SegmentOutputs._fields))

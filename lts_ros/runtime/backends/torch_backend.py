@@ -8,6 +8,7 @@ import torch
 
 from lts_ros.errors import LtsError
 from lts_ros.model.lts import LTS
+from lts_ros.model.outputs import SegmentOutputs
 from lts_ros.model.text import TextFeatures
 from lts_ros.options import check_precision, parse_device
 from lts_ros.runtime.backends.base import TextArrays
@@ -53,8 +54,8 @@ class TorchBackend:
         return {key: self._numpy(value) for key, value in text._asdict().items()}
 
     @torch.inference_mode()
-    def segment(self, image: np.ndarray, text: TextArrays) -> tuple[np.ndarray, np.ndarray]:
+    def segment(self, image: np.ndarray, text: TextArrays) -> SegmentOutputs:
         features = TextFeatures(*(self._tensor(text[key]) for key in TextFeatures._fields))
         with self._autocast():
-            mask_logits, prior_logits = self.model.segment(self._tensor(image), features)
-        return self._numpy(mask_logits), self._numpy(prior_logits)
+            outputs = self.model.segment(self._tensor(image), features)
+        return SegmentOutputs(*(self._numpy(output) for output in outputs))

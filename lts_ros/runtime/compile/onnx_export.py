@@ -19,6 +19,7 @@ from lts_ros.artifacts.export_manifest import (MANIFEST, SAMPLE, SEGMENT_ONNX, T
 from lts_ros.checkpoint import load_checkpoint, read_metadata
 from lts_ros.errors import LtsError
 from lts_ros.model.lts import LTS
+from lts_ros.model.outputs import SegmentOutputs
 from lts_ros.model.text import TextFeatures
 from lts_ros.runtime.backends.onnxruntime_backend import CPU, open_session, run_session
 
@@ -26,7 +27,7 @@ OPSET = 17
 TOLERANCE = 1e-3  # max |ORT - torch| on any output
 SAMPLE_TEXT = "the red mug on the left"
 TEXT_INPUTS, TEXT_OUTPUTS = ["token_ids", "attention_mask"], list(TextFeatures._fields)
-SEGMENT_INPUTS, SEGMENT_OUTPUTS = ["image", *TextFeatures._fields], ["mask_logits", "prior_logits"]
+SEGMENT_INPUTS, SEGMENT_OUTPUTS = ["image", *TextFeatures._fields], list(SegmentOutputs._fields)
 log = logging.getLogger(__name__)
 
 
@@ -45,8 +46,8 @@ class SegmentGraph(TextGraph):
     """``segment`` with the text features as separate tensor inputs."""
 
     def forward(self, image: torch.Tensor, words: torch.Tensor, mask: torch.Tensor,
-                sentence: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.model.segment(image, TextFeatures(words, mask, sentence))
+                sentence: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return tuple(self.model.segment(image, TextFeatures(words, mask, sentence)))
 
 
 @dataclass
@@ -69,9 +70,8 @@ def sample_io(model: LTS) -> dict[str, np.ndarray]:
     image = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0))
     with torch.inference_mode():
         text = model.encode_text(ids, attention)
-        mask_logits, prior_logits = model.segment(image, text)
-    tensors = {"token_ids": ids, "attention_mask": attention, "image": image, **text._asdict(),
-               "mask_logits": mask_logits, "prior_logits": prior_logits}
+        outputs = model.segment(image, text)
+    tensors = {"token_ids": ids, "attention_mask": attention, "image": image, **text._asdict(), **outputs._asdict()}
     return {name: tensor.numpy() for name, tensor in tensors.items()}
 
 
