@@ -85,9 +85,11 @@ def test_torch_segmenter_matches_the_reference_prediction(segmenters, refer_root
     box = Letterbox.fit(*rgb.shape[:2], model.cfg.input_size)
     image = torch.from_numpy(box.apply(rgb)).permute(2, 0, 1)[None].float() / 255.0
     with torch.no_grad():
-        logits, _ = model(image, *model.tokenize([text]))
-    expected = box.invert(logits[0, 0].numpy()) > 0
-    assert iou(torch_seg.segment(rgb).mask, expected) >= 0.99
+        outputs = model(image, *model.tokenize([text]))
+    expected = box.invert(outputs.mask_logits[0, 0].numpy()) > 0
+    inference = torch_seg.infer(rgb)  # the Segmenter's own preprocessing, before the answer is decided
+    assert iou(inference.box.invert(inference.mask_logits) > 0, expected) >= 0.99
+    assert inference.presence_logit == pytest.approx(float(outputs.presence_logits[0, 0]), abs=1e-4)
 
 
 def test_auto_falls_back_to_torch_when_the_export_cannot_be_written(checkpoint, tmp_path, caplog):

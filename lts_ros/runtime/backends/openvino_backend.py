@@ -42,6 +42,13 @@ def model_cache_dir(export: Export, graph: str, version: str) -> Path:
     return cache_root() / OPENVINO / f"{export.manifest.files[graph][:16]}-{version.split('-')[0]}"
 
 
+def graph_name(port) -> str:
+    """The ONNX graph's name of an input or output port. OpenVINO merges the names of tensors it folds together
+    (the BiGRU's attention mask and its float Cast: "attention_mask", "/text/Cast_1_output_0"), and ``any_name``
+    may be either; the graph's own is the one that is not an exporter path."""
+    return min(port.get_names(), key=lambda name: (name.startswith("/"), name))
+
+
 class OpenVinoBackend:
     name = "openvino"
 
@@ -61,7 +68,7 @@ class OpenVinoBackend:
         segment = export.segment_onnx("fp32" if precision == "bf16" else precision, gpu=False)
         self.text = self._compile(export, export.text_onnx, "f32", threads, cache, ov.__version__)
         self.seg = self._compile(export, segment, HINTS[precision], threads, cache, ov.__version__)
-        self.text_outputs = [output.any_name for output in self.text.outputs]
+        self.text_outputs = [graph_name(output) for output in self.text.outputs]
         # one request per graph, reused: the node segments from one worker thread
         self.text_request, self.seg_request = self.text.create_infer_request(), self.seg.create_infer_request()
 
@@ -85,7 +92,7 @@ class OpenVinoBackend:
     def _run(compiled, request, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         """Run with the subset of ``feeds`` the graph declares (the export prunes inputs a graph does not read);
         outputs copied out of the request's buffers, which the next run overwrites."""
-        request.infer({port.any_name: feeds[port.any_name] for port in compiled.inputs})
+        request.infer({graph_name(port): feeds[graph_name(port)] for port in compiled.inputs})
         return [request.get_output_tensor(i).data.copy() for i in range(len(compiled.outputs))]
 
     def encode_text(self, token_ids: np.ndarray, attention_mask: np.ndarray) -> TextArrays:
