@@ -35,7 +35,9 @@ def test_offline_eval_scores_the_bag_and_writes_the_report(sim_bag, tmp_path):
     assert "10 frames (10 with ground truth): mIoU" in result.stdout
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["frames"] == 10 and metrics["frames_without_output"] == 0
-    assert metrics["accuracy"]["mean_iou"] >= 0.6  # the shipped model on sim frames (mIoU ~0.8-0.9)
+    # the shipped model on sim frames: 0.56 measured (2026-12-02), now that a frame answered ambiguous or not_found
+    # scores 0 (it was 0.8-0.9 on raw masks)
+    assert metrics["accuracy"]["mean_iou"] >= 0.45
     assert metrics["centroid_error_m"]["median"] <= 0.03
     assert [r["frames"] for r in metrics["per_command"]] == [5, 5]
     assert metrics["latency_ms"]["p50"] <= metrics["latency_ms"]["p90"] <= metrics["latency_ms"]["p99"]

@@ -22,9 +22,10 @@ class PartCost:
     gflops: float
 
 
-def part_modules(model: LTS) -> dict[str, torch.nn.Module]:
-    return {"text": model.text, "vision": model.vision, "fusion": model.fusion, "locate": model.locate,
-            "segment": model.segment_head}
+def part_modules(model: LTS) -> dict[str, tuple[torch.nn.Module, ...]]:
+    """The modules of each part (the presence head reads the locate response: it counts as locate)."""
+    return {"text": (model.text,), "vision": (model.vision,), "fusion": (model.fusion,),
+            "locate": (model.locate, model.presence), "segment": (model.segment_head,)}
 
 
 def model_costs(model: LTS, size: int | None = None, text: str = "the red mug on the left") -> dict[str, PartCost]:
@@ -41,9 +42,9 @@ def model_costs(model: LTS, size: int | None = None, text: str = "the red mug on
     model.train(was_training)
     counts = {**text_counter.get_flop_counts(), **frame_counter.get_flop_counts()}
     costs = {}
-    for name, module in modules.items():
-        flops = sum(counts.get(type(module).__name__, {}).values())
-        params = list(module.parameters())
+    for name, parts in modules.items():
+        flops = sum(sum(counts.get(type(module).__name__, {}).values()) for module in parts)
+        params = [p for module in parts for p in module.parameters()]
         costs[name] = PartCost(sum(p.numel() for p in params), sum(p.numel() for p in params if p.requires_grad),
                                flops / 1e9)
     return costs

@@ -124,7 +124,10 @@ class Segmenter:
             return cls.from_engines(current_export(path, onnx_dir, redirect=True), engines, precision,
                                     on_mismatch, device, threshold)
         if backend == "openvino":
-            check_precision(precision, backend)  # a precision OpenVINO cannot run fails before exporting
+            from lts_ros.runtime.backends.openvino_backend import check_cpu_precision
+
+            check_precision(precision, backend)  # a precision OpenVINO or this CPU cannot run fails before exporting
+            check_cpu_precision(precision)
             return cls.from_openvino(current_export(path, onnx_dir, redirect=True), threshold, threads, precision)
         variant_for(precision, gpu=parse_device(device).is_gpu)  # as does one ONNX Runtime cannot run,
         choose_providers(device)  # or a device it cannot run on

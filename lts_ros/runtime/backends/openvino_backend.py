@@ -37,6 +37,13 @@ def openvino_usable() -> bool:
         return False
 
 
+def check_cpu_precision(precision: str, core=None) -> None:
+    """LtsError where this CPU cannot run ``precision`` (bf16 needs AMX or AVX512-BF16)."""
+    core = core or import_openvino().Core()
+    if precision == "bf16" and "BF16" not in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+        raise LtsError("precision bf16 needs a CPU with AMX or AVX512-BF16, which this one lacks: use fp32 or int8")
+
+
 def model_cache_dir(export: Export, graph: str, version: str) -> Path:
     """Where OpenVINO caches the compiled ``graph`` of ``export``: keyed by the graph's sha256 and the version."""
     return cache_root() / OPENVINO / f"{export.manifest.files[graph][:16]}-{version.split('-')[0]}"
@@ -62,9 +69,7 @@ class OpenVinoBackend:
         export = export if isinstance(export, Export) else open_export(export)
         ov = import_openvino()
         self.core, self.manifest, self.precision = ov.Core(), export.manifest, precision
-        if precision == "bf16" and "BF16" not in self.core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
-            raise LtsError("precision bf16 needs a CPU with AMX or AVX512-BF16, which this one lacks: use fp32 or "
-                           "int8")
+        check_cpu_precision(precision, self.core)
         segment = export.segment_onnx("fp32" if precision == "bf16" else precision, gpu=False)
         self.text = self._compile(export, export.text_onnx, "f32", threads, cache, ov.__version__)
         self.seg = self._compile(export, segment, HINTS[precision], threads, cache, ov.__version__)
