@@ -54,7 +54,19 @@ def visible_surface_centroid(depth_m: np.ndarray, K: np.ndarray, mask: np.ndarra
     return points.mean(axis=0) if len(points) else None
 
 
-def robust_centroid(depth_m: np.ndarray, K: np.ndarray, mask: np.ndarray, erode_px: int = 3,
+CENTROID_ERODE_PX = 3  # robust_centroid's erosion: boundary pixels often carry the background's depth
+
+
+def shifted_intrinsics(K: np.ndarray, x0: int, y0: int) -> np.ndarray:
+    """K of the crop whose top-left pixel is (x0, y0) of the full image (the principal point moves; with the
+    same distortion coefficients, undistortion of the crop's pixels is unchanged)."""
+    shifted = np.array(K, np.float64)
+    shifted[0, 2] -= x0
+    shifted[1, 2] -= y0
+    return shifted
+
+
+def robust_centroid(depth_m: np.ndarray, K: np.ndarray, mask: np.ndarray, erode_px: int = CENTROID_ERODE_PX,
                     D: np.ndarray | None = None) -> np.ndarray | None:
     """Per-axis median of the deprojected pixels of ``mask`` eroded by ``erode_px`` (boundary pixels
     often carry the background's depth); falls back to the full mask when erosion empties it. ``D``: lens

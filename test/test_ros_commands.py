@@ -19,8 +19,8 @@ from lts_ros.runtime.segmenter import Segmenter
 from ros_graph import LATCHED_QOS, NodeProcess, Probe, depth_mm, isolated_env
 from test_ros_node import set_parameter
 
-SWITCH_FRAMES = 240  # at RATE_HZ: 16 s
-RATE_HZ = 15.0
+SWITCH_FRAMES = 240  # at RATE_HZ: 24 s
+RATE_HZ = 10.0  # a camera's rate with 2x headroom over the node's time per frame here (the load bench measures 15 Hz)
 ARRIVAL_SLACK_S = 0.5  # a command published this long before a frame's stamp has reached the node
 
 
@@ -36,7 +36,7 @@ def pair(tabletop_root):
 
 @pytest.fixture(scope="module")
 def graph(tmp_path_factory, edge_export):
-    """lts_node on ONNX Runtime (the backend `auto` picks here), fast enough for a 15 Hz camera on two cores."""
+    """lts_node on ONNX Runtime (the backend `auto` picks here), fast enough for a 10 Hz camera on two cores with headroom."""
     env = isolated_env()
     node = NodeProcess(env, tmp_path_factory.mktemp("node") / "lts_node.log",
                        {"backend": "onnxruntime", "onnx_dir": str(edge_export)})
@@ -88,7 +88,7 @@ def test_a_best_effort_publisher_is_warned_about_by_name_and_counted(graph, pair
         probe.node.destroy_publisher(best_effort)
 
 
-def test_command_switches_at_the_full_frame_rate_name_the_command_each_frame_was_computed_with(graph, pair,
+def test_command_switches_at_a_camera_frame_rate_name_the_command_each_frame_was_computed_with(graph, pair,
                                                                                                  edge_export):
     """SWITCH_FRAMES frames at RATE_HZ, the command switched between two targets every 5-12 frames at a random
     phase of the frame period. Every frame gets a status; each names the command its mask was computed with (the
@@ -106,6 +106,7 @@ def test_command_switches_at_the_full_frame_rate_name_the_command_each_frame_was
     start = probe.status_for(probe.send(first.image))
     assert start is not None and start.command == first.text
     published = [(time.time_ns(), first.text)]  # command index i has the node's seq start.command_seq + i
+    assert probe.spin_until(lambda: "frames_dropped" in probe.diagnostics(), 5)  # /diagnostics is 1 Hz
     dropped_before = int(probe.diagnostics()["frames_dropped"])
 
     rng = np.random.default_rng(0)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from lts_ros.data.transforms import Letterbox
+from lts_ros.geometry import robust_centroid
 from lts_ros.runtime.postprocess import build_result, candidates_of, prior_heatmap, sigmoid
 
 K = np.array([[500.0, 0, 320], [0, 500.0, 240], [0, 0, 1]])
@@ -99,6 +100,27 @@ def test_centroid_3d_of_a_box_on_a_plane_ignores_holes_and_the_boundary():
     logits[box.pad_y + 198: box.pad_y + 283, 298:383] = 8.0  # 2 px too big: its rim sees the plane
     result = build_result(logits, PRESENT, box, 0.5, depth, K)
     np.testing.assert_allclose(result.centroid_3d, [(340 - 320) / 500, 0.0, 1.0], atol=1e-6)
+
+
+def test_each_candidate_worked_on_in_its_box_matches_the_whole_frame_computation():
+    """Candidates are computed within their boxes: masks and 3D centroids (eroded, distorted lens) equal what the
+    whole frame gives, also for objects at the frame's edges and corner."""
+    rng = np.random.default_rng(3)
+    depth = (1.0 + rng.random((480, 640))).astype(np.float32)
+    depth[rng.random((480, 640)) < 0.05] = 0.0
+    D = np.array([-0.2, 0.05, 0.001, -0.002, 0.0])
+    logits = np.full((480, 640), -8.0, np.float32)
+    logits[0:60, 0:70] = 8.0  # the top-left corner
+    logits[200:270, 300:350] = 8.0
+    logits[230:250, 320:330] = -8.0  # a hole: the region is a ring
+    logits[420:480, 590:640] = 8.0  # the bottom-right corner
+    candidates = candidates_of(logits, depth, K, D)
+    assert len(candidates) == 3
+    masks = [candidate.mask(logits.shape) for candidate in candidates]
+    np.testing.assert_array_equal(np.logical_or.reduce(masks), logits > 0)
+    for candidate, mask in zip(candidates, masks):
+        assert mask.sum() == candidate.area_px
+        np.testing.assert_allclose(candidate.centroid_3d, robust_centroid(depth, K, mask, D=D), atol=1e-9)
 
 
 def test_centroid_3d_is_none_without_valid_depth():

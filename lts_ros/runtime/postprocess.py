@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 
 from lts_ros.data.transforms import Letterbox
-from lts_ros.geometry import robust_centroid
-from lts_ros.runtime.result import AMBIGUOUS, FOUND, NOT_FOUND, Candidate, Result
+from lts_ros.geometry import CENTROID_ERODE_PX, robust_centroid, shifted_intrinsics
+from lts_ros.runtime.result import AMBIGUOUS, FOUND, NOT_FOUND, Candidate, Result, paste
 
 ISLAND_SHARE = 0.2  # a region under this share of the mask's largest is a stray island, not another object
 MIN_OBJECT_SHARE = 3e-4  # of the frame's pixels (92 px at 640 x 480): smaller regions are noise
@@ -28,22 +28,29 @@ def candidates_of(logits: np.ndarray, depth_m: np.ndarray | None = None, K: np.n
                   D: np.ndarray | None = None) -> list[Candidate]:
     """The separate objects of the mask ``logits > 0`` ((H, W) at the frame's size), largest first: its connected
     regions (8-connected) but the stray islands, i.e. regions under ``ISLAND_SHARE`` of the largest or
-    ``MIN_OBJECT_SHARE`` of the frame."""
+    ``MIN_OBJECT_SHARE`` of the frame. Each is worked on within its box (plus the centroid's erosion margin),
+    not over the frame."""
     count, labels, stats, centroids = cv2.connectedComponentsWithStats((logits > 0).view(np.uint8), connectivity=8)
     areas = stats[1:, cv2.CC_STAT_AREA]
     if count < 2:
         return []
     smallest = max(ISLAND_SHARE * areas.max(), MIN_OBJECT_SHARE * logits.size)
+    height, width = logits.shape
     candidates = []
     for label in 1 + np.argsort(-areas, kind="stable"):
         if stats[label, cv2.CC_STAT_AREA] < smallest:
             break
-        region = labels == label
         x, y, w, h = (int(v) for v in stats[label, :4])
+        left, top = max(0, x - CENTROID_ERODE_PX), max(0, y - CENTROID_ERODE_PX)
+        window = np.s_[top:min(height, y + h + CENTROID_ERODE_PX), left:min(width, x + w + CENTROID_ERODE_PX)]
+        padded = labels[window] == label
+        region = padded[y - top:y - top + h, x - left:x - left + w]
+        box_logits = logits[y:y + h, x:x + w]
         candidates.append(Candidate(
-            mask=region, area_px=int(stats[label, cv2.CC_STAT_AREA]), score=float(sigmoid(logits[region]).mean()),
+            region=region, area_px=int(stats[label, cv2.CC_STAT_AREA]), score=float(sigmoid(box_logits[region]).mean()),
             bbox=(x, y, x + w - 1, y + h - 1), centroid_px=(float(centroids[label][0]), float(centroids[label][1])),
-            centroid_3d=None if depth_m is None else robust_centroid(depth_m, K, region, D=D)))
+            centroid_3d=None if depth_m is None else robust_centroid(depth_m[window], shifted_intrinsics(K, left, top),
+                                                                     padded, D=D)))
     return candidates
 
 
@@ -61,7 +68,6 @@ def build_result(mask_logits: np.ndarray, presence_logit: float, box: Letterbox,
     if score < threshold or not candidates:
         return Result(NOT_FOUND, np.zeros(logits.shape, bool), score, candidates, None, None, None, prior)
     if len(candidates) > 1:
-        union = np.logical_or.reduce([c.mask for c in candidates])
-        return Result(AMBIGUOUS, union, score, candidates, None, None, None, prior)
+        return Result(AMBIGUOUS, paste(candidates, logits.shape), score, candidates, None, None, None, prior)
     (one,) = candidates
-    return Result(FOUND, one.mask, score, candidates, one.bbox, one.centroid_px, one.centroid_3d, prior)
+    return Result(FOUND, one.mask(logits.shape), score, candidates, one.bbox, one.centroid_px, one.centroid_3d, prior)

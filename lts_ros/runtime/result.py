@@ -16,12 +16,25 @@ STATUSES = (FOUND, NOT_FOUND, AMBIGUOUS)
 class Candidate:
     """One separate object in the predicted mask (a connected region, stray islands dropped)."""
 
-    mask: np.ndarray  # (H, W) bool
+    region: np.ndarray  # (y1 - y0 + 1, x1 - x0 + 1) bool: its pixels within ``bbox``
     area_px: int
     score: float  # mean mask probability over its pixels
     bbox: tuple[int, int, int, int]  # (x0, y0, x1, y1) pixels, inclusive
     centroid_px: tuple[float, float]  # (u, v) mean pixel
     centroid_3d: np.ndarray | None  # (3,) metres, camera optical frame; with depth + K and valid depth
+
+    def mask(self, shape: tuple[int, int]) -> np.ndarray:
+        """Its pixels in a (H, W) bool frame of ``shape``."""
+        return paste([self], shape)
+
+
+def paste(candidates: list[Candidate], shape: tuple[int, int]) -> np.ndarray:
+    """The union of the candidates' pixels in a (H, W) bool frame of ``shape``."""
+    mask = np.zeros(shape, bool)
+    for candidate in candidates:
+        x0, y0, x1, y1 = candidate.bbox
+        mask[y0:y1 + 1, x0:x1 + 1] |= candidate.region
+    return mask
 
 
 @dataclass
