@@ -20,7 +20,7 @@ BACKEND_PRECISIONS = {"torch": ("fp32", "bf16", "fp16"), "onnxruntime": GRAPH_PR
                       "openvino": ("fp32", "bf16", "int8"),  # bf16: OpenVINO's hint on the fp32 graph
                       "tensorrt": GRAPH_PRECISIONS}
 PRECISIONS = ("fp32", "bf16", "fp16", "int8")  # any backend's
-DEVICE_PATTERN = re.compile(r"cpu|cuda(?::(\d+))?")
+DEVICE_PATTERN = re.compile(r"cpu|cuda(?::(\d+))?|openvino:((?:GPU|NPU)(?:\.\d+)?)")
 
 
 def check_choice(what: str, value: str, choices: tuple[str, ...]) -> str:
@@ -37,30 +37,48 @@ def check_precision(precision: str, backend: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class Device:
-    """``cpu``, ``cuda`` or ``cuda:N``, parsed once; whether the machine has it is the backend's question."""
+    """``cpu``, ``cuda`` or ``cuda:N``, or one of OpenVINO's own devices (``openvino:GPU``, ``openvino:GPU.1``,
+    ``openvino:NPU``: an Intel GPU or NPU, for the openvino backend), parsed once; whether the machine has it is
+    the backend's question."""
 
-    kind: str  # "cpu" or "cuda"
+    kind: str  # "cpu", "cuda" or "openvino"
     index: int | None = None  # the CUDA device; None = the current one
+    openvino_name: str | None = None  # OpenVINO's device name (GPU, GPU.1, NPU) when kind is "openvino"
 
     @property
     def is_gpu(self) -> bool:
+        """A CUDA GPU (OpenVINO's GPU is not one)."""
         return self.kind == "cuda"
 
     def __str__(self) -> str:
+        if self.kind == "openvino":
+            return f"openvino:{self.openvino_name}"
         return self.kind if self.index is None else f"{self.kind}:{self.index}"
 
 
 def device_problem(text: str) -> str | None:
     """Why ``text`` names no device, or None."""
     if not isinstance(text, str) or not DEVICE_PATTERN.fullmatch(text):
-        return f"unknown device '{text}' (use cpu, cuda or cuda:N)"
+        return f"unknown device '{text}' (use cpu, cuda or cuda:N; with the openvino backend also openvino:GPU, " \
+               "openvino:GPU.N or openvino:NPU)"
     return None
 
 
 def parse_device(text: str) -> Device:
-    """``cpu`` / ``cuda`` / ``cuda:N`` as a Device; LtsError for anything else."""
+    """``cpu`` / ``cuda`` / ``cuda:N`` / ``openvino:GPU[.N]`` / ``openvino:NPU`` as a Device; LtsError for anything
+    else."""
     if (reason := device_problem(text)) is not None:
         raise LtsError(reason)
     match = DEVICE_PATTERN.fullmatch(text)
+    if match.group(2) is not None:
+        return Device("openvino", openvino_name=match.group(2))
     index = match.group(1)
     return Device("cpu" if text == "cpu" else "cuda", None if index is None else int(index))
+
+
+def backend_device(text: str, backend: str) -> Device:
+    """``text`` parsed for ``backend``: OpenVINO's own devices only for the openvino backend (LtsError else)."""
+    device = parse_device(text)
+    if device.kind == "openvino" and backend != "openvino":
+        raise LtsError(f"device '{text}' is an OpenVINO device: only the openvino backend runs on it")
+    return device

@@ -43,8 +43,34 @@ def test_offline_eval_scores_the_bag_and_writes_the_report(sim_bag, tmp_path):
     assert metrics["latency_ms"]["p50"] <= metrics["latency_ms"]["p90"] <= metrics["latency_ms"]["p99"]
     for name in ("report.md", "iou_over_time.png", "latency.png", "overlays.png"):
         assert (out / name).is_file(), name
-    assert "| mean IoU / overall IoU |" in (out / "report.md").read_text()
+    assert "| mean IoU / overall IoU (one-target frames) |" in (out / "report.md").read_text()
+    assert metrics["grounding"]["counts"] == {"none": 0, "one": 10, "several": 0}  # record-sim marks every command
     assert_output_bag(out / "output_bag", frames=10, overlays=2)  # default: an overlay every 5th frame
+
+
+def test_no_target_and_several_target_commands_are_scored_alike_offline_and_live(tmp_path):
+    """A bag whose episode also names an absent object and several objects: N-acc, T-acc and the ambiguous share
+    from the answers, the same offline and live (the node's status over DDS)."""
+    bag = tmp_path / "sets"
+    record_sim(bag, episodes=1, seed=3, rate_hz=5, seconds=2.4, commands_per_episode=1,
+               target_sets=("one", "none", "several"), progress=False)
+    figures = {}
+    for mode, extra in (("offline", []), ("live", LIVE)):
+        result = run_lts("bag", "eval", str(bag), "--out", str(tmp_path / mode), "--backend", "onnxruntime",
+                         "--quiet", *extra)
+        assert result.returncode == 0, result.stderr
+        assert "grounding: N-acc" in result.stdout
+        figures[mode] = json.loads((tmp_path / mode / "metrics.json").read_text())
+    offline, live = figures["offline"], figures["live"]
+    assert offline["grounding"]["counts"] == {"none": 4, "one": 4, "several": 4}
+    assert live["frames_without_output"] == 0 and live["grounding"]["counts"] == offline["grounding"]["counts"]
+    assert [r["target_set"] for r in offline["per_command"]] == ["one", "none", "several"]
+    for key in ("n_acc", "t_acc", "ambiguous_acc", "found_acc", "giou"):
+        assert offline["grounding"][key] is not None and abs(offline["grounding"][key] - live["grounding"][key]) <= 0.26
+    for row, live_row in zip(offline["per_command"], live["per_command"]):
+        assert abs(row["found_rate"] + row["ambiguous_rate"] + row["not_found_rate"] - 1) < 1e-9
+        assert abs(row["not_found_rate"] - live_row["not_found_rate"]) <= 0.26  # one frame of four may differ
+    assert offline["frames_with_ground_truth"] == 12 and offline["accuracy"]["count"] == 4  # mIoU: one-target frames
 
 
 def assert_output_bag(path, frames: int, overlays: int, commands: int = 2, t: BagTopics = BagTopics()) -> None:

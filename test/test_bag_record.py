@@ -35,9 +35,32 @@ def test_record_sim_writes_an_episode_with_ground_truth(tmp_path):
         assert depth_from_image(depth_msg)[mask].min() > 0
 
 
+def test_record_sim_adds_a_command_naming_nothing_and_one_naming_several_with_their_target_sets(tmp_path):
+    bag = tmp_path / "sets"
+    result = run_lts("bag", "record-sim", "--out", str(bag), "--episodes", "1", "--seed", "3", "--rate", "5",
+                     "--seconds", "1.2", "--commands", "1", "--target-sets", "one,none,several", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "1 episodes, 6 frames, 3 commands" in result.stdout
+    t = BagTopics()
+    messages = list(read_messages(bag))
+    commands = [(stamp, msg.data) for topic, stamp, msg in messages if topic == t.command]
+    target_sets = [(stamp, msg.data) for topic, stamp, msg in messages if topic == t.gt_target_set]
+    assert [s for _, s in target_sets] == ["one", "none", "several"]
+    assert [stamp for stamp, _ in target_sets] == [stamp for stamp, _ in commands]  # one log time each
+    masks = [image_to_array(msg) > 0 for topic, _, msg in messages if topic == t.gt_mask]
+    centroid_stamps = [stamp for topic, stamp, _ in messages if topic == t.gt_centroid]
+    color_stamps = [stamp for topic, stamp, _ in messages if topic == t.color]
+    assert all(m.sum() >= 400 for m in masks[:2]) and not masks[2].any() and not masks[3].any()  # none: empty
+    assert all(m.sum() >= 800 for m in masks[4:])  # several: the union of two or more visible objects
+    assert centroid_stamps == color_stamps[:2]  # a 3D centroid only for the command that names one object
+
+
 def test_record_sim_rejects_bad_options_in_one_line(tmp_path):
     result = run_lts("bag", "record-sim", "--out", str(tmp_path / "x"), "--seconds", "0")
     assert result.returncode == 2 and "--seconds > 0" in result.stderr and "Traceback" not in result.stderr
     result = run_lts("bag", "record-sim", "--out", str(tmp_path / "y"), "--topics", "rgb=/x")
     assert result.returncode == 2 and "bad --topics entry 'rgb=/x'" in result.stderr
     assert not (tmp_path / "y").exists()
+    result = run_lts("bag", "record-sim", "--out", str(tmp_path / "z"), "--target-sets", "one,two")
+    assert result.returncode == 2 and "--target-sets takes a comma-separated list of none, one, several" \
+        in result.stderr and "Traceback" not in result.stderr

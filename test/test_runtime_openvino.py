@@ -8,6 +8,7 @@ from lts_ros.artifacts.export_manifest import open_export
 from lts_ros.checkpoint import shipped_checkpoint
 from lts_ros.errors import LtsError
 from lts_ros.export.precision import MIN_MASK_IOU
+from lts_ros.options import parse_device
 from lts_ros.runtime.backends.openvino_backend import OpenVinoBackend, import_openvino, model_cache_dir
 from lts_ros.runtime.segmenter import Segmenter
 
@@ -65,7 +66,33 @@ def test_the_segmenter_runs_openvino_on_request_from_a_checkpoint():
 def test_bad_requests_say_what_runs(edge_export):
     with pytest.raises(LtsError, match="unknown precision 'fp16' .*fp32, bf16, int8"):
         OpenVinoBackend(edge_export, precision="fp16")
-    with pytest.raises(LtsError, match="runs on the CPU here, not 'cuda'"):
+    with pytest.raises(LtsError, match="does not run on CUDA .'cuda'.: use cpu, openvino:GPU or openvino:NPU"):
         OpenVinoBackend(edge_export, device="cuda")
     with pytest.raises(LtsError, match="not an lts_ros ONNX export"):
         OpenVinoBackend(edge_export.parent)
+
+
+def test_openvino_devices_are_asked_for_by_name_and_refused_where_absent(edge_export):
+    """openvino:GPU / openvino:NPU (an Intel GPU or NPU) reach OpenVINO only; this machine has neither, so the
+    request ends in an error naming the devices OpenVINO does see, before any export is made."""
+    available = import_openvino().Core().available_devices
+    for device in ("openvino:NPU", "openvino:GPU.3"):
+        if device.split(":")[1] in available:
+            continue
+        with pytest.raises(LtsError, match=f"OpenVINO sees no {device.split(':')[1]} here .its devices: .*CPU"):
+            OpenVinoBackend(edge_export, device=device)
+        with pytest.raises(LtsError, match="OpenVINO sees no"):
+            Segmenter.from_checkpoint(shipped_checkpoint(), backend="auto", device=device)  # auto: OpenVINO only
+    for backend in ("onnxruntime", "torch"):
+        with pytest.raises(LtsError, match="'openvino:GPU' is an OpenVINO device: only the openvino backend"):
+            Segmenter.from_checkpoint(shipped_checkpoint(), backend=backend, device="openvino:GPU")
+    with pytest.raises(LtsError, match="unknown device 'openvino:cpu'"):
+        OpenVinoBackend(edge_export, device="openvino:cpu")
+
+
+@pytest.mark.parametrize("text, kind", [("cpu", "cpu"), ("cuda", "cuda"), ("cuda:1", "cuda"),
+                                        ("openvino:GPU", "openvino"), ("openvino:GPU.1", "openvino"),
+                                        ("openvino:NPU", "openvino")])
+def test_device_names_parse_and_print_back(text, kind):
+    device = parse_device(text)
+    assert device.kind == kind and str(device) == text and device.is_gpu == (kind == "cuda")

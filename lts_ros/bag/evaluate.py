@@ -14,20 +14,26 @@ from lts_ros.bag.frames import BagFrame, FrameStats, check_topics, read_frames
 from lts_ros.bag.output import OVERLAY_EVERY, OutputBag
 from lts_ros.errors import LtsError
 from lts_ros.metrics import intersection_union, iou_from_counts
+from lts_ros.runtime.result import FOUND, NOT_FOUND
 
 
 @dataclass
 class FrameResult:
     stamp_ns: int
     command: str | None
-    found: bool
+    status: str  # found | not_found | ambiguous (runtime.result); not_found for a frame without output
     score: float
     latency_ms: float  # the Segmenter's pre + infer + post
-    iou: float | None = None  # None: no ground truth for this frame
+    target_set: str | None = None  # the command's ground truth: none | one | several (None: not in the bag)
+    iou: float | None = None  # of the published mask (the found object's; empty otherwise); None: no ground truth
     counts: tuple[int, int] | None = None  # (intersection, union) pixels, for the overall IoU
     centroid_error_m: float | None = None
     has_output: bool = True
     wrong_command: bool = False  # live: the node's status names another command than the bag's for this frame
+
+    @property
+    def found(self) -> bool:
+        return self.status == FOUND
 
 
 @dataclass
@@ -54,7 +60,7 @@ def evaluate_offline(bag: str | Path, out_dir: str | Path, segmenter, topics: Ba
                           disable=not progress):
             output.write_inputs(frame)
             if frame.command is None:
-                results.append(FrameResult(frame.stamp_ns, None, False, 0.0, 0.0, has_output=False))
+                results.append(FrameResult(frame.stamp_ns, None, NOT_FOUND, 0.0, 0.0, has_output=False))
                 continue
             try:
                 if segmenter.command != frame.command.strip():
@@ -64,23 +70,25 @@ def evaluate_offline(bag: str | Path, out_dir: str | Path, segmenter, topics: Ba
                                            frame.K if with_depth else None)
             except LtsError as exc:  # a bad frame or command is counted, the bag goes on
                 errors[str(exc)] = errors.get(str(exc), 0) + 1
-                results.append(FrameResult(frame.stamp_ns, frame.command, False, 0.0, 0.0, has_output=False))
+                results.append(FrameResult(frame.stamp_ns, frame.command, NOT_FOUND, 0.0, 0.0, has_output=False))
                 continue
             centroid = result.centroid_3d if result.found else None
-            results.append(score(frame, result.mask, bool(result.found), float(result.score),
+            published = result.mask if result.found else np.zeros_like(result.mask)  # as lts_node publishes it
+            results.append(score(frame, result.status, published, float(result.score),
                                  sum(result.timings_ms.values()), centroid))
-            output.write_outputs(frame, result.mask, centroid)
+            output.write_outputs(frame, published, centroid)
             if len(results) % keep_every == 1:
-                samples.append((frame, result.mask))
+                samples.append((frame, published))
     if not results:
         raise LtsError(f"{bag} holds no colour frames on {topics.color}")
     return Evaluation(results, stats, time.perf_counter() - start, samples, errors)
 
 
-def score(frame: BagFrame, mask: np.ndarray, found: bool, confidence: float, latency_ms: float,
+def score(frame: BagFrame, status: str, mask: np.ndarray, confidence: float, latency_ms: float,
           centroid_3d: np.ndarray | None) -> FrameResult:
-    """One frame's prediction against its ground truth (where the bag has it)."""
-    out = FrameResult(frame.stamp_ns, frame.command, found, confidence, latency_ms)
+    """One frame's answer (``status``, the published ``mask``: the found object's, else empty) against its ground
+    truth (where the bag has it)."""
+    out = FrameResult(frame.stamp_ns, frame.command, status, confidence, latency_ms, frame.target_set)
     if frame.gt_mask is not None and frame.gt_mask.shape == mask.shape:
         out.counts = intersection_union(mask, frame.gt_mask)
         out.iou = iou_from_counts(*out.counts)

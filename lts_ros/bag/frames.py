@@ -1,6 +1,6 @@
 """A bag as a stream of camera frames: each colour image with the depth, camera_info and ground truth stamped
-like it (within a tolerance, as lts_node pairs them) and the command in force. Streams in log-time order,
-holding only the frames still open."""
+like it (within a tolerance, as lts_node pairs them) and the command in force, with its ground-truth target set
+where the bag has one. Streams in log-time order, holding only the frames still open."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -11,6 +11,7 @@ import numpy as np
 
 from lts_ros.bag.format import COLOR_TYPES, COMPRESSED_IMAGE, BagTopics
 from lts_ros.bag.io import bag_topics, read_messages
+from lts_ros.data.tabletop.scene import TARGET_SETS
 from lts_ros.errors import LtsError
 from lts_ros.ros import conversions
 
@@ -24,6 +25,7 @@ class BagFrame:
     K: np.ndarray | None = None
     gt_mask: np.ndarray | None = None
     gt_centroid: np.ndarray | None = None
+    target_set: str | None = None  # the command's ground truth: none | one | several (None: not in the bag)
     messages: list = field(default_factory=list)  # (topic, stamp_ns, msg) read for it, commands included
 
 
@@ -60,7 +62,7 @@ def read_frames(path: str | Path, topics: BagTopics = BagTopics(), tolerance_s: 
     companions = {topics.depth, topics.camera_info, topics.gt_mask, topics.gt_centroid}
     open_frames: list[BagFrame] = []
     loose: list[tuple[str, object]] = []  # companions that came before their colour frame
-    command, commands = None, []  # the command in force; command messages not yet handed to a frame
+    command, target_set, commands = None, None, []  # in force; command messages not yet handed to a frame
 
     def attach(frame: BagFrame, topic: str, msg) -> None:
         try:
@@ -88,15 +90,21 @@ def read_frames(path: str | Path, topics: BagTopics = BagTopics(), tolerance_s: 
             stats.unused[topic] = stats.unused.get(topic, 0) + 1
             loose.remove((topic, msg))
 
-    for topic, stamp, msg in read_messages(path, {topics.color, topics.command} | companions):
-        if topic == topics.command:
-            command = msg.data
+    for topic, stamp, msg in read_messages(path, {topics.color, topics.command, topics.gt_target_set} | companions):
+        if topic == topics.gt_target_set and msg.data not in TARGET_SETS:
+            stats.bad[topic] = stats.bad.get(topic, 0) + 1
+            continue
+        if topic in (topics.command, topics.gt_target_set):
+            if topic == topics.command:
+                command = msg.data
+            else:
+                target_set = msg.data
             commands.append((topic, stamp, msg))
             continue
         yield from close(stamp)
         if topic == topics.color:
             try:
-                frame = BagFrame(conversions.stamp_ns(msg.header), decode_color(msg), command)
+                frame = BagFrame(conversions.stamp_ns(msg.header), decode_color(msg), command, target_set=target_set)
             except conversions.ImageError:
                 stats.bad[topic] = stats.bad.get(topic, 0) + 1
                 continue

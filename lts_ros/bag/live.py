@@ -23,6 +23,7 @@ from lts_ros.ros.harness.domain import isolated_env
 from lts_ros.ros.harness.node_process import NodeProcess
 from lts_ros.errors import LtsError
 from lts_ros.ros.conversions import stamp_ns
+from lts_ros.runtime.result import NOT_FOUND
 
 DRAIN_S = 3.0  # after the last frame: outputs still on their way
 MATCH_TIMEOUT_S = 30.0  # DDS discovery between this process and the node
@@ -163,7 +164,7 @@ def _score(bag, topics: BagTopics, tolerance_s: float, replay: Replay, wall_s: f
         output.write_inputs(frame)
         recorder, stamp = replay.recorder, frame.stamp_ns
         if (status_msg := recorder.first("status", stamp)) is None:
-            results.append(FrameResult(stamp, frame.command, False, 0.0, 0.0, has_output=False))
+            results.append(FrameResult(stamp, frame.command, NOT_FOUND, 0.0, 0.0, has_output=False))
             continue
         status = FrameStatus.from_msg(status_msg)
         mask_msg = recorder.first("mask", stamp) if status.found else None
@@ -171,7 +172,7 @@ def _score(bag, topics: BagTopics, tolerance_s: float, replay: Replay, wall_s: f
         point = recorder.first("centroid", stamp)
         centroid = None if point is None else np.array([point.point.x, point.point.y, point.point.z])
         at = recorder.arrived_ns["status"][stamp]
-        result = score(frame, mask, status.found, status.score, (at - replay.sent_ns.get(stamp, at)) / 1e6, centroid)
+        result = score(frame, status.state, mask, status.score, (at - replay.sent_ns.get(stamp, at)) / 1e6, centroid)
         result.wrong_command = status.command != (frame.command or "").strip()
         results.append(result)
         output.write_outputs(frame, mask, centroid)

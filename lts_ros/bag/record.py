@@ -2,7 +2,9 @@
 
 An episode is one settled tabletop scene seen by a camera that orbits smoothly over it, with a few commands
 in turn. Commands name their object by colour and category or by size, which no camera motion changes
-(positions such as "the leftmost" would), and each target stays in view for the frames it is commanded."""
+(positions such as "the leftmost" would), and each target stays in view for the frames it is commanded. On
+request an episode also has a command that names no object on the table and one that names several, each
+with its target set in the ground truth."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,8 +16,9 @@ from tqdm import tqdm
 from lts_ros.bag.format import BagTopics
 from lts_ros.bag.io import BagWriter
 from lts_ros.data.tabletop.expressions import Margins, generate_expressions
-from lts_ros.data.tabletop.scene import Scene
+from lts_ros.data.tabletop.scene import TARGET_SETS, Scene, target_set_name
 from lts_ros.data.tabletop.store import scene_seed
+from lts_ros.data.tabletop.target_sets import no_target_expressions, several_target_expressions
 from lts_ros.data.tabletop.world import CameraMotion, SceneError, render_episode
 from lts_ros.errors import LtsError
 from lts_ros.geometry import visible_surface_centroid
@@ -23,6 +26,7 @@ from lts_ros.geometry import visible_surface_centroid
 T0_NS = 1_700_000_000 * 10**9  # stamps start here (a fixed date: recordings are reproducible)
 EPISODE_GAP_NS = 10**9
 VIEW_INVARIANT_KINDS = ("attribute", "size")
+NO_TARGET_SOURCES = ("swapped", "absent_color", "absent_category")  # target_sets.no_target_meanings, no relation
 MIN_VISIBLE_PX = 400
 ORBIT_DEG, BOB_DEG, DOLLY_M = 12.0, 4.0, 0.04  # peak camera motion over an episode
 
@@ -43,30 +47,54 @@ def camera_path(frames: int) -> list[CameraMotion]:
             for p in phase]
 
 
-def episode_commands(views: list[Scene], seed: int, count: int) -> list[tuple[str, int]]:
-    """Up to ``count`` (text, target) commands of view-invariant kinds whose target stays visible in every view."""
-    expressions = generate_expressions(views[0].objects, np.random.default_rng(seed), per_object=1,
-                                       kinds=VIEW_INVARIANT_KINDS, margins=Margins(image_width=views[0].camera.width))
-    visible = [e for e in expressions
-               if all(view.objects[e.target].visible_px >= MIN_VISIBLE_PX for view in views)]
-    chosen, targets = [], set()
-    for e in visible:  # different objects first: a command change should change the mask
-        if e.target not in targets:
-            chosen.append((e.text, e.target))
-            targets.add(e.target)
-    return chosen[:count]
+def episode_commands(views: list[Scene], seed: int, count: int,
+                     target_sets: tuple[str, ...] = ("one",)) -> list[tuple[str, tuple[int, ...]]]:
+    """(text, targets) commands: up to ``count`` of view-invariant kinds whose target stays visible in every view
+    (with "one" in ``target_sets``), then one that names no object ("none": an absent or swapped colour x
+    category; relations are not view-invariant) and one that names several whose members all stay visible
+    ("several")."""
+    objects, margins = views[0].objects, Margins(image_width=views[0].camera.width)
+
+    def in_view(targets: tuple[int, ...]) -> bool:
+        return all(view.objects[t].visible_px >= MIN_VISIBLE_PX for view in views for t in targets)
+
+    chosen: list[tuple[str, tuple[int, ...]]] = []
+    if "one" in target_sets:
+        expressions = generate_expressions(objects, np.random.default_rng(seed), per_object=1,
+                                           kinds=VIEW_INVARIANT_KINDS, margins=margins)
+        for e in expressions:  # different objects first: a command change should change the mask
+            if in_view(e.targets) and all(e.targets != targets for _, targets in chosen):
+                chosen.append((e.text, e.targets))
+        chosen = chosen[:count]
+    rng = np.random.default_rng([seed, 1])
+    if "none" in target_sets:
+        chosen += [(e.text, ()) for e in no_target_expressions(objects, rng, 1, margins, NO_TARGET_SOURCES)]
+    if "several" in target_sets:
+        several = [e for e in several_target_expressions(objects, rng, 3, margins) if in_view(e.targets)]
+        chosen += [(e.text, e.targets) for e in several[:1]]
+    return chosen
+
+
+def parse_target_sets(text: str) -> tuple[str, ...]:
+    """``"one,none"`` -> ("one", "none"); LtsError for an unknown name."""
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in TARGET_SETS]
+    if unknown or not names:
+        raise LtsError(f"--target-sets takes a comma-separated list of {', '.join(TARGET_SETS)}, got '{text}'")
+    return names
 
 
 def record_sim(out: str | Path, episodes: int, seed: int = 0, rate_hz: float = 15.0, seconds: float = 3.0,
                commands_per_episode: int = 3, storage: str = "mcap", depth_encoding: str = "16UC1",
                topics: BagTopics = BagTopics(), width: int = 640, height: int = 480, color_format: str = "raw",
-               progress: bool = True) -> RecordSummary:
+               target_sets: tuple[str, ...] = ("one",), progress: bool = True) -> RecordSummary:
     """Record ``episodes`` episodes of ``seconds`` at ``rate_hz`` into the bag ``out`` (colour frames raw rgb8, or
-    compressed: ``color_format`` jpeg or png)."""
+    compressed: ``color_format`` jpeg or png). ``target_sets``: which commands an episode has (see
+    ``episode_commands``)."""
     if episodes < 1 or rate_hz <= 0 or seconds <= 0 or commands_per_episode < 1:
         raise LtsError("--episodes and --commands must be >= 1, --rate and --seconds > 0")
     frames = max(2, round(rate_hz * seconds))
-    if frames < commands_per_episode:
+    if frames < commands_per_episode + len(set(target_sets) - {"one"}):
         raise LtsError(f"{frames} frames cannot hold {commands_per_episode} commands: record longer or faster")
     period_ns = round(1e9 / rate_hz)
     summary = RecordSummary(0, 0, 0, [])
@@ -79,17 +107,19 @@ def record_sim(out: str | Path, episodes: int, seed: int = 0, rate_hz: float = 1
             except SceneError as exc:
                 summary.skipped.append(f"episode {episode}: {exc}")
                 continue
-            commands = episode_commands(views, episode_seed, commands_per_episode)
+            commands = episode_commands(views, episode_seed, commands_per_episode, target_sets)
             if not commands:
                 summary.skipped.append(f"episode {episode} (seed {episode_seed}): no command stays valid in view")
                 continue
             segments = np.array_split(np.arange(frames), len(commands))
-            for (text, target), segment in zip(commands, segments):
-                bag.write_command(stamp + segment[0] * period_ns - 1, text)  # just before its first frame
+            for (text, targets), segment in zip(commands, segments):
+                bag.write_command(stamp + segment[0] * period_ns - 1, text,  # just before its first frame
+                                  target_set_name(len(targets)))
                 for i in segment:
                     view = views[i]
-                    mask = view.instances == target
-                    centroid = visible_surface_centroid(view.depth_m, view.camera.K, mask)
+                    mask = np.isin(view.instances, targets)
+                    centroid = visible_surface_centroid(view.depth_m, view.camera.K, mask) if len(targets) == 1 \
+                        else None
                     bag.write_frame(stamp + i * period_ns, view.rgb, view.depth_m, view.camera.K, depth_encoding,
                                     mask, centroid)
             stamp += frames * period_ns + EPISODE_GAP_NS

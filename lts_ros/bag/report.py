@@ -11,7 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from lts_ros.bag.evaluate import Evaluation  # noqa: E402
-from lts_ros.metrics import RisAccumulator  # noqa: E402
+from lts_ros.metrics import GroundingAccumulator, RisAccumulator  # noqa: E402
+from lts_ros.runtime.result import STATUSES  # noqa: E402
 from lts_ros.plots import Panel, save_grid  # noqa: E402
 
 
@@ -22,10 +23,28 @@ def _percentiles(values: list[float]) -> dict[str, float | None]:
     return {"p50": float(p50), "p90": float(p90), "p99": float(p99)}
 
 
+def grounding(frames: list) -> dict | None:
+    """The gRefCOCO figures over the answered frames whose command has a ground-truth target set: N-acc, T-acc,
+    ambiguous and found accuracy from the statuses; gIoU and cIoU of the published masks over the no- and
+    one-target frames (no mask is published for ambiguous, so a several-target frame is scored by its status)."""
+    grounded = [f for f in frames if f.target_set is not None and f.has_output and f.counts is not None]
+    if not grounded:
+        return None
+    answers, masks = GroundingAccumulator(), GroundingAccumulator()
+    for f in grounded:
+        answers.add(f.target_set, f.status, *f.counts)
+        if f.target_set != "several":
+            masks.add(f.target_set, f.status, *f.counts)
+    figures = answers.result().as_dict()
+    figures.update({key: masks.result().as_dict()[key] for key in ("giou", "ciou")})
+    return figures
+
+
 def metrics(evaluation: Evaluation) -> dict:
-    """Accuracy (where the bag has ground truth), centroid error, latency, throughput, per-command table."""
+    """Accuracy (on the one-target frames where the bag has ground truth), the grounding figures, centroid error,
+    latency, throughput, per-command table."""
     frames = evaluation.frames
-    scored = [f for f in frames if f.iou is not None]
+    scored = [f for f in frames if f.iou is not None and f.target_set in (None, "one")]
     accumulator = RisAccumulator()
     for f in scored:
         accumulator.add_counts(*f.counts)
@@ -35,24 +54,27 @@ def metrics(evaluation: Evaluation) -> dict:
     for f in frames:
         if f.command is None:
             continue
-        row = commands.setdefault(f.command, {"frames": 0, "found": 0, "ious": []})
+        row = commands.setdefault(f.command, {"frames": 0, "target_set": f.target_set, "ious": [],
+                                              **{status: 0 for status in STATUSES}})
         row["frames"] += 1
-        row["found"] += f.found
-        if f.iou is not None:
+        row[f.status] += f.has_output
+        if f.iou is not None and f.target_set != "several":  # no mask is published for ambiguous
             row["ious"].append(f.iou)
     segmenter_s = sum(latencies) / 1e3
     return {
-        "frames": len(frames), "frames_with_ground_truth": len(scored),
+        "frames": len(frames), "frames_with_ground_truth": sum(f.iou is not None for f in frames),
         "frames_without_output": sum(not f.has_output for f in frames),
         "frames_with_another_command": sum(f.wrong_command for f in frames),
         "accuracy": accumulator.result().as_dict() if scored else None,
+        "grounding": grounding(frames),
         "centroid_error_m": {"count": len(errors), "median": float(np.median(errors)) if errors else None,
                              "mean": float(np.mean(errors)) if errors else None,
                              "p90": float(np.percentile(errors, 90)) if errors else None},
         "latency_ms": _percentiles(latencies), "latency_measures": evaluation.latency,
         "fps": len(latencies) / evaluation.wall_s if evaluation.wall_s > 0 else None,
         "segmenter_share": segmenter_s / evaluation.wall_s if evaluation.wall_s > 0 else None,
-        "per_command": [{"command": c, "frames": r["frames"], "found_rate": r["found"] / r["frames"],
+        "per_command": [{"command": c, "frames": r["frames"], "target_set": r["target_set"],
+                         **{f"{status}_rate": r[status] / r["frames"] for status in STATUSES},
                          "mean_iou": float(np.mean(r["ious"])) if r["ious"] else None} for c, r in commands.items()],
         "unmatched_messages": evaluation.stats.unused, "undecodable_messages": evaluation.stats.bad,
         "frame_errors": evaluation.errors,
@@ -104,13 +126,18 @@ def _fmt(value, spec: str = ".3f") -> str:
 
 
 def _markdown(m: dict, title: str, grid: bool, latency: str) -> str:
-    acc = m["accuracy"] or {}
+    acc, ground = m["accuracy"] or {}, m["grounding"] or {}
     lat, cen = m["latency_ms"], m["centroid_error_m"]
     lines = [f"# {title}", "", "| figure | value |", "|---|---|",
              f"| frames (with ground truth / without output) | {m['frames']} ({m['frames_with_ground_truth']} / "
              f"{m['frames_without_output']}) |",
              f"| frames answered with another command than the bag's | {m['frames_with_another_command']} |",
-             f"| mean IoU / overall IoU | {_fmt(acc.get('mean_iou'))} / {_fmt(acc.get('overall_iou'))} |",
+             f"| mean IoU / overall IoU (one-target frames) | {_fmt(acc.get('mean_iou'))} / "
+             f"{_fmt(acc.get('overall_iou'))} |",
+             f"| N-acc / T-acc (frames with a target set) | {_fmt(ground.get('n_acc'))} / {_fmt(ground.get('t_acc'))} |",
+             f"| several targets answered ambiguous / one target found | {_fmt(ground.get('ambiguous_acc'))} / "
+             f"{_fmt(ground.get('found_acc'))} |",
+             f"| gIoU / cIoU (no- and one-target frames) | {_fmt(ground.get('giou'))} / {_fmt(ground.get('ciou'))} |",
              f"| Prec@0.5 / @0.7 / @0.9 | {_fmt(acc.get('prec@0.5'))} / {_fmt(acc.get('prec@0.7'))} / "
              f"{_fmt(acc.get('prec@0.9'))} |",
              f"| 3D centroid error median / p90 (cm) | {_fmt(cen['median'] and 100 * cen['median'], '.2f')} / "
@@ -118,8 +145,10 @@ def _markdown(m: dict, title: str, grid: bool, latency: str) -> str:
              f"| {latency} p50 / p90 / p99 (ms) | {_fmt(lat['p50'], '.1f')} / {_fmt(lat['p90'], '.1f')} / "
              f"{_fmt(lat['p99'], '.1f')} |",
              f"| throughput (FPS, whole loop) | {_fmt(m['fps'], '.1f')} |", "",
-             "| command | frames | found | mean IoU |", "|---|---|---|---|"]
-    lines += [f"| {r['command']} | {r['frames']} | {r['found_rate']:.0%} | {_fmt(r['mean_iou'])} |"
+             "| command | target set | frames | found | ambiguous | not found | mean IoU |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['command']} | {r['target_set'] or '–'} | {r['frames']} | {r['found_rate']:.0%} | "
+              f"{r['ambiguous_rate']:.0%} | {r['not_found_rate']:.0%} | {_fmt(r['mean_iou'])} |"
               for r in m["per_command"]]
     notes = warnings(m)
     if notes:

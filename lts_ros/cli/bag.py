@@ -8,6 +8,9 @@ from pathlib import Path
 from lts_ros.cli.group import add_group
 from lts_ros.errors import LtsError
 
+GROUNDING_FIGURES = (("n_acc", "N-acc"), ("t_acc", "T-acc"), ("ambiguous_acc", "ambiguous"), ("found_acc", "found"),
+                     ("giou", "gIoU"), ("ciou", "cIoU"))
+
 
 def add_parser(sub) -> None:
     bag_sub = add_group(sub, "bag", help="rosbag2 tools: record simulated episodes, evaluate on a bag",
@@ -28,7 +31,13 @@ def add_record_parser(bag_sub) -> None:
     record.add_argument("--seed", type=int, default=0, help="episode e renders the scene of seed (seed, e)")
     record.add_argument("--rate", type=float, default=15.0, help="frames per second (Hz)")
     record.add_argument("--seconds", type=float, default=3.0, help="length of an episode")
-    record.add_argument("--commands", type=int, default=3, help="commands per episode, in turn")
+    record.add_argument("--commands", type=int, default=3, help="commands per episode, in turn, that name one "
+                        "object each")
+    record.add_argument("--target-sets", default="one", metavar="SETS",
+                        help="which commands an episode has, comma-separated: one (--commands that name one object "
+                        "each), none (also one that names no object on the table: 'it is not there'), several "
+                        "(also one that names several: 'which one?'). Each command's set is in the ground truth "
+                        "on /lts/gt/target_set (default: %(default)s)")
     record.add_argument("--storage", default="mcap", choices=["mcap", "sqlite3"])
     record.add_argument("--depth-encoding", default="16UC1", choices=["16UC1", "32FC1"],
                         help="16UC1 millimetres (as a RealSense driver) or 32FC1 metres")
@@ -36,7 +45,8 @@ def add_record_parser(bag_sub) -> None:
                         help="colour frames as rgb8 Image (raw), or as CompressedImage the way image_transport's "
                         "compressed plugin writes them, on <colour topic>/compressed")
     record.add_argument("--topics", nargs="*", default=[], metavar="ROLE=TOPIC",
-                        help="rename topics by role: color, camera_info, depth, command, gt_mask, gt_centroid")
+                        help="rename topics by role: color, camera_info, depth, command, gt_mask, gt_centroid, "
+                        "gt_target_set")
     record.add_argument("--quiet", action="store_true", help="no progress bar")
     record.set_defaults(func=cmd_bag_record_sim)
 
@@ -58,8 +68,8 @@ def add_eval_parser(bag_sub) -> None:
                         f"or the node's (default: {AUTO})")
     ev_bag.add_argument("--sync-tolerance", type=float, default=0.05, help="s, as the node's sync_tolerance")
     ev_bag.add_argument("--topics", nargs="*", default=[], metavar="ROLE=TOPIC",
-                        help="rename topics by role: color, camera_info, depth, command, gt_mask, gt_centroid "
-                        "(e.g. color=/camera/color/image_raw/compressed for a CompressedImage stream)")
+                        help="rename topics by role: color, camera_info, depth, command, gt_mask, gt_centroid, "
+                        "gt_target_set (e.g. color=/camera/color/image_raw/compressed for a CompressedImage stream)")
     ev_bag.add_argument("--live", action="store_true", help="replay the bag onto topics through lts_node in its "
                         "own process over DDS (latency end to end) instead of running the model in-process")
     ev_bag.add_argument("--rate", type=float, default=1.0, help="--live: replay speed, 1 = as recorded")
@@ -72,13 +82,15 @@ def add_eval_parser(bag_sub) -> None:
 
 def cmd_bag_record_sim(args: argparse.Namespace) -> int:
     from lts_ros.bag.format import BagTopics
-    from lts_ros.bag.record import record_sim
+    from lts_ros.bag.record import parse_target_sets, record_sim
 
     topics = BagTopics().with_overrides(args.topics)  # a bad entry fails before any rendering
+    target_sets = parse_target_sets(args.target_sets)
     if args.color_format != "raw" and not any(entry.startswith("color=") for entry in args.topics):
         topics = topics.with_overrides([f"color={topics.color}/compressed"])  # image_transport's name for it
     summary = record_sim(args.out, args.episodes, args.seed, args.rate, args.seconds, args.commands, args.storage,
-                         args.depth_encoding, topics, color_format=args.color_format, progress=not args.quiet)
+                         args.depth_encoding, topics, color_format=args.color_format, target_sets=target_sets,
+                         progress=not args.quiet)
     print(f"{args.out}: {summary.episodes} episodes, {summary.frames} frames, {summary.commands} commands")
     for reason in summary.skipped:
         print(f"  skipped: {reason}")
@@ -121,5 +133,9 @@ def cmd_bag_eval(args: argparse.Namespace) -> int:
           + f"latency p50 {figures['latency_ms']['p50']:.1f} ms; {figures['fps']:.1f} FPS; "
           f"{figures['frames_without_output']} frames without output, "
           f"{figures['frames_with_another_command']} answered with another command")
+    if (ground := figures["grounding"]) is not None:
+        print("grounding: " + ", ".join(f"{name} {100 * ground[key]:.1f}" for key, name in GROUNDING_FIGURES
+                                         if ground[key] is not None)
+              + " (frames: " + ", ".join(f"{k} {v}" for k, v in ground["counts"].items()) + ")")
     print(f"report: {report} (overlays: {args.out / 'overlays.png'}); output bag: {args.out / 'output_bag'}")
     return 0

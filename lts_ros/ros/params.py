@@ -66,7 +66,8 @@ def _input_size(value: int) -> str | None:
 PARAMS = (
     Param("model", "", "checkpoint (.safetensors); empty = the shipped edge model"),
     Param("backend", "auto", f"inference backend; {AUTO} (where each can run)", choices=BACKEND_CHOICES),
-    Param("device", "cpu", "cpu, cuda or cuda:N", check=device_problem),
+    Param("device", "cpu", "cpu, cuda or cuda:N; with backend openvino also openvino:GPU[.N] or openvino:NPU",
+          check=device_problem),
     Param("precision", "fp32", "fp32; fp16/int8 need that ONNX variant (lts export onnx --precision); bf16 is "
           "torch autocast or OpenVINO's bf16 hint (AMX/AVX512-BF16 CPUs)", choices=PRECISIONS),
     Param("input_size", 0, "model input size in px; 0 = the model's own (ONNX/TensorRT exports are fixed to it)",

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 def auto_candidates(device: str) -> list[str]:
     """The backends ``auto`` tries for ``device``, fastest first: TensorRT on a CUDA GPU, OpenVINO on an x86 CPU,
     then ONNX Runtime and torch. Each one passed over is logged with the reason."""
+    if parse_device(device).kind == "openvino":
+        return ["openvino"]  # only OpenVINO runs on its own devices
     candidates = []
     for name, problem in (("tensorrt", tensorrt_problem(device)), ("openvino", openvino_problem(device))):
         if problem is None:
@@ -124,11 +126,12 @@ class Segmenter:
             return cls.from_engines(current_export(path, onnx_dir, redirect=True), engines, precision,
                                     on_mismatch, device, threshold)
         if backend == "openvino":
-            from lts_ros.runtime.backends.openvino_backend import check_cpu_precision
+            from lts_ros.runtime.backends.openvino_backend import import_openvino, openvino_target
 
-            check_precision(precision, backend)  # a precision OpenVINO or this CPU cannot run fails before exporting
-            check_cpu_precision(precision)
-            return cls.from_openvino(current_export(path, onnx_dir, redirect=True), threshold, threads, precision)
+            check_precision(precision, backend)  # a precision or device OpenVINO cannot run fails before exporting
+            openvino_target(device, precision, import_openvino().Core())
+            return cls.from_openvino(current_export(path, onnx_dir, redirect=True), threshold, threads, precision,
+                                     device)
         variant_for(precision, gpu=parse_device(device).is_gpu)  # as does one ONNX Runtime cannot run,
         choose_providers(device)  # or a device it cannot run on
         return cls.from_onnx(current_export(path, onnx_dir, redirect=True), device, threshold, threads=threads,
@@ -143,12 +146,12 @@ class Segmenter:
 
     @classmethod
     def from_openvino(cls, export: Export | str | Path, threshold: float = 0.5, threads: int = 0,
-                      precision: str = "fp32") -> "Segmenter":
-        """Build from an export (its dir, or opened) run by OpenVINO on the CPU
-        (``runtime.backends.openvino_backend``)."""
+                      precision: str = "fp32", device: str = "cpu") -> "Segmenter":
+        """Build from an export (its dir, or opened) run by OpenVINO on the CPU, or on ``device`` openvino:GPU /
+        openvino:NPU (``runtime.backends.openvino_backend``)."""
         from lts_ros.runtime.backends.openvino_backend import OpenVinoBackend
 
-        return cls._for_backend(OpenVinoBackend(export, "cpu", threads, precision), threshold)
+        return cls._for_backend(OpenVinoBackend(export, device, threads, precision), threshold)
 
     @classmethod
     def from_engines(cls, export: Export | str | Path, engine_dir: str | Path = "engines", precision: str = "fp32",

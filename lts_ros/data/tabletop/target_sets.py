@@ -59,10 +59,12 @@ def no_target_meanings(objects: list[SceneObject], margins: Margins = Margins())
 
 
 def no_target_expressions(objects: list[SceneObject], rng: np.random.Generator, count: int = 3,
-                          margins: Margins = Margins()) -> list[Expression]:
-    """Up to ``count`` expressions that fit no object, each from a different source where possible."""
+                          margins: Margins = Margins(), sources: tuple[str, ...] | None = None) -> list[Expression]:
+    """Up to ``count`` expressions that fit no object, each from a different source where possible (``sources``:
+    only these of ``no_target_meanings``)."""
     words = category_words(objects)
-    pools = {source: list(meanings) for source, meanings in no_target_meanings(objects, margins).items() if meanings}
+    pools = {source: list(meanings) for source, meanings in no_target_meanings(objects, margins).items()
+             if meanings and (sources is None or source in sources)}
     exprs: list[Expression] = []
     while len(exprs) < count and pools:
         for source in [str(s) for s in rng.permutation(list(pools))][:count - len(exprs)]:

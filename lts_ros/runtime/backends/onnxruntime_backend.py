@@ -9,7 +9,7 @@ import onnxruntime as ort
 from lts_ros.artifacts.export_manifest import Export, open_export
 from lts_ros.errors import LtsError
 from lts_ros.model.outputs import SegmentOutputs
-from lts_ros.options import parse_device
+from lts_ros.options import backend_device, parse_device
 from lts_ros.runtime.backends.base import TextArrays
 
 CPU, CUDA = "CPUExecutionProvider", "CUDAExecutionProvider"
@@ -19,7 +19,7 @@ def choose_providers(device: str = "cpu") -> list:
     """Execution providers, fastest first. ``device`` is a requirement (``cuda`` without the CUDA EP
     is an error, never a silent CPU run). TensorRT runs through its own backend (engine cache and manifests),
     not ONNX Runtime's TensorRT provider."""
-    parsed = parse_device(device)
+    parsed = backend_device(device, "onnxruntime")
     if not parsed.is_gpu:
         return [CPU]
     available = ort.get_available_providers()

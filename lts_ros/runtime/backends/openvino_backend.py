@@ -1,7 +1,11 @@
 """Run an ONNX export (text.onnx + a segment graph) with OpenVINO on the CPU: fp32; bf16 (the fp32 graph with
 OpenVINO's bf16 inference hint, on CPUs with AMX or AVX512-BF16); int8 (the U8S8 Q/DQ variant). Shapes are the
 export's fixed ones, compiled once. Compiled models are cached under ``<cache root>/openvino/<graph sha256>-<OpenVINO
-version>``, so a changed export or another OpenVINO never loads a stale blob."""
+version>[-<device>]``, so a changed export or another OpenVINO never loads a stale blob.
+
+``device`` ``openvino:GPU[.N]`` or ``openvino:NPU`` compiles for an Intel GPU or NPU instead (fp32 with the f32
+hint, or int8), where OpenVINO sees one. No such device exists on the machines this project is tested on: that
+path is written against OpenVINO's API and checked only for its errors here."""
 from __future__ import annotations
 
 import logging
@@ -44,9 +48,28 @@ def check_cpu_precision(precision: str, core=None) -> None:
         raise LtsError("precision bf16 needs a CPU with AMX or AVX512-BF16, which this one lacks: use fp32 or int8")
 
 
-def model_cache_dir(export: Export, graph: str, version: str) -> Path:
-    """Where OpenVINO caches the compiled ``graph`` of ``export``: keyed by the graph's sha256 and the version."""
-    return cache_root() / OPENVINO / f"{export.manifest.files[graph][:16]}-{version.split('-')[0]}"
+def model_cache_dir(export: Export, graph: str, version: str, target: str = "CPU") -> Path:
+    """Where OpenVINO caches the compiled ``graph`` of ``export`` for ``target`` (its device name): keyed by the
+    graph's sha256, the version and (but for the CPU) the device."""
+    device = "" if target == "CPU" else f"-{target}"
+    return cache_root() / OPENVINO / f"{export.manifest.files[graph][:16]}-{version.split('-')[0]}{device}"
+
+
+def openvino_target(device: str, precision: str, core) -> str:
+    """OpenVINO's device name for ``device`` (cpu -> CPU, openvino:GPU.1 -> GPU.1), after checking OpenVINO sees
+    it and it runs ``precision``; LtsError else."""
+    parsed = parse_device(device)
+    if parsed.is_gpu:
+        raise LtsError(f"the openvino backend does not run on CUDA ('{device}'): use cpu, openvino:GPU or openvino:NPU")
+    target = "CPU" if parsed.kind == "cpu" else parsed.openvino_name
+    available = core.available_devices
+    if target not in available and not (target == "GPU" and any(d.startswith("GPU.") for d in available)):
+        raise LtsError(f"OpenVINO sees no {target} here (its devices: {', '.join(available) or 'none'})")
+    if target == "CPU":
+        check_cpu_precision(precision, core)
+    elif precision == "bf16":
+        raise LtsError(f"bf16 is OpenVINO's CPU hint; on {target} use fp32 or int8")
+    return target
 
 
 def graph_name(port) -> str:
@@ -64,12 +87,10 @@ class OpenVinoBackend:
         """``export``: an opened Export or its dir. ``threads``: inference threads (0 = OpenVINO's choice).
         ``cache``: keep compiled models in the cache root (faster second start)."""
         check_precision(precision, self.name)
-        if parse_device(device).is_gpu:
-            raise LtsError(f"the openvino backend runs on the CPU here, not '{device}' (use cpu)")
         export = export if isinstance(export, Export) else open_export(export)
         ov = import_openvino()
         self.core, self.manifest, self.precision = ov.Core(), export.manifest, precision
-        check_cpu_precision(precision, self.core)
+        self.target = openvino_target(device, precision, self.core)
         segment = export.segment_onnx("fp32" if precision == "bf16" else precision, gpu=False)
         self.text = self._compile(export, export.text_onnx, "f32", threads, cache, ov.__version__)
         self.seg = self._compile(export, segment, HINTS[precision], threads, cache, ov.__version__)
@@ -79,16 +100,16 @@ class OpenVinoBackend:
 
     def _compile(self, export: Export, path: Path, hint: str, threads: int, cache: bool, version: str):
         config = {"INFERENCE_PRECISION_HINT": hint, "PERFORMANCE_HINT": "LATENCY"}
-        if threads:
+        if threads and self.target == "CPU":  # a CPU plugin property
             config["INFERENCE_NUM_THREADS"] = threads
         if cache:
-            cache_dir = model_cache_dir(export, path.name, version)
+            cache_dir = model_cache_dir(export, path.name, version, self.target)
             if is_read_only(cache_dir):
                 log.warning("%s is read-only: OpenVINO compiles %s without a cache", cache_dir, path.name)
             else:
                 config["CACHE_DIR"] = str(cache_dir)
         try:
-            compiled = self.core.compile_model(self.core.read_model(str(path)), "CPU", config)
+            compiled = self.core.compile_model(self.core.read_model(str(path)), self.target, config)
         except RuntimeError as exc:
             raise LtsError(f"OpenVINO cannot compile {path.name} ({str(exc).splitlines()[0]})") from None
         return compiled

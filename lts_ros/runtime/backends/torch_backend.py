@@ -10,7 +10,7 @@ from lts_ros.errors import LtsError
 from lts_ros.model.lts import LTS
 from lts_ros.model.outputs import SegmentOutputs
 from lts_ros.model.text import TextFeatures
-from lts_ros.options import check_precision, parse_device
+from lts_ros.options import backend_device, check_precision
 from lts_ros.runtime.backends.base import TextArrays
 
 AUTOCAST = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}  # the torch precisions' dtypes
@@ -18,7 +18,7 @@ AUTOCAST = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}  # the 
 
 def torch_device(device: str) -> torch.device:
     """``cpu`` / ``cuda`` / ``cuda:N`` as a torch device; LtsError when it is unknown or absent."""
-    parsed = parse_device(device)
+    parsed = backend_device(device, "torch")
     if parsed.is_gpu and not torch.cuda.is_available():
         raise LtsError(f"device '{device}' requested but torch sees no CUDA GPU")
     return torch.device(parsed.kind, parsed.index)
