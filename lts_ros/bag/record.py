@@ -66,11 +66,13 @@ def episode_commands(views: list[Scene], seed: int, count: int,
             if in_view(e.targets) and all(e.targets != targets for _, targets in chosen):
                 chosen.append((e.text, e.targets))
         chosen = chosen[:count]
+    # each object as best seen over the episode: an object hidden in the first view may come into view later
+    best_seen = [max((view.objects[i] for view in views), key=lambda o: o.visible_px) for i in range(len(objects))]
     rng = np.random.default_rng([seed, 1])
     if "none" in target_sets:
-        chosen += [(e.text, ()) for e in no_target_expressions(objects, rng, 1, margins, NO_TARGET_SOURCES)]
+        chosen += [(e.text, ()) for e in no_target_expressions(best_seen, rng, 1, margins, NO_TARGET_SOURCES)]
     if "several" in target_sets:
-        several = [e for e in several_target_expressions(objects, rng, 3, margins) if in_view(e.targets)]
+        several = [e for e in several_target_expressions(best_seen, rng, 3, margins) if in_view(e.targets)]
         chosen += [(e.text, e.targets) for e in several[:1]]
     return chosen
 
