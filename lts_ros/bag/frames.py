@@ -91,14 +91,14 @@ def read_frames(path: str | Path, topics: BagTopics = BagTopics(), tolerance_s: 
             loose.remove((topic, msg))
 
     for topic, stamp, msg in read_messages(path, {topics.color, topics.command, topics.gt_target_set} | companions):
-        if topic == topics.gt_target_set and msg.data not in TARGET_SETS:
-            stats.bad[topic] = stats.bad.get(topic, 0) + 1
-            continue
         if topic in (topics.command, topics.gt_target_set):
             if topic == topics.command:
                 command = msg.data
-            else:
+            elif msg.data in TARGET_SETS:
                 target_set = msg.data
+            else:
+                stats.bad[topic] = stats.bad.get(topic, 0) + 1
+                continue
             commands.append((topic, stamp, msg))
             continue
         yield from close(stamp)

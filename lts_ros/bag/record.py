@@ -96,8 +96,9 @@ def record_sim(out: str | Path, episodes: int, seed: int = 0, rate_hz: float = 1
     if episodes < 1 or rate_hz <= 0 or seconds <= 0 or commands_per_episode < 1:
         raise LtsError("--episodes and --commands must be >= 1, --rate and --seconds > 0")
     frames = max(2, round(rate_hz * seconds))
-    if frames < commands_per_episode + len(set(target_sets) - {"one"}):
-        raise LtsError(f"{frames} frames cannot hold {commands_per_episode} commands: record longer or faster")
+    most_commands = commands_per_episode + len(set(target_sets) - {"one"})  # per episode
+    if frames < most_commands:
+        raise LtsError(f"{frames} frames cannot hold {most_commands} commands: record longer or faster")
     period_ns = round(1e9 / rate_hz)
     summary = RecordSummary(0, 0, 0, [])
     stamp = T0_NS
