@@ -56,8 +56,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="share of frames given a random camera effect (noise, motion blur, JPEG, exposure, "
                              "white balance; data/camera_effects.py); 0 turns it off")
     parser.add_argument("--oversample", action="append", default=[], metavar="KIND=N",
-                        help="show expressions of this kind N times per epoch (tabletop kinds, e.g. ordinal=3; "
-                             "repeatable)")
+                        help="show expressions of this kind or target set N times per epoch (tabletop kinds, "
+                             "e.g. ordinal=3, or target sets none / one / several; factors multiply; repeatable)")
     parser.add_argument("--init", type=Path, default=None,
                         help="start from this checkpoint's weights (heads it predates start fresh)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
@@ -125,17 +125,19 @@ def parse_oversample(values: list[str]) -> dict[str, int]:
 
 
 def oversampled(indices: range, source, factors: dict[str, int]) -> list[int]:
-    """``indices`` with each expression of a kind in ``factors`` repeated that many times in all."""
+    """``indices`` with each expression repeated by the factors of its kind and of its target set (none, one,
+    several) in ``factors``, multiplied."""
     if not factors:
         return list(indices)
     if not hasattr(source, "kinds"):
         raise LtsError("--oversample needs a dataset with expression kinds (tabletop)")
-    kinds = source.kinds()
-    unknown = set(factors) - set(kinds)
+    kinds, target_sets = source.kinds(), source.target_sets()
+    known = set(kinds) | set(target_sets)
+    unknown = set(factors) - known
     if unknown:
-        raise LtsError(f"--oversample: no expression of kind {sorted(unknown)[0]!r} in this split "
-                       f"(kinds: {', '.join(sorted(set(kinds)))})")
-    return [i for i in indices for _ in range(factors.get(kinds[i], 1))]
+        raise LtsError(f"--oversample: no expression of kind or target set {sorted(unknown)[0]!r} in this split "
+                       f"(kinds: {', '.join(sorted(set(kinds)))}; target sets: {', '.join(sorted(set(target_sets)))})")
+    return [i for i in indices for _ in range(factors.get(kinds[i], 1) * factors.get(target_sets[i], 1))]
 
 
 def learning_rate_factor(step: int, total: int, warmup: int) -> float:

@@ -1,15 +1,20 @@
-"""Training end to end on the refer fixture: overfitting, resuming, and 2-process DDP over gloo."""
+"""Training end to end on the refer fixture: overfitting, resuming, and 2-process DDP over gloo; oversampling."""
 import csv
 import json
 import os
 import subprocess
 import sys
+from collections import Counter
+
+import pytest
 
 from lts_ros.checkpoint import checkpoint_info, load_checkpoint
 from lts_ros.cli import build_parser
+from lts_ros.data.datasets import open_dataset
 from lts_ros.data.refer import ReferDataset
+from lts_ros.errors import LtsError
 from lts_ros.evaluate import evaluate
-from lts_ros.train import train
+from lts_ros.train import oversampled, train
 
 from conftest import REPO, run_lts
 
@@ -63,3 +68,15 @@ def test_ddp_two_processes_gloo(refer_root, tmp_path):
     assert summary["world_size"] == 2 and summary["steps"] == 8
     assert summary["replicas_in_sync"] is True  # gradients were all-reduced: both replicas hold equal weights
     assert checkpoint_info(out / "model.safetensors")["step"] == 8
+
+
+def test_oversampling_multiplies_kind_and_target_set_factors(tabletop_root):
+    source = open_dataset("tabletop", tabletop_root, "val", None, training=True)
+    kinds, target_sets = source.kinds(), source.target_sets()
+    indices = oversampled(range(len(source)), source, {"command": 2, "several": 3})
+    counts = Counter(indices)
+    for i in range(len(source)):
+        assert counts[i] == (2 if kinds[i] == "command" else 1) * (3 if target_sets[i] == "several" else 1)
+    assert "several" in target_sets and "command" in kinds
+    with pytest.raises(LtsError, match="no expression of kind or target set 'sevral'"):
+        oversampled(range(len(source)), source, {"sevral": 2})
