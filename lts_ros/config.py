@@ -52,6 +52,7 @@ class LocateConfig:
     rounds: int = 2  # multi_filter: filtering rounds
     layers: int = 2  # transformer: cross-attention layers
     heads: int = 8  # transformer: attention heads
+    self_attention: bool = False  # transformer: visual tokens attend to each other before the words
 
 
 @dataclass

@@ -46,11 +46,34 @@ def test_shipped_configs_forward_backward(name):
         assert any(p.grad is not None for p in model.vision.stages[-1].parameters())
 
 
-@pytest.mark.parametrize("kind", ["filter", "multi_filter", "transformer"])
+@pytest.mark.parametrize("kind", ["filter", "multi_filter", "transformer", "transformer+self_attention"])
 def test_locate_variants(kind):
     cfg = load_config("tiny")
-    cfg.locate.kind = kind
+    cfg.locate.kind, _, extra = kind.partition("+")
+    cfg.locate.self_attention = extra == "self_attention"
     forward_backward(build_model(cfg, vocab()), 96)
+
+
+def test_visual_self_attention_lets_a_token_see_the_others():
+    """With self-attention, changing the features at one corner changes the tokens at the opposite corner that
+    reach the prior head; cross-attention alone works token by token."""
+    changes = {}
+    for self_attention in (False, True):
+        cfg = load_config("tiny")
+        cfg.locate.kind, cfg.locate.self_attention = "transformer", self_attention
+        torch.manual_seed(0)
+        model = build_model(cfg, vocab()).eval()
+        text = model.encode_text(*model.tokenize(TEXTS[:1]))
+        fmap = torch.rand(1, cfg.fusion.dim, 8, 8)
+        other = fmap.clone()
+        other[..., :2, :2] += 1.0
+        seen = []
+        model.locate.head.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+        with torch.no_grad():
+            model.locate(fmap, text), model.locate(other, text)
+        changes[self_attention] = (seen[0] - seen[1])[..., -2:, -2:].abs().max()
+    assert changes[False] < 1e-6
+    assert changes[True] > 1e-3
 
 
 def test_seam_matches_forward_and_text_changes_output():

@@ -1,17 +1,24 @@
-"""The deployment seam exports to ONNX and matches torch in ONNX Runtime (tiny model, legacy exporter)."""
+"""The deployment seam exports to ONNX and matches torch in ONNX Runtime (tiny model, each locate variant, legacy
+exporter)."""
 import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
 
-from lts_ros.runtime.compile.onnx_export import SegmentGraph, TextGraph
+from lts_ros.config import load_config
 from lts_ros.model.build import build_model
+from lts_ros.runtime.compile.onnx_export import SegmentGraph, TextGraph
 from lts_ros.model.text import WordTokenizer
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the legacy exporter is deliberate here
-def test_encode_text_and_segment_export_and_match(tmp_path):
-    model = build_model("tiny", WordTokenizer.build(["the red mug on the left"], 12).vocab).eval()
+@pytest.mark.parametrize("locate", ["filter", "transformer", "transformer+self_attention"])
+def test_encode_text_and_segment_export_and_match(tmp_path, locate):
+    cfg = load_config("tiny")
+    cfg.locate.kind, _, extra = locate.partition("+")
+    cfg.locate.self_attention = extra == "self_attention"
+    torch.manual_seed(0)
+    model = build_model(cfg, WordTokenizer.build(["the red mug on the left"], 12).vocab).eval()
     ids, attention = model.tokenize(["the red mug on the left"])
     image = torch.rand(1, 3, 128, 128)
     with torch.no_grad():

@@ -4,7 +4,9 @@
 convolutions (a batched matmul: exports to plain ONNX MatMul, which TensorRT runs without dynamic-
 weight convolutions); the K responses are aggregated by a small conv head into the prior logits.
 ``multi_filter``: several rounds, each refining F with the previous responses.
-``transformer``: visual tokens cross-attend to the word features, then a 1x1 projection.
+``transformer``: visual tokens cross-attend to the word features (with ``self_attention``, they first attend to
+each other, so a token can compare its object with the others: "the second from the left", "the bigger one"),
+then a conv head.
 """
 from __future__ import annotations
 
@@ -57,21 +59,26 @@ class FilterLocate(nn.Module):
 class TransformerLocate(nn.Module):
     def __init__(self, cfg: LocateConfig, dim: int, text_dim: int):
         super().__init__()
+        layers = range(cfg.layers)
         self.words = nn.Linear(text_dim, dim)
-        self.attn = nn.ModuleList(nn.MultiheadAttention(dim, cfg.heads, batch_first=True) for _ in range(cfg.layers))
-        self.norm1 = nn.ModuleList(nn.LayerNorm(dim) for _ in range(cfg.layers))
+        self.self_attn = nn.ModuleList(nn.MultiheadAttention(dim, cfg.heads, batch_first=True) for _ in layers) \
+            if cfg.self_attention else None
+        self.norm0 = nn.ModuleList(nn.LayerNorm(dim) for _ in layers) if cfg.self_attention else None
+        self.attn = nn.ModuleList(nn.MultiheadAttention(dim, cfg.heads, batch_first=True) for _ in layers)
+        self.norm1 = nn.ModuleList(nn.LayerNorm(dim) for _ in layers)
         self.ffn = nn.ModuleList(
-            nn.Sequential(nn.Linear(dim, 2 * dim), nn.ReLU(inplace=True), nn.Linear(2 * dim, dim))
-            for _ in range(cfg.layers))
-        self.norm2 = nn.ModuleList(nn.LayerNorm(dim) for _ in range(cfg.layers))
+            nn.Sequential(nn.Linear(dim, 2 * dim), nn.ReLU(inplace=True), nn.Linear(2 * dim, dim)) for _ in layers)
+        self.norm2 = nn.ModuleList(nn.LayerNorm(dim) for _ in layers)
         self.head = PriorHead(dim, 64)
 
     def forward(self, fmap: torch.Tensor, text: TextFeatures) -> torch.Tensor:
         b, d, h, w = fmap.shape
-        tokens = fmap.flatten(2).transpose(1, 2)
+        tokens = fmap.flatten(2).transpose(1, 2)  # the fusion's coordinate channels tell tokens where they are
         words = self.words(text.words)
         ignore = text.mask < 0.5
-        for attn, norm1, ffn, norm2 in zip(self.attn, self.norm1, self.ffn, self.norm2):
+        for i, (attn, norm1, ffn, norm2) in enumerate(zip(self.attn, self.norm1, self.ffn, self.norm2)):
+            if self.self_attn is not None:
+                tokens = self.norm0[i](tokens + self.self_attn[i](tokens, tokens, tokens, need_weights=False)[0])
             tokens = norm1(tokens + attn(tokens, words, words, key_padding_mask=ignore, need_weights=False)[0])
             tokens = norm2(tokens + ffn(tokens))
         return self.head(tokens.transpose(1, 2).reshape(b, d, h, w))
