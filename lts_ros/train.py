@@ -140,6 +140,23 @@ def oversampled(indices: range, source, factors: dict[str, int]) -> list[int]:
     return [i for i in indices for _ in range(factors.get(kinds[i], 1) * factors.get(target_sets[i], 1))]
 
 
+class ResumableSampler(torch.utils.data.DistributedSampler):
+    """A shuffled, per-process share of the data (DistributedSampler) whose first epoch can start ``skip``
+    indices in, so a resumed run continues the interrupted epoch instead of showing its start again."""
+
+    def __init__(self, data, world: int, rank: int, seed: int, skip: int = 0):
+        super().__init__(data, world, rank, shuffle=True, seed=seed, drop_last=True)
+        self.skip = skip
+
+    def __iter__(self):
+        indices = list(super().__iter__())[self.skip:]
+        self.skip = 0
+        return iter(indices)
+
+    def __len__(self) -> int:
+        return super().__len__() - self.skip
+
+
 def learning_rate_factor(step: int, total: int, warmup: int) -> float:
     if step < warmup:
         return (step + 1) / warmup
@@ -197,8 +214,8 @@ def _train(opts: argparse.Namespace, env: Distributed) -> Path:
     data = LetterboxedSet(source, model.cfg.input_size, indices, augment=augment)
     if len(data) < opts.batch_size * env.world:
         raise LtsError(f"{len(data)} expressions are fewer than one batch ({opts.batch_size} x {env.world} processes)")
-    sampler = torch.utils.data.DistributedSampler(data, env.world, env.rank, shuffle=True, seed=opts.seed,
-                                                  drop_last=True)
+    per_epoch = len(data) // env.world // opts.batch_size  # batches per epoch and process
+    sampler = ResumableSampler(data, env.world, env.rank, opts.seed, skip=(start % per_epoch) * opts.batch_size)
     loader = torch.utils.data.DataLoader(data, batch_size=opts.batch_size, sampler=sampler, drop_last=True,
                                          num_workers=opts.workers, collate_fn=collate,
                                          persistent_workers=opts.workers > 0)
@@ -215,7 +232,7 @@ def _train(opts: argparse.Namespace, env: Distributed) -> Path:
             json.dumps({k: str(v) for k, v in vars(opts).items() if not callable(v)}, indent=2))
     log_path = opts.out / "log.csv"
     bar = tqdm(total=opts.steps, initial=start, desc="train", unit="step", disable=not env.main or opts.quiet)
-    step, epoch, started, images = start, start // max(1, len(loader)), time.time(), 0
+    step, epoch, started, images = start, start // per_epoch, time.time(), 0
     while step < opts.steps:
         sampler.set_epoch(epoch)
         for batch in loader:

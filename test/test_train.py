@@ -14,7 +14,7 @@ from lts_ros.data.datasets import open_dataset
 from lts_ros.data.refer import ReferDataset
 from lts_ros.errors import LtsError
 from lts_ros.evaluate import evaluate
-from lts_ros.train import oversampled, train
+from lts_ros.train import ResumableSampler, oversampled, train
 
 from conftest import REPO, run_lts
 
@@ -46,6 +46,18 @@ def test_resume_continues_from_the_last_checkpoint(refer_root, tmp_path):
     assert steps == sorted(steps) and steps[-1] == 9
     assert sorted(p.name for p in (out / "checkpoints").iterdir() if p.suffix == ".safetensors") == [
         "step_0000003.safetensors", "step_0000006.safetensors", "step_0000009.safetensors"]
+
+
+def test_a_resumed_epoch_continues_where_it_stopped():
+    data = list(range(50))
+    whole = ResumableSampler(data, world=2, rank=1, seed=3)
+    whole.set_epoch(4)
+    resumed = ResumableSampler(data, world=2, rank=1, seed=3, skip=8)
+    resumed.set_epoch(4)
+    assert len(resumed) == len(whole) - 8 and list(resumed) == list(whole)[8:]
+    resumed.set_epoch(5)
+    whole.set_epoch(5)
+    assert list(resumed) == list(whole)  # later epochs are whole
 
 
 def test_resume_without_checkpoint_is_a_clear_error(refer_root, tmp_path):
