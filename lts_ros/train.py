@@ -132,8 +132,7 @@ def oversampled(indices: range, source, factors: dict[str, int]) -> list[int]:
     if not hasattr(source, "kinds"):
         raise LtsError("--oversample needs a dataset with expression kinds (tabletop)")
     kinds, target_sets = source.kinds(), source.target_sets()
-    known = set(kinds) | set(target_sets)
-    unknown = set(factors) - known
+    unknown = set(factors) - set(kinds) - set(target_sets)
     if unknown:
         raise LtsError(f"--oversample: no expression of kind or target set {sorted(unknown)[0]!r} in this split "
                        f"(kinds: {', '.join(sorted(set(kinds)))}; target sets: {', '.join(sorted(set(target_sets)))})")

@@ -56,14 +56,25 @@ class FilterLocate(nn.Module):
         return self.head(responses)
 
 
+class ResidualSelfAttention(nn.Module):
+    """Tokens attend to each other, with a residual connection and LayerNorm."""
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.norm(tokens + self.attn(tokens, tokens, tokens, need_weights=False)[0])
+
+
 class TransformerLocate(nn.Module):
     def __init__(self, cfg: LocateConfig, dim: int, text_dim: int):
         super().__init__()
         layers = range(cfg.layers)
         self.words = nn.Linear(text_dim, dim)
-        self.self_attn = nn.ModuleList(nn.MultiheadAttention(dim, cfg.heads, batch_first=True) for _ in layers) \
-            if cfg.self_attention else None
-        self.norm0 = nn.ModuleList(nn.LayerNorm(dim) for _ in layers) if cfg.self_attention else None
+        self.mix = nn.ModuleList(ResidualSelfAttention(dim, cfg.heads) if cfg.self_attention else nn.Identity()
+                                 for _ in layers)
         self.attn = nn.ModuleList(nn.MultiheadAttention(dim, cfg.heads, batch_first=True) for _ in layers)
         self.norm1 = nn.ModuleList(nn.LayerNorm(dim) for _ in layers)
         self.ffn = nn.ModuleList(
@@ -76,9 +87,8 @@ class TransformerLocate(nn.Module):
         tokens = fmap.flatten(2).transpose(1, 2)  # the fusion's coordinate channels tell tokens where they are
         words = self.words(text.words)
         ignore = text.mask < 0.5
-        for i, (attn, norm1, ffn, norm2) in enumerate(zip(self.attn, self.norm1, self.ffn, self.norm2)):
-            if self.self_attn is not None:
-                tokens = self.norm0[i](tokens + self.self_attn[i](tokens, tokens, tokens, need_weights=False)[0])
+        for mix, attn, norm1, ffn, norm2 in zip(self.mix, self.attn, self.norm1, self.ffn, self.norm2):
+            tokens = mix(tokens)
             tokens = norm1(tokens + attn(tokens, words, words, key_padding_mask=ignore, need_weights=False)[0])
             tokens = norm2(tokens + ffn(tokens))
         return self.head(tokens.transpose(1, 2).reshape(b, d, h, w))
