@@ -18,7 +18,8 @@ FORMAT = "lts_ros/1"
 SHIPPED_MODEL = "lts_edge_tabletop.safetensors"  # models/: the edge config trained on the tabletop world
 
 
-NEW_HEADS = ("presence.",)  # modules added after checkpoints were shipped: `new_heads` starts them fresh
+# Modules added after checkpoints were shipped, most specific first -> the head's name: `new_heads` starts them fresh.
+NEW_HEADS = {"presence.several.": "several-targets", "presence.": "presence"}
 
 
 def shipped_checkpoint() -> Path:
@@ -78,9 +79,11 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", new_he
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
     result = model.load_state_dict(state, strict=False)
     skip = frozen_external_prefixes(cfg)
-    missing = [k for k in result.missing_keys if not k.startswith(skip + (NEW_HEADS if new_heads else ()))]
-    if missing and not result.unexpected_keys and all(k.startswith(NEW_HEADS) for k in missing):
-        raise LtsError(f"{path} predates the {missing[0].split('.')[0]} head; fine-tune it into a current checkpoint "
+    new = tuple(NEW_HEADS)
+    missing = [k for k in result.missing_keys if not k.startswith(skip + (new if new_heads else ()))]
+    if missing and not result.unexpected_keys and all(k.startswith(new) for k in missing):
+        head = next(name for prefix, name in NEW_HEADS.items() if missing[0].startswith(prefix))
+        raise LtsError(f"{path} predates the {head} head; fine-tune it into a current checkpoint "
                        f"with 'lts train --init {path} ...'")
     if missing or result.unexpected_keys:
         raise LtsError(f"{path}: weights do not match its config (missing {missing[:3]}, "

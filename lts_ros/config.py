@@ -69,6 +69,7 @@ class LossConfig:
     mask_weight: float = 1.0  # BCE of the final mask
     dice_weight: float = 0.0  # optional Dice on the final mask
     presence_weight: float = 1.0  # BCE of the presence logit vs "the expression has a target"
+    several_weight: float = 1.0  # BCE of the several-targets logit vs "more than one target" (where there is one)
 
 
 @dataclass

@@ -151,15 +151,18 @@ def apply_presence_temperature(model: LTS, temperature: float) -> None:
         last.bias /= temperature
 
 
-def score_sample(sample, mask_logits: np.ndarray, presence_logit: float, box, index: int) -> dict:
+def score_sample(sample, mask_logits: np.ndarray, presence_logit: float, several_logit: float, box,
+                 index: int) -> dict:
     """Per-sample record: the runtime's answer for it, its IoU counts, and the 3D centroid error where the
     sample has depth and a one-target GT."""
     depth = getattr(sample, "depth_m", None)
-    result = build_result(mask_logits, presence_logit, box, THRESHOLD, depth, sample.K if depth is not None else None)
+    result = build_result(mask_logits, presence_logit, several_logit, box, THRESHOLD, depth,
+                          sample.K if depth is not None else None)
     inter, union = intersection_union(result.mask, sample.mask)
     target_set = getattr(sample, "target_set", "one")
     record = {"index": index, "text": sample.text, "target_set": target_set, "status": result.status,
-              "score": result.score, "presence_logit": presence_logit, "intersection": inter, "union": union,
+              "score": result.score, "presence_logit": presence_logit, "several_score": result.several_score,
+              "intersection": inter, "union": union,
               "iou": inter / union if union else 1.0, "split": is_split(result.mask)}
     if hasattr(sample, "kind"):
         record["kind"] = sample.kind
@@ -207,9 +210,10 @@ def evaluate(model: LTS, source: SampleSource, batch_size: int = 8, workers: int
     for batch in tqdm(loader, desc="eval", unit="batch", disable=not progress):
         ids, attention = model.tokenize(batch["text"])
         outputs = model(batch["image"].to(device), ids.to(device), attention.to(device))
-        for logits, presence, box, sample, index in zip(
-                outputs.mask_logits[:, 0].float().cpu().numpy(), outputs.presence_logits[:, 0].float().cpu().numpy(),
+        for logits, presence, several, box, sample, index in zip(
+                *(o[:, 0].float().cpu().numpy() for o in (outputs.mask_logits, outputs.presence_logits,
+                                                          outputs.several_logits)),
                 batch["box"], batch["source"], batch["index"]):
-            samples.append(score_sample(sample, logits, float(presence), box, index))
+            samples.append(score_sample(sample, logits, float(presence), float(several), box, index))
     model.train(was_training)
     return EvalResult(samples)

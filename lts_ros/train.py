@@ -31,7 +31,7 @@ from lts_ros.model.lts import LTS
 from lts_ros.model.text import WordTokenizer
 from lts_ros.plots import plot_losses
 
-LOSS_KEYS = ("total", "prior", "mask", "dice", "presence")
+LOSS_KEYS = ("total", "prior", "mask", "dice", "presence", "several")
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
@@ -242,7 +242,7 @@ def _train(opts: argparse.Namespace, env: Distributed) -> Path:
             ids, attention = model.tokenize(batch["text"])
             with torch.autocast(env.device.type, dtype=torch.bfloat16, enabled=opts.amp):
                 outputs = net(batch["image"].to(env.device), ids.to(env.device), attention.to(env.device))
-            losses = lts_loss(outputs, batch["mask"].to(env.device), model.cfg.loss)
+            losses = lts_loss(outputs, batch["mask"].to(env.device), batch["several"].to(env.device), model.cfg.loss)
             optimizer.zero_grad(set_to_none=True)
             losses["total"].backward()
             optimizer.step()

@@ -48,7 +48,8 @@ def test_bad_files_give_clear_errors(tmp_path):
         load_checkpoint(foreign)
 
 
-def test_a_checkpoint_from_before_the_presence_head_says_how_to_upgrade(tmp_path):
+@pytest.mark.parametrize("dropped, head", [("presence.", "presence"), ("presence.several.", "several-targets")])
+def test_a_checkpoint_from_before_a_head_says_how_to_upgrade(tmp_path, dropped, head):
     from safetensors.torch import load_file, safe_open
 
     model = build_model("tiny", WordTokenizer.build(["the red mug"], 12).vocab)
@@ -56,8 +57,10 @@ def test_a_checkpoint_from_before_the_presence_head_says_how_to_upgrade(tmp_path
     with safe_open(str(path), framework="pt") as handle:
         metadata = handle.metadata()
     old = tmp_path / "old.safetensors"
-    save_file({k: v for k, v in load_file(str(path)).items() if not k.startswith("presence.")}, str(old), metadata)
-    with pytest.raises(LtsError, match="predates the presence head.*lts train --init"):
+    save_file({k: v for k, v in load_file(str(path)).items() if not k.startswith(dropped)}, str(old), metadata)
+    with pytest.raises(LtsError, match=f"predates the {head} head.*lts train --init"):
         load_checkpoint(old)
     fine_tune = load_checkpoint(old, new_heads=True)  # lts train --init: the new head starts fresh
     assert torch.equal(fine_tune.segment_head.classify.weight, model.segment_head.classify.weight)
+    if dropped == "presence.several.":  # the presence head the checkpoint has is kept
+        assert torch.equal(fine_tune.presence.mlp[0].weight, model.presence.mlp[0].weight)

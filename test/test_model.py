@@ -21,11 +21,11 @@ def forward_backward(model, size: int):
     outputs = model(image, ids, attention)
     assert outputs.mask_logits.shape == (2, 1, size, size)
     assert outputs.prior_logits.shape == (2, 1, size // 8, size // 8)
-    assert outputs.presence_logits.shape == (2, 1)
+    assert outputs.presence_logits.shape == outputs.several_logits.shape == (2, 1)
     gt = torch.zeros(2, 1, size, size)
     gt[0, :, size // 4: size // 2, size // 4: size // 2] = 1  # the second expression has no target
-    losses = lts_loss(outputs, gt, model.cfg.loss)
-    assert losses["presence"] > 0
+    losses = lts_loss(outputs, gt, torch.tensor([[1.0], [0.0]]), model.cfg.loss)  # the first names several
+    assert losses["presence"] > 0 and losses["several"] > 0
     assert torch.isfinite(losses["total"])
     losses["total"].backward()
     return losses

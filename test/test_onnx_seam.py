@@ -7,6 +7,7 @@ import torch
 
 from lts_ros.config import load_config
 from lts_ros.model.build import build_model
+from lts_ros.model.outputs import SegmentOutputs
 from lts_ros.runtime.compile.onnx_export import SegmentGraph, TextGraph
 from lts_ros.model.text import WordTokenizer
 
@@ -23,20 +24,21 @@ def test_encode_text_and_segment_export_and_match(tmp_path, locate):
     image = torch.rand(1, 3, 128, 128)
     with torch.no_grad():
         text = model.encode_text(ids, attention)
-        mask_logits, prior_logits, presence_logits = model.segment(image, text)
+        expected = model.segment(image, text)
 
     torch.onnx.export(TextGraph(model), (ids, attention), tmp_path / "text.onnx", dynamo=False, opset_version=17,
                       input_names=["token_ids", "attention_mask"], output_names=["words", "mask", "sentence"])
     torch.onnx.export(SegmentGraph(model), (image, *text), tmp_path / "segment.onnx", dynamo=False,
                       opset_version=17, input_names=["image", "words", "mask", "sentence"],
-                      output_names=["mask_logits", "prior_logits", "presence_logits"])
+                      output_names=list(SegmentOutputs._fields))
     text_sess = ort.InferenceSession(str(tmp_path / "text.onnx"), providers=["CPUExecutionProvider"])
     words, mask, sentence = text_sess.run(None, {"token_ids": ids.numpy(), "attention_mask": attention.numpy()})
     assert np.abs(sentence - text.sentence.numpy()).max() < 1e-4
     seg_sess = ort.InferenceSession(str(tmp_path / "segment.onnx"), providers=["CPUExecutionProvider"])
     feeds = {"image": image.numpy(), "words": words, "mask": mask, "sentence": sentence}
     # inputs the locate variant does not read (the filter uses the sentence only) are pruned from the graph
-    got_mask, got_prior, got_presence = seg_sess.run(None, {i.name: feeds[i.name] for i in seg_sess.get_inputs()})
-    assert np.abs(got_mask - mask_logits.numpy()).max() < 1e-3
-    assert np.abs(got_prior - prior_logits.numpy()).max() < 1e-3
-    assert np.abs(got_presence - presence_logits.numpy()).max() < 1e-3
+    got = seg_sess.run(None, {i.name: feeds[i.name] for i in seg_sess.get_inputs()})
+    assert [o.name for o in seg_sess.get_outputs()] == ["mask_logits", "prior_logits", "presence_logits",
+                                                        "several_logits"]
+    for name, value, reference in zip(SegmentOutputs._fields, got, expected):
+        assert np.abs(value - reference.numpy()).max() < 1e-3, name

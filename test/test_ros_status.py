@@ -10,12 +10,13 @@ from lts_ros.runtime.postprocess import build_result
 K = np.array([[500.0, 0, 320], [0, 500.0, 240], [0, 0, 1]])
 
 
-def result_with(regions: int, presence_logit: float):
+def result_with(regions: int, presence_logit: float, several_logit: float = -4.0):
     logits = np.full((640, 640), -8.0, np.float32)
     logits[100:200, 100:200] = 8.0
     if regions == 2:
         logits[300:380, 400:480] = 8.0
-    return build_result(logits, presence_logit, Letterbox.fit(640, 640, 640), 0.5, np.ones((640, 640), np.float32), K)
+    return build_result(logits, presence_logit, several_logit, Letterbox.fit(640, 640, 640), 0.5,
+                        np.ones((640, 640), np.float32), K)
 
 
 def round_trip(result) -> FrameStatus:
@@ -31,6 +32,7 @@ def test_each_state_round_trips(regions, presence, state):
     assert status.state == state and state in STATES and status.found == (state == "found")
     assert status.stamp_ns == 12 * 10**9 + 345 and status.command == "the mug" and status.command_seq == 3
     assert status.score == pytest.approx(1 / (1 + np.exp(-presence)), abs=1e-4)
+    assert status.several_score == pytest.approx(1 / (1 + np.exp(4.0)), abs=1e-4)
     assert len(status.candidates) == regions and status.candidates[0] == (100, 100, 199, 199)
     if state == "found":
         assert status.bbox == (100, 100, 199, 199) and status.centroid_m is not None

@@ -90,6 +90,7 @@ def test_torch_segmenter_matches_the_reference_prediction(segmenters, refer_root
     inference = torch_seg.infer(rgb)  # the Segmenter's own preprocessing, before the answer is decided
     assert iou(inference.box.invert(inference.mask_logits) > 0, expected) >= 0.99
     assert inference.presence_logit == pytest.approx(float(outputs.presence_logits[0, 0]), abs=1e-4)
+    assert inference.several_logit == pytest.approx(float(outputs.several_logits[0, 0]), abs=1e-4)
 
 
 def test_auto_falls_back_to_torch_when_the_export_cannot_be_written(checkpoint, tmp_path, caplog):

@@ -10,6 +10,7 @@ from lts_ros.runtime.postprocess import build_result, candidates_of, prior_heatm
 
 K = np.array([[500.0, 0, 320], [0, 500.0, 240], [0, 0, 1]])
 PRESENT, ABSENT = 4.0, -4.0  # presence logits: probability 0.98 and 0.02
+ONE, SEVERAL = -4.0, 4.0  # several-targets logits
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -31,7 +32,7 @@ def test_a_rectangle_in_logit_space_maps_back_to_the_source(src_h, src_w):
     box = Letterbox.fit(src_h, src_w, 128)  # scale 0.2; 16 px of padding on the short side
     logits = np.full((128, 128), -8.0, np.float32)
     logits[box.pad_y + 40: box.pad_y + 70, box.pad_x + 20: box.pad_x + 60] = 8.0
-    result = build_result(logits, PRESENT, box, threshold=0.5)
+    result = build_result(logits, PRESENT, ONE, box, threshold=0.5)
     assert result.mask.shape == (src_h, src_w) and result.mask.dtype == bool
     expected = np.zeros((src_h, src_w), bool)
     expected[200:350, 100:300] = True  # model pixels / 0.2
@@ -44,7 +45,7 @@ def test_a_rectangle_in_logit_space_maps_back_to_the_source(src_h, src_w):
 
 
 def test_empty_mask_is_not_found():
-    result = build_result(np.full((128, 128), -5.0, np.float32), PRESENT, Letterbox.fit(480, 640, 128), 0.5,
+    result = build_result(np.full((128, 128), -5.0, np.float32), PRESENT, ONE, Letterbox.fit(480, 640, 128), 0.5,
                           np.ones((480, 640), np.float32), K)
     assert result.status == "not_found" and not result.found and not result.candidates
     assert result.bbox is None and result.centroid_px is None and result.centroid_3d is None
@@ -53,7 +54,7 @@ def test_empty_mask_is_not_found():
 def test_a_mask_without_presence_is_not_found_and_publishes_nothing():
     logits = np.full((640, 640), -8.0, np.float32)
     logits[200:300, 200:300] = 8.0
-    result = build_result(logits, ABSENT, Letterbox.fit(640, 640, 640), 0.5, np.ones((640, 640), np.float32), K)
+    result = build_result(logits, ABSENT, ONE, Letterbox.fit(640, 640, 640), 0.5, np.ones((640, 640), np.float32), K)
     assert result.status == "not_found" and result.score < 0.05
     assert not result.mask.any() and result.centroid_3d is None and result.bbox is None
     assert len(result.candidates) == 1  # what the mask held is still there to inspect
@@ -63,7 +64,7 @@ def test_two_separate_objects_are_ambiguous_with_no_centroid():
     logits = np.full((640, 640), -8.0, np.float32)
     logits[100:200, 100:200] = 8.0
     logits[300:380, 400:480] = 8.0  # 64 % of the first: another object, not an island
-    result = build_result(logits, PRESENT, Letterbox.fit(640, 640, 640), 0.5, np.ones((640, 640), np.float32), K)
+    result = build_result(logits, PRESENT, ONE, Letterbox.fit(640, 640, 640), 0.5, np.ones((640, 640), np.float32), K)
     assert result.status == "ambiguous" and not result.found
     assert [c.bbox for c in result.candidates] == [(100, 100, 199, 199), (400, 300, 479, 379)]  # largest first
     assert all(c.centroid_3d is not None for c in result.candidates)
@@ -75,7 +76,7 @@ def test_a_stray_island_is_dropped_from_a_found_mask():
     logits = np.full((640, 640), -8.0, np.float32)
     logits[100:200, 100:200] = 8.0
     logits[400:420, 400:420] = 8.0  # 4 % of the object: an island
-    result = build_result(logits, PRESENT, Letterbox.fit(640, 640, 640), 0.5)
+    result = build_result(logits, PRESENT, ONE, Letterbox.fit(640, 640, 640), 0.5)
     assert result.found and result.mask.sum() == 100 * 100 and result.bbox == (100, 100, 199, 199)
     np.testing.assert_allclose(result.centroid_px, (149.5, 149.5))
 
@@ -98,7 +99,7 @@ def test_centroid_3d_of_a_box_on_a_plane_ignores_holes_and_the_boundary():
     box = Letterbox.fit(480, 640, 640)  # scale 1: the mask below reaches the source unchanged
     logits = np.full((640, 640), -8.0, np.float32)
     logits[box.pad_y + 198: box.pad_y + 283, 298:383] = 8.0  # 2 px too big: its rim sees the plane
-    result = build_result(logits, PRESENT, box, 0.5, depth, K)
+    result = build_result(logits, PRESENT, ONE, box, 0.5, depth, K)
     np.testing.assert_allclose(result.centroid_3d, [(340 - 320) / 500, 0.0, 1.0], atol=1e-6)
 
 
@@ -126,7 +127,7 @@ def test_each_candidate_worked_on_in_its_box_matches_the_whole_frame_computation
 def test_centroid_3d_is_none_without_valid_depth():
     logits = np.full((640, 640), 8.0, np.float32)
     depth = np.zeros((480, 640), np.float32)
-    assert build_result(logits, PRESENT, Letterbox.fit(480, 640, 640), 0.5, depth, K).centroid_3d is None
+    assert build_result(logits, PRESENT, ONE, Letterbox.fit(480, 640, 640), 0.5, depth, K).centroid_3d is None
 
 
 def test_prior_heatmap_lands_where_the_prior_cell_is():
@@ -137,5 +138,17 @@ def test_prior_heatmap_lands_where_the_prior_cell_is():
     assert heat.shape == (480, 640) and heat.dtype == np.float32 and 0.0 <= heat.min() <= heat.max() <= 1.0
     v, u = np.unravel_index(heat.argmax(), heat.shape)
     assert abs(v - (60 - 16) / 0.2) <= 10 and abs(u - 20 / 0.2) <= 10
-    result = build_result(np.zeros((128, 128), np.float32), PRESENT, box, 0.5, prior_logits=prior)
+    result = build_result(np.zeros((128, 128), np.float32), PRESENT, ONE, box, 0.5, prior_logits=prior)
     assert result.prior.shape == (480, 640)
+
+
+def test_one_object_named_as_several_is_ambiguous():
+    """"The mugs" with one mug's region in the mask: the model says several objects are meant, so the robot must
+    ask, not grasp the one it sees."""
+    logits = np.full((640, 640), -8.0, np.float32)
+    logits[100:200, 100:200] = 8.0
+    result = build_result(logits, PRESENT, SEVERAL, Letterbox.fit(640, 640, 640), 0.5, np.ones((640, 640), np.float32),
+                          K)
+    assert result.status == "ambiguous" and result.several_score > 0.95 and len(result.candidates) == 1
+    assert result.centroid_3d is None and result.bbox is None
+    assert build_result(logits, PRESENT, ONE, Letterbox.fit(640, 640, 640), 0.5).found

@@ -26,7 +26,8 @@ class CountingBackend:
         assert image.shape == (1, 3, S, S) and image.dtype == np.float32 and "sentence" in text
         logits = np.full((1, 1, S, S), -8.0, np.float32)
         logits[..., 56:86, 20:60] = 8.0
-        return SegmentOutputs(logits, np.zeros((1, 1, S // 8, S // 8), np.float32), np.full((1, 1), 4.0, np.float32))
+        return SegmentOutputs(logits, np.zeros((1, 1, S // 8, S // 8), np.float32), np.full((1, 1), 4.0, np.float32),
+                              np.full((1, 1), -4.0, np.float32))
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from lts_ros.config import ModelConfig, config_from_dict
 from lts_ros.errors import LtsError
 from lts_ros.options import check_precision
 
-FORMAT = "lts_ros-onnx/1"
+FORMAT = "lts_ros-onnx/2"  # 2: the segment graph also outputs several_logits
 MANIFEST = "model.json"
 TEXT_ONNX, SEGMENT_ONNX, SAMPLE = "text.onnx", "segment.onnx", "sample.npz"
 VARIANTS = ("fp16", "int8-u8s8", "int8-s8s8")  # reduced-precision segment graphs: see export.precision

@@ -38,8 +38,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
     result = segmenter.segment(image)
     out = args.out or args.image.with_name(f"{args.image.stem}_lts.png")
     cv2.imwrite(str(out), cv2.cvtColor(overlay(image, result.mask), cv2.COLOR_RGB2BGR))
-    print(f'"{segmenter.command}": {result.status.replace("_", " ")}, score {result.score:.3f}, '
-          f"{int(result.mask.sum())} px; overlay: {out}")
+    print(f'"{segmenter.command}": {result.status.replace("_", " ")}, score {result.score:.3f} '
+          f"(several objects named: {result.several_score:.3f}), {int(result.mask.sum())} px; overlay: {out}")
     if result.status == "ambiguous":
         print(f"{len(result.candidates)} candidates (x0, y0, x1, y1): "
               + "; ".join(", ".join(map(str, c.bbox)) for c in result.candidates))

@@ -46,7 +46,8 @@ def open_dataset(name: str, root: str | Path, split: str, split_by: str | None =
 
 
 class LetterboxedSet(torch.utils.data.Dataset):
-    """Samples as model inputs: image (3, S, S) float in [0, 1], mask (1, S, S) float, text, index;
+    """Samples as model inputs: image (3, S, S) float in [0, 1], mask (1, S, S) float, several (1,) float (1 for
+    an expression with more than one target), text, index;
     with ``keep_source`` also the source sample and the Letterbox (evaluation scores at source resolution);
     ``augment`` changes the RGB first (training's camera effects)."""
 
@@ -67,7 +68,8 @@ class LetterboxedSet(torch.utils.data.Dataset):
             rgb = self.augment(rgb, np.random.default_rng(int(torch.randint(2**62, ()))))
         image = torch.from_numpy(box.apply(rgb)).permute(2, 0, 1).float() / 255.0
         mask = torch.from_numpy(box.apply(sample.mask.astype(np.uint8), nearest=True)).float()[None]
-        item = {"image": image, "mask": mask, "text": sample.text, "index": self.indices[i]}
+        several = torch.tensor([float(getattr(sample, "target_set", "one") == "several")])
+        item = {"image": image, "mask": mask, "several": several, "text": sample.text, "index": self.indices[i]}
         if self.keep_source:
             item.update(source=sample, box=box)
         return item

@@ -48,7 +48,7 @@ class LTS(nn.Module):
         fmap = self.fusion(features, text)
         prior_logits = self.locate(fmap, text)
         mask_logits = self.segment_head(fmap, prior_logits, image.shape[-2:])
-        return SegmentOutputs(mask_logits, prior_logits, self.presence(fmap, prior_logits, text.sentence))
+        return SegmentOutputs(mask_logits, prior_logits, *self.presence(fmap, prior_logits, text.sentence))
 
     def forward(self, image: torch.Tensor, token_ids: torch.Tensor, attention_mask: torch.Tensor) -> SegmentOutputs:
         return self.segment(image, self.encode_text(token_ids, attention_mask))

@@ -9,3 +9,4 @@ class SegmentOutputs(NamedTuple):
     mask_logits: Any  # (B, 1, S, S)
     prior_logits: Any  # (B, 1, S/8, S/8)
     presence_logits: Any  # (B, 1): the referred object is in the image
+    several_logits: Any  # (B, 1): the expression names more than one object (meaningful where it names any)

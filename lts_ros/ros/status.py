@@ -26,6 +26,7 @@ class FrameStatus:
     command_seq: int  # the command's arrival number at the node: tells apart two sends of the same text
     state: str  # found | not_found | ambiguous
     score: float  # the model's probability that the named object is in view
+    several_score: float  # its probability that the command names more than one object
     bbox: tuple[int, int, int, int] | None  # x0 y0 x1 y1 pixels, inclusive
     centroid_px: tuple[float, float] | None  # u v pixels
     centroid_m: tuple[float, float, float] | None  # x y z metres, camera optical frame; found with valid 3D only
@@ -43,7 +44,8 @@ class FrameStatus:
         values = {kv.key: kv.value for kv in msg.status[0].values}
         bbox = _numbers(values["bbox"])
         return cls(stamp_ns(msg.header), msg.header.frame_id, values["command"], int(values["command_seq"]),
-                   values["state"], float(values["score"]), None if bbox is None else tuple(int(v) for v in bbox),
+                   values["state"], float(values["score"]), float(values["several_score"]),
+                   None if bbox is None else tuple(int(v) for v in bbox),
                    _numbers(values["centroid_px"]), _numbers(values["centroid_m"]), values["no_centroid_reason"],
                    tuple(tuple(int(v) for v in box.split()) for box in values["candidates"].split(";") if box),
                    float(values["node_ms"]), float(values["model_ms"]))
@@ -56,7 +58,7 @@ def status_message(header, name: str, command: str, command_seq: int, result: Re
     centroid = result.centroid_3d if found else None
     values = {
         "command": command, "command_seq": str(command_seq), "state": result.status,
-        "score": f"{result.score:.4f}",
+        "score": f"{result.score:.4f}", "several_score": f"{result.several_score:.4f}",
         "bbox": " ".join(str(v) for v in result.bbox) if found and result.bbox else "",
         "centroid_px": " ".join(f"{v:.2f}" for v in result.centroid_px) if found and result.centroid_px else "",
         "centroid_m": "" if centroid is None else " ".join(f"{v:.5f}" for v in centroid),

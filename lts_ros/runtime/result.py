@@ -42,13 +42,14 @@ class Result:
     """The referred object in one frame, at the frame's (source) resolution.
 
     ``status``: ``found`` (the object is there and the mask holds exactly one object), ``ambiguous`` (it is there,
-    but the mask holds several: "which one?") or ``not_found``. ``mask``, ``bbox`` and the centroids are the found
-    object's; for ambiguous the mask is the union of the candidates and there are no centroids or box; for
-    not_found all are empty."""
+    but the expression names several objects or the mask holds several: "which one?") or ``not_found``.
+    ``mask``, ``bbox`` and the centroids are the found object's; for ambiguous the mask is the union of the
+    candidates and there are no centroids or box; for not_found all are empty."""
 
     status: str  # one of STATUSES
     mask: np.ndarray  # (H, W) bool
     score: float  # the model's probability that the named object is in the image (presence)
+    several_score: float  # its probability that the expression names more than one object (if any)
     candidates: list[Candidate]
     bbox: tuple[int, int, int, int] | None  # (x0, y0, x1, y1) pixels, inclusive; found only
     centroid_px: tuple[float, float] | None  # (u, v); found only
@@ -69,6 +70,7 @@ class Inference:
     mask_logits: np.ndarray  # (S, S)
     prior_logits: np.ndarray  # (S/8, S/8)
     presence_logit: float
+    several_logit: float
     box: Letterbox
     frame_shape: tuple[int, int]  # (H, W) of the source frame
     timings_ms: dict[str, float]  # pre, infer

@@ -212,7 +212,7 @@ class Segmenter:
         outputs = self.backend.segment(image, text)
         inferred = time.perf_counter()
         return Inference(outputs.mask_logits[0, 0], outputs.prior_logits[0, 0], float(outputs.presence_logits[0, 0]),
-                         box, rgb.shape[:2],
+                         float(outputs.several_logits[0, 0]), box, rgb.shape[:2],
                          {"pre": 1e3 * (prepared - start), "infer": 1e3 * (inferred - prepared)})
 
     def finish(self, inference: Inference, depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
@@ -221,7 +221,7 @@ class Segmenter:
         centroids; see ``segment`` and ``runtime.result``)."""
         start = time.perf_counter()
         depth_m, K = check_depth_and_intrinsics(depth_m, K, inference.frame_shape)
-        result = build_result(inference.mask_logits, inference.presence_logit, inference.box, self.threshold,
-                              depth_m, K, inference.prior_logits if with_prior else None, distortion)
+        result = build_result(inference.mask_logits, inference.presence_logit, inference.several_logit, inference.box,
+                              self.threshold, depth_m, K, inference.prior_logits if with_prior else None, distortion)
         result.timings_ms = {**inference.timings_ms, "post": 1e3 * (time.perf_counter() - start)}
         return result
