@@ -41,4 +41,4 @@ def test_encode_text_and_segment_export_and_match(tmp_path, locate):
     assert [o.name for o in seg_sess.get_outputs()] == ["mask_logits", "prior_logits", "presence_logits",
                                                         "several_logits"]
     for name, value, reference in zip(SegmentOutputs._fields, got, expected):
-        assert np.abs(value - reference.numpy()).max() < 1e-3, name
+        assert value.dtype == np.float32 and np.abs(value - reference.numpy()).max() < 1e-3, name  # TensorRT: no f64

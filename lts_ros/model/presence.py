@@ -14,11 +14,13 @@ import torch
 from torch import nn
 
 
-def _spatial_spread(weights: torch.Tensor, h: int, w: int) -> torch.Tensor:
-    """(B, hw) weights summing to 1 -> (B, 1): their variance of position, in units of the map's side."""
-    ys = torch.linspace(0.0, 1.0, h, device=weights.device, dtype=weights.dtype).repeat_interleave(w)
-    xs = torch.linspace(0.0, 1.0, w, device=weights.device, dtype=weights.dtype).repeat(h)
-    coords = torch.stack([ys, xs], dim=1)  # (hw, 2)
+def _spatial_spread(weights: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    """(B, hw) weights summing to 1 over the positions of ``grid`` ((1, h, w), any values) -> (B, 1): their
+    variance of position, in units of the map's side."""
+    h, w = grid.shape[-2:]
+    ones = torch.ones_like(grid)  # positions from cumulative sums, not linspace: it exports as float64
+    ys, xs = (ones.cumsum(1) - 1) / max(h - 1, 1), (ones.cumsum(2) - 1) / max(w - 1, 1)
+    coords = torch.stack([ys.flatten(), xs.flatten()], dim=1)  # (hw, 2)
     mean = weights @ coords  # (B, 2)
     second = weights @ (coords * coords)
     return (second - mean * mean).clamp_min(0.0).sum(dim=1, keepdim=True)
@@ -34,7 +36,7 @@ class PresenceHead(nn.Module):
     def forward(self, fmap: torch.Tensor, prior_logits: torch.Tensor,
                 sentence: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, D, h, w), (B, 1, h, w), (B, T) -> presence logits (B, 1), several-targets logits (B, 1)."""
-        h, w = prior_logits.shape[-2:]
+        grid = prior_logits[:1, 0]
         prior = prior_logits.flatten(1)  # (B, hw)
         weights = torch.softmax(prior, dim=1)
         pooled = torch.bmm(fmap.flatten(2), weights.unsqueeze(-1)).squeeze(-1)  # (B, D)
@@ -43,6 +45,6 @@ class PresenceHead(nn.Module):
         spread = fired.mean(dim=1, keepdim=True)
         said = torch.tanh(self.sentence(sentence))
         features = torch.cat([pooled, pooled * said, peak, spread], dim=1)
-        where = torch.cat([_spatial_spread(weights, h, w),
-                           _spatial_spread(fired / fired.sum(dim=1, keepdim=True).clamp_min(1e-6), h, w)], dim=1)
+        where = torch.cat([_spatial_spread(weights, grid),
+                           _spatial_spread(fired / fired.sum(dim=1, keepdim=True).clamp_min(1e-6), grid)], dim=1)
         return self.mlp(features), self.several(torch.cat([features, said, 8.0 * where], dim=1))
