@@ -76,6 +76,21 @@ def test_visual_self_attention_lets_a_token_see_the_others():
     assert changes[True] > 1e-3
 
 
+def test_several_targets_loss_trains_the_count_not_the_locate_path():
+    """The several-targets logit's gradient reaches its MLP, the sentence projection and the text, never the
+    vision, fusion or locate weights; the presence logit's does."""
+    model = build_model("tiny", vocab()).train()
+    ids, attention = model.tokenize(TEXTS)
+    outputs = model(torch.rand(2, 3, 96, 96), ids, attention)
+    located = [*model.vision.parameters(), *model.fusion.parameters(), *model.locate.parameters()]
+    counted = [*model.presence.several.parameters(), *model.presence.sentence.parameters(), *model.text.parameters()]
+    several = torch.autograd.grad(outputs.several_logits.sum(), located + counted, allow_unused=True)
+    assert all(g is None or not g.any() for g in several[:len(located)])
+    assert all(g is not None and g.any() for g in several[len(located):])
+    presence = torch.autograd.grad(outputs.presence_logits.sum(), located, allow_unused=True)
+    assert any(g is not None and g.any() for g in presence)
+
+
 def test_seam_matches_forward_and_text_changes_output():
     model = build_model("tiny", vocab()).eval()
     image = torch.rand(1, 3, 128, 128)
