@@ -10,7 +10,7 @@ import yaml
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from lts_ros.config import ModelConfig, config_from_dict, share_dir
+from lts_ros.config import ModelConfig, apply_overrides, config_from_dict, share_dir
 from lts_ros.errors import LtsError
 from lts_ros.model.lts import LTS
 
@@ -70,24 +70,43 @@ def read_metadata(path: str | Path) -> dict[str, str]:
     return metadata
 
 
-def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", new_heads: bool = False) -> LTS:
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", new_heads: bool = False,
+                    overrides: list[str] | tuple[str, ...] = (), fresh: list[str] | tuple[str, ...] = ()) -> LTS:
     """Rebuild the model from the checkpoint's own config and load its weights (fp32, eval mode). With
-    ``new_heads`` (fine-tuning), heads the checkpoint predates keep their fresh initialization."""
+    ``new_heads`` (fine-tuning), heads the checkpoint predates keep their fresh initialization. Fine-tuning
+    into a changed model: ``overrides`` (``section.key=value``) change the embedded config, and the modules
+    named in ``fresh`` (state-dict prefixes such as ``locate``) keep their fresh initialization instead of
+    loading."""
     metadata = read_metadata(path)
-    cfg = config_from_dict(yaml.safe_load(metadata["config"]), f"{path} (embedded config)")
+    where = f"{path} (embedded config)"
+    cfg = config_from_dict(apply_overrides(yaml.safe_load(metadata["config"]), list(overrides), where), where)
     model = LTS(cfg, json.loads(metadata["vocab"]) or None)
-    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
+    fresh = tuple(prefix.rstrip(".") + "." for prefix in fresh)
+    modules = {name.partition(".")[0] for name in model.state_dict()}
+    unknown = [prefix for prefix in fresh if not any(k.startswith(prefix) for k in model.state_dict())]
+    if unknown:
+        raise LtsError(f"--fresh {unknown[0].rstrip('.')}: the model has no such module "
+                       f"(top-level: {', '.join(sorted(modules))})")
+    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()
+             if not k.startswith(fresh)}
+    own = model.state_dict()
+    reshaped = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
+    if reshaped:
+        raise LtsError(f"{path}: {reshaped[0]} has shape {tuple(state[reshaped[0]].shape)} in the checkpoint and "
+                       f"{tuple(own[reshaped[0]].shape)} in the model; start that module fresh "
+                       f"(lts train --fresh {reshaped[0].partition('.')[0]})")
     result = model.load_state_dict(state, strict=False)
     skip = frozen_external_prefixes(cfg)
     new = tuple(NEW_HEADS)
-    missing = [k for k in result.missing_keys if not k.startswith(skip + (new if new_heads else ()))]
+    missing = [k for k in result.missing_keys if not k.startswith(skip + fresh + (new if new_heads else ()))]
     if missing and not result.unexpected_keys and all(k.startswith(new) for k in missing):
         head = next(name for prefix, name in NEW_HEADS.items() if missing[0].startswith(prefix))
         raise LtsError(f"{path} predates the {head} head; fine-tune it into a current checkpoint "
                        f"with 'lts train --init {path} ...'")
     if missing or result.unexpected_keys:
-        raise LtsError(f"{path}: weights do not match its config (missing {missing[:3]}, "
-                       f"unexpected {result.unexpected_keys[:3]})")
+        raise LtsError(f"{path}: weights do not match the config (missing {missing[:3]}, "
+                       f"unexpected {result.unexpected_keys[:3]})" + ("; a module the overrides changed can start "
+                       "fresh (lts train --fresh MODULE)" if overrides else ""))
     return model.to(device).eval()
 
 

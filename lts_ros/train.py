@@ -59,7 +59,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="show expressions of this kind or target set N times per epoch (tabletop kinds, "
                              "e.g. ordinal=3, or target sets none / one / several; factors multiply; repeatable)")
     parser.add_argument("--init", type=Path, default=None,
-                        help="start from this checkpoint's weights (heads it predates start fresh)")
+                        help="start from this checkpoint's weights and config (heads it predates start fresh; "
+                             "--set changes its config, e.g. --set locate.kind=transformer with --fresh locate)")
+    parser.add_argument("--fresh", action="append", default=[], metavar="MODULE",
+                        help="with --init: re-initialize this module (e.g. locate, segment_head) instead of "
+                             "loading it (repeatable)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     parser.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints")
     parser.add_argument("--log-every", type=int, default=10, help="steps between log.csv rows")
@@ -180,7 +184,9 @@ def build_for_run(opts: argparse.Namespace, texts: list[str]) -> tuple[LTS, int]
             raise LtsError(f"--resume: no checkpoint to resume in {opts.out}")
         return load_checkpoint(latest), int(checkpoint_info(latest)["step"])
     if opts.init:
-        return load_checkpoint(opts.init, new_heads=True), 0
+        return load_checkpoint(opts.init, new_heads=True, overrides=opts.overrides, fresh=opts.fresh), 0
+    if opts.fresh:
+        raise LtsError("--fresh needs --init (a checkpoint to load the other modules from)")
     cfg = load_config(opts.config, opts.overrides)
     vocab = WordTokenizer.build(texts, cfg.text.max_tokens, cfg.text.min_word_count).vocab \
         if cfg.text.encoder == "bigru" else None

@@ -64,3 +64,22 @@ def test_a_checkpoint_from_before_a_head_says_how_to_upgrade(tmp_path, dropped, 
     assert torch.equal(fine_tune.segment_head.classify.weight, model.segment_head.classify.weight)
     if dropped == "presence.several.":  # the presence head the checkpoint has is kept
         assert torch.equal(fine_tune.presence.mlp[0].weight, model.presence.mlp[0].weight)
+
+
+def test_fine_tuning_into_another_locate_module_keeps_the_rest(tmp_path):
+    """lts train --init CKPT --set locate.kind=transformer --fresh locate: the new module starts fresh, every
+    other weight is the checkpoint's; without --fresh, or naming no module, a clear error."""
+    model = build_model("tiny", WordTokenizer.build(["the red mug"], 12).vocab)
+    path = save_checkpoint(model, tmp_path / "m.safetensors")
+    tuned = load_checkpoint(path, new_heads=True, overrides=["locate.kind=transformer"], fresh=["locate"])
+    assert tuned.cfg.locate.kind == "transformer" and type(tuned.locate) is not type(model.locate)
+    kept = {k: v for k, v in model.state_dict().items() if not k.startswith("locate.")}
+    assert kept and all(torch.equal(tuned.state_dict()[k], v) for k, v in kept.items())
+    same = load_checkpoint(path, new_heads=True, fresh=["locate"])  # the same module, re-initialized
+    assert not torch.equal(next(same.locate.parameters()), next(model.locate.parameters()))
+    with pytest.raises(LtsError, match="start that module fresh .*--fresh locate"):
+        load_checkpoint(path, new_heads=True, overrides=["locate.kind=transformer"])
+    with pytest.raises(LtsError, match="shape .* start that module fresh .*--fresh fusion"):
+        load_checkpoint(path, new_heads=True, overrides=["fusion.dim=24"], fresh=["segment_head"])
+    with pytest.raises(LtsError, match="--fresh locator: the model has no such module .*locate"):
+        load_checkpoint(path, new_heads=True, fresh=["locator"])
