@@ -81,15 +81,14 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", new_he
     where = f"{path} (embedded config)"
     cfg = config_from_dict(apply_overrides(yaml.safe_load(metadata["config"]), list(overrides), where), where)
     model = LTS(cfg, json.loads(metadata["vocab"]) or None)
+    own = model.state_dict()
     fresh = tuple(prefix.rstrip(".") + "." for prefix in fresh)
-    modules = {name.partition(".")[0] for name in model.state_dict()}
-    unknown = [prefix for prefix in fresh if not any(k.startswith(prefix) for k in model.state_dict())]
+    unknown = [prefix for prefix in fresh if not any(k.startswith(prefix) for k in own)]
     if unknown:
         raise LtsError(f"--fresh {unknown[0].rstrip('.')}: the model has no such module "
-                       f"(top-level: {', '.join(sorted(modules))})")
+                       f"(top-level: {', '.join(sorted({k.partition('.')[0] for k in own}))})")
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()
              if not k.startswith(fresh)}
-    own = model.state_dict()
     reshaped = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
     if reshaped:
         raise LtsError(f"{path}: {reshaped[0]} has shape {tuple(state[reshaped[0]].shape)} in the checkpoint and "
