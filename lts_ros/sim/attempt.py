@@ -63,6 +63,7 @@ def mask_path(result: Path) -> Path:
 
 
 def read_attempt(path: Path) -> tuple[dict, np.ndarray | None]:
-    """A written attempt (its dict) and its mask, if any."""
-    mask = cv2.imread(str(mask_path(path)), cv2.IMREAD_GRAYSCALE)
+    """A written attempt (its dict) and its mask, if it had one (a refused command writes none)."""
+    image = mask_path(path)
+    mask = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE) if image.exists() else None
     return json.loads(path.read_text()), None if mask is None else mask > 0
