@@ -20,7 +20,7 @@ class Attempt:
     command: str
     decision: str = ""  # one of DECISIONS
     detail: str = ""  # why, in words
-    state: str = ""  # lts_node's answer: found | not_found (| ambiguous once the node says so)
+    state: str = ""  # lts_node's answer: found | not_found | ambiguous
     score: float | None = None
     stamp_ns: int | None = None  # the answered frame
     node_ms: float | None = None

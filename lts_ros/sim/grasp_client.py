@@ -26,6 +26,7 @@ from std_msgs.msg import String
 from lts_ros.geometry import deproject
 from lts_ros.ros.conversions import camera_model, depth_from_image, image_to_array, stamp_ns
 from lts_ros.ros.status import FrameStatus
+from lts_ros.runtime.result import AMBIGUOUS
 from lts_ros.sim import panda
 from lts_ros.sim.attempt import Attempt
 from lts_ros.sim.grasp_plan import camera_to_world, plan_top_down, pose_matrix
@@ -71,6 +72,15 @@ def parameter_problems(values: dict) -> list[str]:
     if not problems and abs(np.linalg.norm(values["camera_pose"][3:]) - 1.0) > 1e-3:
         problems.append(f"camera_pose's quaternion must have unit norm, got {values['camera_pose'][3:]}")
     return problems
+
+
+def refusal(status: FrameStatus) -> str:
+    """Why the client will not grasp on this answer, in words: for ambiguous, whether the model said the command
+    names several objects or the mask held several."""
+    why = f"lts_node: {status.state} (score {status.score:.2f}"
+    if status.state == AMBIGUOUS:
+        why += f"; names several: {status.several_score:.2f}; objects in the mask: {len(status.candidates)}"
+    return why + ")"
 
 
 class GraspClient(Node):
@@ -138,7 +148,7 @@ class GraspClient(Node):
         status, mask_msg, depth_msg = answer
         attempt.answered(status)
         if not status.found:
-            return attempt.ended("refused", f"lts_node: {status.state} (score {status.score:.2f})")
+            return attempt.ended("refused", refusal(status))
         if status.centroid_m is None:
             return attempt.ended("plan_failed", f"found, but without a 3D centroid ({status.no_centroid_reason})")
         mask = image_to_array(mask_msg) > 0
