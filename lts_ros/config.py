@@ -34,6 +34,7 @@ class TextConfig:
     encoder: str = "bigru"
     max_tokens: int = 20  # expressions are padded/truncated to this many tokens
     trainable: bool = True  # minilm: fine-tune (true) or keep frozen (false)
+    adapter_layers: int = 0  # minilm: trainable transformer layers over its words (the sentence re-pooled after)
     embed_dim: int = 300  # bigru: word embedding size
     hidden_dim: int = 256  # bigru: GRU hidden size per direction
     min_word_count: int = 1  # bigru: rarer training words map to <unk>
@@ -135,6 +136,9 @@ def validate(cfg: ModelConfig, where: str = "config") -> ModelConfig:
     _check(cfg.vision.frozen_stages >= 0, where, "'vision.frozen_stages' must be >= 0")
     _check(cfg.text.encoder in TEXT_ENCODERS, where, f"'text.encoder' must be one of {TEXT_ENCODERS}")
     _check(2 <= cfg.text.max_tokens <= 128, where, "'text.max_tokens' must be in [2, 128]")
+    _check(cfg.text.adapter_layers >= 0, where, "'text.adapter_layers' must be >= 0")
+    _check(cfg.text.adapter_layers == 0 or cfg.text.encoder == "minilm", where,
+           "'text.adapter_layers' needs 'text.encoder: minilm' (the bigru is trained whole)")
     _check(cfg.fusion.dim > 0 and cfg.fusion.dim % 8 == 0, where, "'fusion.dim' must be a positive multiple of 8")
     _check(cfg.locate.kind in LOCATE_KINDS, where, f"'locate.kind' must be one of {LOCATE_KINDS}")
     _check(cfg.locate.num_kernels > 0, where, "'locate.num_kernels' must be > 0")

@@ -169,7 +169,7 @@ def learning_rate_factor(step: int, total: int, warmup: int) -> float:
 def param_groups(model: LTS, lr: float, pretrained_scale: float, weight_decay: float) -> list[dict]:
     pretrained = list(model.vision.parameters())
     if model.cfg.text.encoder == "minilm":
-        pretrained += list(model.text.parameters())
+        pretrained += list(model.text.encoder.parameters())  # not its adapter layers: those are new
     ids = {id(p) for p in pretrained}
     rest = [p for p in model.parameters() if id(p) not in ids]
     groups = [(pretrained, lr * pretrained_scale), (rest, lr)]

@@ -27,6 +27,8 @@ def test_roundtrip_through_yaml():
     ({"segment": {"aspp_rates": [6, "x"]}}, "'segment.aspp_rates[1]' must be int"),
     ({"fusion": 3}, "'fusion' must be a mapping"),
     ({"fusion": {"dim": 64}, "locate": {"heads": 5}}, "'locate.heads' must divide"),
+    ({"text": {"encoder": "bigru", "adapter_layers": 1}}, "'text.adapter_layers' needs 'text.encoder: minilm'"),
+    ({"text": {"encoder": "minilm", "adapter_layers": -1}}, "'text.adapter_layers' must be >= 0"),
 ])
 def test_bad_values_name_the_key(data, fragment):
     with pytest.raises(LtsError) as info:

@@ -46,6 +46,32 @@ def test_shipped_configs_forward_backward(name):
         assert any(p.grad is not None for p in model.vision.stages[-1].parameters())
 
 
+def test_text_adapter_starts_as_identity_and_trains_over_a_frozen_minilm():
+    """The adapter layers over a frozen MiniLM's words: at initialization the words and sentence are MiniLM's own
+    (adding them to a trained model changes nothing yet); training reaches them and never MiniLM; and what the
+    expression says past the pads still cannot leak in."""
+    cfg = load_config("edge")
+    plain = build_model(cfg).eval()
+    cfg.text.adapter_layers = 1
+    adapted = build_model(cfg).eval()
+    ids, attention = adapted.tokenize(["the second mug from the left", TEXTS[0]])
+    with torch.no_grad():
+        before, after = plain.encode_text(ids, attention), adapted.encode_text(ids, attention)
+    assert torch.equal(before.words, after.words) and torch.equal(before.sentence, after.sentence)
+    forward_backward(adapted, 128)
+    assert all(p.grad is None for p in adapted.text.encoder.parameters())
+    layer = adapted.text.adapter[0]
+    assert all(p.grad is not None for p in layer.parameters())
+    # the zero-initialized outputs learn first; the layers before them follow once those are not zero
+    assert all(p.grad.abs().sum() > 0 for p in (*layer.attn.out_proj.parameters(), *layer.ffn[-1].parameters()))
+    with torch.no_grad():  # trained a step, the adapter changes the sentence; pads still do not
+        adapted.text.adapter[0].ffn[-1].weight.normal_()
+        shorter = adapted.encode_text(ids[:1, :int(attention[0].sum())], attention[:1, :int(attention[0].sum())])
+        padded = adapted.encode_text(ids, attention)
+    assert not torch.allclose(padded.sentence, before.sentence, atol=1e-3)
+    assert torch.allclose(padded.sentence[0], shorter.sentence[0], atol=1e-5)
+
+
 @pytest.mark.parametrize("kind", ["filter", "multi_filter", "transformer", "transformer+self_attention"])
 def test_locate_variants(kind):
     cfg = load_config("tiny")

@@ -133,7 +133,30 @@ class MiniLMTokenizer:
         return batch["input_ids"].long(), batch["attention_mask"].long()
 
 
+class AdapterLayer(nn.Module):
+    """A pre-norm transformer layer over the words whose attention and feed-forward outputs start at zero: at
+    initialization it passes the words through unchanged, so adding it to a trained model changes nothing yet."""
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.ffn = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
+        for last in (self.attn.out_proj, self.ffn[-1]):
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
+
+    def forward(self, words: torch.Tensor, ignore: torch.Tensor) -> torch.Tensor:
+        normed = self.norm1(words)
+        words = words + self.attn(normed, normed, normed, key_padding_mask=ignore, need_weights=False)[0]
+        return words + self.ffn(self.norm2(words))
+
+
 class MiniLMEncoder(nn.Module):
+    """MiniLM-L6's last hidden states, mean-pooled into the sentence. With ``adapter_layers``, trainable layers
+    over a frozen MiniLM's words first: its mean-pooled sentences barely tell "the second mug from the left" from
+    "the third" (cosine 0.96; "the red mug" / "the blue mug": 0.79), and the layers learn which words matter."""
+
     def __init__(self, cfg: TextConfig):
         super().__init__()
         path = minilm_path()
@@ -143,6 +166,7 @@ class MiniLMEncoder(nn.Module):
         self.out_dim = self.encoder.config.hidden_size
         self.trainable = cfg.trainable
         self.encoder.requires_grad_(cfg.trainable)
+        self.adapter = nn.ModuleList(AdapterLayer(self.out_dim, self.out_dim // 64) for _ in range(cfg.adapter_layers))
 
     def train(self, mode: bool = True) -> "MiniLMEncoder":
         super().train(mode)
@@ -153,6 +177,8 @@ class MiniLMEncoder(nn.Module):
     def forward(self, token_ids: torch.Tensor, attention_mask: torch.Tensor) -> TextFeatures:
         words = self.encoder(input_ids=token_ids, attention_mask=attention_mask).last_hidden_state
         mask = attention_mask.to(words.dtype)
+        for layer in self.adapter:
+            words = layer(words, attention_mask < 1)
         return TextFeatures(words, mask, masked_mean(words, mask))  # mean pooling, as sentence-transformers
 
 
