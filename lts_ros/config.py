@@ -54,6 +54,7 @@ class LocateConfig:
     layers: int = 2  # transformer: cross-attention layers
     heads: int = 8  # transformer: attention heads
     self_attention: bool = False  # transformer: visual tokens attend to each other before the words
+    rank_context: int = 0  # filter kinds: match maps whose ranks, relative sizes and count a second filter reads
 
 
 @dataclass
@@ -144,6 +145,9 @@ def validate(cfg: ModelConfig, where: str = "config") -> ModelConfig:
     _check(cfg.locate.num_kernels > 0, where, "'locate.num_kernels' must be > 0")
     _check(cfg.locate.rounds >= 1, where, "'locate.rounds' must be >= 1")
     _check(cfg.locate.layers >= 1, where, "'locate.layers' must be >= 1")
+    _check(cfg.locate.rank_context >= 0, where, "'locate.rank_context' must be >= 0")
+    _check(cfg.locate.rank_context == 0 or cfg.locate.kind != "transformer", where,
+           "'locate.rank_context' needs a filter kind (the transformer's tokens already attend to each other)")
     _check(cfg.locate.heads >= 1 and cfg.fusion.dim % cfg.locate.heads == 0, where,
            "'locate.heads' must divide 'fusion.dim'")
     _check(all(r >= 1 for r in cfg.segment.aspp_rates), where, "'segment.aspp_rates' must be >= 1")

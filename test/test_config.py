@@ -29,6 +29,8 @@ def test_roundtrip_through_yaml():
     ({"fusion": {"dim": 64}, "locate": {"heads": 5}}, "'locate.heads' must divide"),
     ({"text": {"encoder": "bigru", "adapter_layers": 1}}, "'text.adapter_layers' needs 'text.encoder: minilm'"),
     ({"text": {"encoder": "minilm", "adapter_layers": -1}}, "'text.adapter_layers' must be >= 0"),
+    ({"locate": {"rank_context": -2}}, "'locate.rank_context' must be >= 0"),
+    ({"locate": {"kind": "transformer", "rank_context": 4}}, "'locate.rank_context' needs a filter kind"),
 ])
 def test_bad_values_name_the_key(data, fragment):
     with pytest.raises(LtsError) as info:

@@ -72,11 +72,13 @@ def test_text_adapter_starts_as_identity_and_trains_over_a_frozen_minilm():
     assert torch.allclose(padded.sentence[0], shorter.sentence[0], atol=1e-5)
 
 
-@pytest.mark.parametrize("kind", ["filter", "multi_filter", "transformer", "transformer+self_attention"])
+@pytest.mark.parametrize("kind", ["filter", "filter+rank_context", "multi_filter", "multi_filter+rank_context",
+                                  "transformer", "transformer+self_attention"])
 def test_locate_variants(kind):
     cfg = load_config("tiny")
     cfg.locate.kind, _, extra = kind.partition("+")
     cfg.locate.self_attention = extra == "self_attention"
+    cfg.locate.rank_context = 4 if extra == "rank_context" else 0
     forward_backward(build_model(cfg, vocab()), 96)
 
 

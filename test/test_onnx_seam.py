@@ -13,13 +13,16 @@ from lts_ros.model.text import WordTokenizer
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the legacy exporter is deliberate here
-@pytest.mark.parametrize("locate", ["filter", "transformer", "transformer+self_attention"])
+@pytest.mark.parametrize("locate", ["filter", "filter+rank_context", "transformer", "transformer+self_attention"])
 def test_encode_text_and_segment_export_and_match(tmp_path, locate):
     cfg = load_config("tiny")
     cfg.locate.kind, _, extra = locate.partition("+")
     cfg.locate.self_attention = extra == "self_attention"
+    cfg.locate.rank_context = 4 if extra == "rank_context" else 0
     torch.manual_seed(0)
     model = build_model(cfg, WordTokenizer.build(["the red mug on the left"], 12).vocab).eval()
+    if cfg.locate.rank_context:  # it starts at zero: give its last layer weights, so the export has to get it right
+        torch.nn.init.normal_(model.locate.rank.head[-1].weight, std=0.5)
     ids, attention = model.tokenize(["the red mug on the left"])
     image = torch.rand(1, 3, 128, 128)
     with torch.no_grad():

@@ -4,41 +4,22 @@
 convolutions (a batched matmul: exports to plain ONNX MatMul, which TensorRT runs without dynamic-
 weight convolutions); the K responses are aggregated by a small conv head into the prior logits.
 ``multi_filter``: several rounds, each refining F with the previous responses.
+Both can add a rank context (``rank_context`` > 0, ``model/rank_context.py``): where each pixel's match lies among
+all the matches, read by a second set of kernels, for ordinals and sizes.
 ``transformer``: visual tokens cross-attend to the word features (with ``self_attention``, they first attend to
 each other, so a token can compare its object with the others: "the second from the left", "the bigger one"),
 then a conv head.
 """
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from lts_ros.config import LocateConfig
+from lts_ros.model.kernel_filter import KernelFilter, PriorHead
 from lts_ros.model.layers import ConvNormAct
+from lts_ros.model.rank_context import RankContext
 from lts_ros.model.text import TextFeatures
-
-
-class KernelFilter(nn.Module):
-    """Generate K (D-dim) kernels + biases from the sentence and filter F with them -> (B, K, H, W)."""
-
-    def __init__(self, dim: int, text_dim: int, num_kernels: int):
-        super().__init__()
-        self.dim, self.k = dim, num_kernels
-        self.weights = nn.Linear(text_dim, num_kernels * dim)
-        self.bias = nn.Linear(text_dim, num_kernels)
-
-    def forward(self, fmap: torch.Tensor, sentence: torch.Tensor) -> torch.Tensor:
-        b, d, h, w = fmap.shape
-        kernels = self.weights(sentence).view(b, self.k, d)
-        responses = torch.bmm(kernels, fmap.flatten(2)) / math.sqrt(self.dim) + self.bias(sentence).unsqueeze(-1)
-        return responses.view(b, self.k, h, w)
-
-
-class PriorHead(nn.Sequential):
-    def __init__(self, cin: int, hidden: int):
-        super().__init__(ConvNormAct(cin, hidden, 3), nn.Conv2d(hidden, 1, 1))
 
 
 class FilterLocate(nn.Module):
@@ -47,13 +28,15 @@ class FilterLocate(nn.Module):
         self.filters = nn.ModuleList(KernelFilter(dim, text_dim, cfg.num_kernels) for _ in range(rounds))
         self.refine = nn.ModuleList(ConvNormAct(dim + cfg.num_kernels, dim, 3) for _ in range(rounds - 1))
         self.head = PriorHead(cfg.num_kernels, max(cfg.num_kernels, 32))
+        self.rank = RankContext(cfg.num_kernels, cfg.rank_context, text_dim) if cfg.rank_context else None
 
     def forward(self, fmap: torch.Tensor, text: TextFeatures) -> torch.Tensor:
         responses = self.filters[0](fmap, text.sentence)
         for refine, kernel_filter in zip(self.refine, self.filters[1:]):
             fmap = fmap + refine(torch.cat([fmap, responses], 1))
             responses = kernel_filter(fmap, text.sentence)
-        return self.head(responses)
+        prior = self.head(responses)
+        return prior if self.rank is None else prior + self.rank(responses, text.sentence)
 
 
 class ResidualSelfAttention(nn.Module):
