@@ -26,5 +26,8 @@ class KernelFilter(nn.Module):
 
 
 class PriorHead(nn.Sequential):
-    def __init__(self, cin: int, hidden: int):
+    """3x3 conv (hidden channels, default max(cin, 32)) -> 1x1 conv to one channel of prior logits."""
+
+    def __init__(self, cin: int, hidden: int | None = None):
+        hidden = hidden or max(cin, 32)
         super().__init__(ConvNormAct(cin, hidden, 3), nn.Conv2d(hidden, 1, 1))

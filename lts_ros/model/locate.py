@@ -27,7 +27,7 @@ class FilterLocate(nn.Module):
         super().__init__()
         self.filters = nn.ModuleList(KernelFilter(dim, text_dim, cfg.num_kernels) for _ in range(rounds))
         self.refine = nn.ModuleList(ConvNormAct(dim + cfg.num_kernels, dim, 3) for _ in range(rounds - 1))
-        self.head = PriorHead(cfg.num_kernels, max(cfg.num_kernels, 32))
+        self.head = PriorHead(cfg.num_kernels)
         self.rank = RankContext(cfg.num_kernels, cfg.rank_context, text_dim) if cfg.rank_context else None
 
     def forward(self, fmap: torch.Tensor, text: TextFeatures) -> torch.Tensor:

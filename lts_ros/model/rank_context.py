@@ -37,6 +37,7 @@ def rank_measures(matches: torch.Tensor, floor: float = 1.0) -> torch.Tensor:
     count = (total / largest).expand(b, c, h, w)
     return torch.cat([x_rank, y_rank, local / largest, count], 1)
 
+
 class RankContext(nn.Module):
     """K responses + the sentence -> a correction of the prior logits (B, 1, H, W), zero at initialization."""
 
@@ -44,7 +45,7 @@ class RankContext(nn.Module):
         super().__init__()
         self.matches = nn.Conv2d(num_kernels, channels, 1)
         self.filter = KernelFilter(num_kernels + MEASURES * channels, text_dim, num_kernels)
-        self.head = PriorHead(num_kernels, max(num_kernels, 32))
+        self.head = PriorHead(num_kernels)
         nn.init.zeros_(self.head[-1].weight)
         nn.init.zeros_(self.head[-1].bias)
 
