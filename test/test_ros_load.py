@@ -33,6 +33,8 @@ def test_a_short_run_reports_every_figure_and_bar(tmp_path):
     assert loaded["target_rate_hz"] > 0
     assert loaded["frames_published"] > 0 and loaded["masks_received"] > 0
     assert loaded["masks_received"] <= loaded["frames_published"]
+    assert 0 < loaded["model_ms_p50"] <= loaded["node_ms_p50"]  # the node's own timings under load
+    assert all(0 < cores <= result["machine"]["logical_cores"] for cores in loaded["cpu_cores"].values())
     latency = loaded["latency_ms"]
     assert 0 < latency["p50"] <= latency["p90"] <= latency["p99"] <= latency["max"]
     diagnostics = result["diagnostics"]
@@ -44,7 +46,7 @@ def test_a_short_run_reports_every_figure_and_bar(tmp_path):
     assert rss["growth_mib"] == pytest.approx(rss["end_mib"] - rss["start_mib"])
     assert result["node"]["alive_at_end"] is True and result["node"]["exit_code"] == 0
     bars = {b["name"]: b for b in result["bars"]}
-    assert set(bars) == {"latency_p99", "rss_growth", "no_crash", "node_overhead"}
+    assert set(bars) == {"latency_p99", "output_rate", "rss_growth", "no_crash", "node_overhead"}
     assert all(isinstance(b["met"], bool) and b["measured"] for b in bars.values())
     assert bars["no_crash"]["met"] is True
     assert "met" in proc.stdout and str(out) in proc.stdout  # the printed summary

@@ -3,6 +3,7 @@ spun in a thread of its own so that a mask is timed when it arrives), frames sen
 fixed rate, every mask's latency from its frame's stamp, and the node's counters from /diagnostics."""
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from lts_ros.bench.ros_load_model import CameraFrame, segment_ms
-from lts_ros.bench.ros_load_rss import RssSampler, rss_summary
+from lts_ros.bench.ros_load_rss import RssSampler, cpu_s, rss_summary
 from lts_ros.errors import LtsError
 from lts_ros.ros.harness.camera import CameraPublisher, frame_messages
 from lts_ros.ros.harness.node_process import NodeProcess
@@ -137,9 +138,12 @@ def run_floor(env: dict[str, str], frame: CameraFrame, hold_ms: float, log: Path
 
 def run_loaded(camera: LoadCamera, node: NodeProcess, rate_hz: float, seconds: float, model: dict) -> dict:
     """Frames at ``rate_hz`` for ``seconds`` (ticks that cannot be kept are skipped, not bunched), then a drain
-    until the last frame's mask arrives or the node goes quiet; latency of every mask, the node's RSS."""
+    until the last frame's mask arrives or the node goes quiet; latency of every mask, the node's RSS, the node's
+    own timings (``model_ms``, ``node_ms``) from the statuses, and the CPU the node and this camera process used
+    (cores: CPU seconds per wall second of the phase)."""
     period = 1.0 / rate_hz
     sampler = RssSampler(node)
+    cpu_start = {"node": cpu_s(node.pid), "camera": cpu_s(os.getpid())}
     published: list[int] = []
     skipped, tick = 0, 0
     start = time.monotonic()
@@ -157,6 +161,8 @@ def run_loaded(camera: LoadCamera, node: NodeProcess, rate_hz: float, seconds: f
         published.append(camera.send())
         tick += 1
     publish_s = time.monotonic() - start
+    cpu_cores = {who: (cpu_s(pid) - cpu_start[who]) / publish_s if cpu_start[who] is not None and node.alive() else None
+                 for who, pid in (("node", node.pid), ("camera", os.getpid()))}
     # Drain: the node holds at most one frame in progress and one pending.
     quiet_s = 0.5 + 3e-3 * model["single_ms"]
     drain_start = last_count_at = time.monotonic()
@@ -174,11 +180,15 @@ def run_loaded(camera: LoadCamera, node: NodeProcess, rate_hz: float, seconds: f
     latencies = [(r - s) / 1e6 for r, s in arrivals]
     span_s = (arrivals[-1][0] - arrivals[0][0]) / 1e9 if len(arrivals) > 1 else 0.0
     latency = percentiles(latencies)
+    statuses = [FrameStatus.from_msg(m) for s in sent if (m := camera.recorder.first("status", s)) is not None]
+    median = (lambda values: float(np.median(values)) if values else None)
     return {"target_rate_hz": rate_hz, "publish_s": publish_s, "frames_published": len(published),
             "ticks_skipped": skipped, "publish_rate_hz": len(published) / publish_s if publish_s > 0 else 0.0,
             "masks_received": len(arrivals), "output_fps": (len(arrivals) - 1) / span_s if span_s > 0 else 0.0,
             "latency_ms": latency,
             "overhead_p50_ms": latency["p50"] - model["segment_ms"] if latencies else None,
+            "model_ms_p50": median([st.model_ms for st in statuses]),
+            "node_ms_p50": median([st.node_ms for st in statuses]), "cpu_cores": cpu_cores,
             "rss": rss_summary(samples, seconds)}
 
 

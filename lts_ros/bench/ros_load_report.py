@@ -8,6 +8,7 @@ from lts_ros.bench.report import fmt, table
 P99_FACTOR, P99_MARGIN_MS = 2.0, 20.0  # latency p99 <= 2 x single_ms + 20 ms
 RSS_GROWTH_MIB = 20.0  # "20 MB", read as MiB like every RSS figure here
 OVERHEAD_MS = 5.0  # node overhead, evaluated unloaded
+RATE_SHARE = 0.75  # under load the node's output rate >= 75 % of the model-alone rate
 
 
 def bar(name: str, text: str, measured: str, met: bool) -> dict:
@@ -20,6 +21,10 @@ def evaluate(model: dict, floor: dict, unloaded: dict, loaded: dict, node: dict)
     bars = [bar("latency_p99", f"latency p99 ≤ {P99_FACTOR:g} × single_ms + {P99_MARGIN_MS:g} ms",
                 f"{fmt(p99)} ms vs {fmt(limit)} ms (single_ms {fmt(single)})" if p99 is not None else "no masks",
                 p99 is not None and p99 <= limit)]
+    share = loaded["output_fps"] / model["single_fps"]
+    bars.append(bar("output_rate", f"output rate under load ≥ {RATE_SHARE:.0%} of the model alone",
+                    f"{fmt(loaded['output_fps'])} FPS = {share:.0%} of {fmt(model['single_fps'])} FPS",
+                    share >= RATE_SHARE))
     rss = loaded["rss"]
     growth = rss["growth_mib"]
     bars.append(bar("rss_growth", f"node RSS growth ≤ {RSS_GROWTH_MIB:g} MiB",
@@ -71,6 +76,10 @@ def figures(result: dict) -> list[list[str]]:
         ["latency p50 / p90 / p99 / max", f"{fmt(lat['p50'])} / {fmt(lat['p90'])} / {fmt(lat['p99'])} / "
          f"{fmt(lat['max'])} ms"],
         ["loaded: p50 − segment_ms", f"{fmt(l['overhead_p50_ms'])} ms"],
+        ["loaded: the node's own timings p50: node_ms / model_ms", f"{fmt(l['node_ms_p50'])} / "
+         f"{fmt(l['model_ms_p50'])} ms"],
+        ["loaded: CPU used (cores, of the machine's usable ones): lts_node / this camera process",
+         f"{fmt(l['cpu_cores']['node'])} / {fmt(l['cpu_cores']['camera'])}"],
         ["node RSS start / end / peak", f"{fmt(rss['start_mib'])} / {fmt(rss['end_mib'])} / {fmt(rss['peak_mib'])} "
          f"MiB ({len(rss['samples'])} samples)"],
         ["node errors (diagnostics)", errors],

@@ -1,15 +1,26 @@
 """The node's resident memory during ``python -m lts_ros.bench.ros_load``'s loaded phase: sampled in a thread from
-/proc, summarised as start (after a settling time), end, growth and peak."""
+/proc, summarised as start (after a settling time), end, growth and peak; and a process's CPU time from /proc."""
 from __future__ import annotations
 
+import os
 import threading
 import time
+from pathlib import Path
 
 from lts_ros.bench.report import proc_field
 from lts_ros.ros.harness.node_process import NodeProcess
 
 RSS_EVERY_S = 0.5
 RSS_SETTLE_S = 5.0  # the RSS baseline skips the loaded phase's first 5 s, in runs of at least twice that
+
+
+def cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far (/proc/<pid>/stat); None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
 
 
 def rss_mib(pid: int) -> float | None:
