@@ -122,3 +122,25 @@ def test_a_segmenter_from_a_current_export_hashes_each_file_once(exported, monke
     monkeypatch.setattr(onnx_export, "sha256_file", counting)
     Segmenter.from_checkpoint(checkpoint, backend="onnxruntime", onnx_dir=result.export_dir)
     assert sorted(hashed) == sorted([checkpoint.name, *result.manifest.files])
+
+
+def test_a_text_adapter_checkpoint_exports_and_matches(tmp_path):
+    """text.adapter_layers over the frozen MiniLM: the adapter's weights are in the checkpoint (MiniLM's are not),
+    and the exported text graph computes them: ORT matches torch with the adapter's output made non-zero."""
+    from lts_ros.config import load_config
+
+    cfg = load_config("edge")
+    cfg.text.adapter_layers, cfg.input_size = 1, 160
+    torch.manual_seed(0)
+    model = build_model(cfg).eval()
+    with torch.no_grad():  # zero-initialized: give it weights, or the export could drop it unnoticed
+        torch.nn.init.normal_(model.text.adapter[0].ffn[-1].weight, std=0.5)
+    checkpoint = save_checkpoint(model, tmp_path / "adapter.safetensors")
+    result = export_onnx(checkpoint, tmp_path / "onnx")
+    assert max(result.max_abs_diff.values()) <= 1e-3
+    plain = build_model(load_config("edge")).eval()
+    ids, attention = model.tokenize(["the second mug from the left"])
+    words = open_session(result.export_dir / "text.onnx", [CPU]).run(
+        None, {"token_ids": ids.numpy(), "attention_mask": attention.numpy()})[0]
+    with torch.no_grad():
+        assert not np.allclose(words, plain.encode_text(ids, attention).words.numpy(), atol=1e-3)  # adapter ran
