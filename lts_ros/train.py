@@ -24,7 +24,7 @@ from tqdm import tqdm
 from lts_ros.checkpoint import checkpoint_info, load_checkpoint, save_checkpoint
 from lts_ros.config import load_config
 from lts_ros.data.camera_effects import RandomCameraEffects
-from lts_ros.data.datasets import DATASETS, LetterboxedSet, collate, open_dataset
+from lts_ros.data.datasets import DATASETS, LetterboxedSet, collate, open_training_data
 from lts_ros.errors import LtsError, run_command
 from lts_ros.model.losses import lts_loss
 from lts_ros.model.lts import LTS
@@ -39,7 +39,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                         help="override a config value, e.g. --set vision.frozen_stages=3 (repeatable)")
     parser.add_argument("--data", default="refcoco", choices=DATASETS, help="dataset name")
-    parser.add_argument("--data-root", required=True, type=Path, help="dataset root (refer layout for refcoco*)")
+    parser.add_argument("--data-root", required=True, type=Path, nargs="+", metavar="ROOT",
+                        help="dataset root (refer layout for refcoco*); several roots train on the split of each, "
+                        "mixed (e.g. a second tabletop root rendered with --categories for more same-category "
+                        "ordinals and sizes)")
     parser.add_argument("--split", default="train", help="split to train on")
     parser.add_argument("--split-by", default=None, help="refer splitBy (default: unc, or umd for refcocog)")
     parser.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<config>-<time>)")
@@ -210,7 +213,7 @@ def _train(opts: argparse.Namespace, env: Distributed) -> Path:
         raise LtsError(f"--camera-effects must be a share in [0, 1], got {opts.camera_effects}")
     oversample = parse_oversample(opts.oversample)
     seed_everything(opts.seed + env.rank)
-    source = open_dataset(opts.data, opts.data_root, opts.split, opts.split_by, training=True)
+    source = open_training_data(opts.data, opts.data_root, opts.split, opts.split_by)
     opts.out = opts.out or Path("runs") / f"{Path(str(opts.config)).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
     model, start = build_for_run(opts, source.texts())
     model.to(env.device).train()

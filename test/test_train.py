@@ -10,7 +10,8 @@ import pytest
 
 from lts_ros.checkpoint import checkpoint_info, load_checkpoint
 from lts_ros.cli import build_parser
-from lts_ros.data.datasets import open_dataset
+from lts_ros.data.datasets import ConcatSource, open_dataset
+from lts_ros.data.refer_fixture import write_refer_fixture
 from lts_ros.data.refer import ReferDataset
 from lts_ros.errors import LtsError
 from lts_ros.evaluate import evaluate
@@ -92,3 +93,35 @@ def test_oversampling_multiplies_kind_and_target_set_factors(tabletop_root):
     assert "several" in target_sets and "command" in kinds
     with pytest.raises(LtsError, match="no expression of kind or target set 'sevral'"):
         oversampled(range(len(source)), source, {"sevral": 2})
+
+
+def test_several_data_roots_are_read_as_one(tabletop_root):
+    """Two sources (here two tabletop splits) read in order: indices map to the right part, kinds and target sets
+    follow them, and oversampling works through the mix."""
+    val, test = (open_dataset("tabletop", tabletop_root, split, None, training=True) for split in ("val", "test"))
+    mixed = ConcatSource([val, test])
+    assert len(mixed) == len(val) + len(test) and mixed.texts() == val.texts() + test.texts()
+    for index, (part, local) in {0: (val, 0), len(val) - 1: (val, len(val) - 1), len(val): (test, 0),
+                                 len(mixed) - 1: (test, len(test) - 1)}.items():
+        assert mixed[index].text == part[local].text and (mixed[index].mask == part[local].mask).all()
+    with pytest.raises(IndexError):
+        mixed[len(mixed)]
+    assert mixed.kinds() == val.kinds() + test.kinds() and mixed.target_sets() == val.target_sets() + test.target_sets()
+    counts = Counter(oversampled(range(len(mixed)), mixed, {"several": 2}))
+    assert all(counts[i] == (2 if s == "several" else 1) for i, s in enumerate(mixed.target_sets()))
+
+
+def test_training_on_two_roots(refer_root, tmp_path):
+    """``--data-root A B`` trains on both roots' split; oversampling refer data (no kinds) is a clear error."""
+    second = write_refer_fixture(tmp_path / "second", n_images=4, seed=1)
+    checkpoint = train(build_parser().parse_args([
+        "train", "--config", "tiny", "--data-root", str(refer_root), str(second), "--out", str(tmp_path / "run"),
+        "--workers", "0", "--quiet", "--steps", "2", "--batch-size", "4"]))
+    words = {w for root in (refer_root, second) for t in ReferDataset(root, "refcoco", "train").texts() for w in t.split()}
+    only_second = words - {w for t in ReferDataset(refer_root, "refcoco", "train").texts() for w in t.split()}
+    assert only_second and only_second <= set(load_checkpoint(checkpoint).vocab)  # the vocabulary saw both roots
+    assert json.loads((tmp_path / "run" / "args.json").read_text())["data_root"] == str([refer_root, second])
+    proc = run_lts("train", "--config", "tiny", "--data-root", str(refer_root), str(second), "--out",
+                   str(tmp_path / "bad"), "--steps", "1", "--quiet", "--oversample", "ordinal=2")
+    assert proc.returncode == 2 and "--oversample needs expression kinds" in proc.stderr
+    assert "Traceback" not in proc.stderr

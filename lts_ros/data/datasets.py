@@ -1,8 +1,10 @@
 """Datasets by name, and the torch view that letterboxes samples for training and evaluation."""
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 from collections.abc import Callable
+from itertools import accumulate
 from typing import Any, Protocol, Sequence
 
 import numpy as np
@@ -43,6 +45,47 @@ def open_dataset(name: str, root: str | Path, split: str, split_by: str | None =
 
         return TabletopDataset(root, split, load_depth=not training)
     raise LtsError(f"unknown dataset '{name}' (known: {', '.join(DATASETS)})")
+
+
+class ConcatSource:
+    """Several sources read as one, in order (e.g. the train split of a dataset root and of a second root
+    rendered with other settings). Expression kinds and target sets exist when every part has them."""
+
+    def __init__(self, parts: Sequence[SampleSource]):
+        self.parts = list(parts)
+        self._ends = list(accumulate(len(part) for part in self.parts))
+
+    def __len__(self) -> int:
+        return self._ends[-1] if self._ends else 0
+
+    def __getitem__(self, index: int) -> Sample:
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        part = bisect.bisect_right(self._ends, index)
+        return self.parts[part][index - (self._ends[part - 1] if part else 0)]
+
+    def texts(self) -> list[str]:
+        return [text for part in self.parts for text in part.texts()]
+
+    def _per_part(self, what: str) -> list[str]:
+        if not all(hasattr(part, what) for part in self.parts):
+            raise LtsError(f"--oversample needs expression kinds in every data root (tabletop); {what} missing")
+        return [value for part in self.parts for value in getattr(part, what)()]
+
+    def kinds(self) -> list[str]:
+        return self._per_part("kinds")
+
+    def target_sets(self) -> list[str]:
+        return self._per_part("target_sets")
+
+
+def open_training_data(name: str, roots: Sequence[str | Path], split: str,
+                       split_by: str | None = None) -> SampleSource:
+    """``split`` of dataset ``name`` under each of ``roots``, read as one source (one root: that dataset)."""
+    if not roots:
+        raise LtsError("no data root given")
+    parts = [open_dataset(name, root, split, split_by, training=True) for root in roots]
+    return parts[0] if len(parts) == 1 else ConcatSource(parts)
 
 
 class LetterboxedSet(torch.utils.data.Dataset):
