@@ -1,10 +1,8 @@
 """Datasets by name, and the torch view that letterboxes samples for training and evaluation."""
 from __future__ import annotations
 
-import bisect
 from pathlib import Path
 from collections.abc import Callable
-from itertools import accumulate
 from typing import Any, Protocol, Sequence
 
 import numpy as np
@@ -47,22 +45,13 @@ def open_dataset(name: str, root: str | Path, split: str, split_by: str | None =
     raise LtsError(f"unknown dataset '{name}' (known: {', '.join(DATASETS)})")
 
 
-class ConcatSource:
+class ConcatSource(torch.utils.data.ConcatDataset):
     """Several sources read as one, in order (e.g. the train split of a dataset root and of a second root
     rendered with other settings). Expression kinds and target sets exist when every part has them."""
 
     def __init__(self, parts: Sequence[SampleSource]):
-        self.parts = list(parts)
-        self._ends = list(accumulate(len(part) for part in self.parts))
-
-    def __len__(self) -> int:
-        return self._ends[-1] if self._ends else 0
-
-    def __getitem__(self, index: int) -> Sample:
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        part = bisect.bisect_right(self._ends, index)
-        return self.parts[part][index - (self._ends[part - 1] if part else 0)]
+        super().__init__(parts)
+        self.parts = self.datasets
 
     def texts(self) -> list[str]:
         return [text for part in self.parts for text in part.texts()]
