@@ -152,12 +152,13 @@ def apply_presence_temperature(model: LTS, temperature: float) -> None:
 
 
 def score_sample(sample, mask_logits: np.ndarray, presence_logit: float, several_logit: float, box,
-                 index: int) -> dict:
-    """Per-sample record: the runtime's answer for it, its IoU counts, and the 3D centroid error where the
-    sample has depth and a one-target GT."""
+                 index: int, refine_edges: bool = True) -> dict:
+    """Per-sample record: the runtime's answer for it (its mask's edges snapped to the frame unless
+    ``refine_edges`` is False), its IoU counts, and the 3D centroid error where the sample has depth and a
+    one-target GT."""
     depth = getattr(sample, "depth_m", None)
     result = build_result(mask_logits, presence_logit, several_logit, box, THRESHOLD, depth,
-                          sample.K if depth is not None else None)
+                          sample.K if depth is not None else None, rgb=sample.image if refine_edges else None)
     inter, union = intersection_union(result.mask, sample.mask)
     target_set = getattr(sample, "target_set", "one")
     record = {"index": index, "text": sample.text, "target_set": target_set, "status": result.status,
@@ -185,6 +186,9 @@ class CorruptedSource:
     def texts(self) -> list[str]:
         return self.source.texts()
 
+    def image_keys(self) -> list:
+        return self.source.image_keys() if hasattr(self.source, "image_keys") else list(range(len(self.source)))
+
     def __getitem__(self, index: int):
         sample = self.source[index]
         rng = np.random.default_rng([self.seed, index])
@@ -197,23 +201,30 @@ class CorruptedSource:
 @torch.no_grad()
 def evaluate(model: LTS, source: SampleSource, batch_size: int = 8, workers: int = 0, limit: int | None = None,
              device: str | torch.device = "cpu", progress: bool = True,
-             corrupt: CameraEffect | None = None) -> EvalResult:
-    """Run ``model`` on (the first ``limit`` samples of) ``source``, each frame with ``corrupt`` applied."""
+             corrupt: CameraEffect | None = None, refine_edges: bool = True) -> EvalResult:
+    """Run ``model`` on (the first ``limit`` samples of) ``source``, each frame with ``corrupt`` applied. Samples
+    of one image in a batch share its vision features (where the source says which image each shows); under
+    ``corrupt`` they share the first one's corrupted frame. ``refine_edges``: see ``score_sample``."""
     if corrupt is not None:
         source = CorruptedSource(source, corrupt)
     indices = range(min(len(source), limit) if limit else len(source))
+    keys = source.image_keys() if hasattr(source, "image_keys") else list(range(len(source)))
     data = LetterboxedSet(source, model.cfg.input_size, indices, keep_source=True)
     loader = torch.utils.data.DataLoader(data, batch_size=batch_size, num_workers=workers, collate_fn=collate)
     was_training = model.training
     model.eval()
     samples = []
     for batch in tqdm(loader, desc="eval", unit="batch", disable=not progress):
+        first: dict = {}
+        image_index = torch.tensor([first.setdefault(keys[i], n) for n, i in enumerate(batch["index"])])
+        images = batch["image"][sorted(set(image_index.tolist()))]
+        image_index = torch.unique(image_index, return_inverse=True)[1]
         ids, attention = model.tokenize(batch["text"])
-        outputs = model(batch["image"].to(device), ids.to(device), attention.to(device))
+        outputs = model(images.to(device), ids.to(device), attention.to(device), image_index.to(device))
         for logits, presence, several, box, sample, index in zip(
                 *(o[:, 0].float().cpu().numpy() for o in (outputs.mask_logits, outputs.presence_logits,
                                                           outputs.several_logits)),
                 batch["box"], batch["source"], batch["index"]):
-            samples.append(score_sample(sample, logits, float(presence), float(several), box, index))
+            samples.append(score_sample(sample, logits, float(presence), float(several), box, index, refine_edges))
     model.train(was_training)
     return EvalResult(samples)

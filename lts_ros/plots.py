@@ -22,7 +22,7 @@ def plot_losses(log_csv: Path, out_png: Path) -> Path | None:
         return None
     steps = [int(r["step"]) for r in rows]
     fig, ax = plt.subplots(figsize=(7, 4))
-    for key in (k for k in rows[0] if k not in ("step", "lr", "images_per_s")):  # the loss parts train.py logs
+    for key in (k for k in rows[0] if k not in ("step", "lr") and not k.endswith("_per_s")):  # the loss parts
         values = [float(r[key]) for r in rows if r.get(key)]
         if len(values) == len(steps):
             ax.plot(steps, values, label=key, linewidth=2 if key == "total" else 1)

@@ -24,7 +24,8 @@ from tqdm import tqdm
 from lts_ros.checkpoint import checkpoint_info, load_checkpoint, save_checkpoint
 from lts_ros.config import load_config
 from lts_ros.data.camera_effects import RandomCameraEffects
-from lts_ros.data.datasets import DATASETS, LetterboxedSet, collate, open_training_data
+from lts_ros.data.datasets import DATASETS, ImageGroupSet, collate_groups, open_training_data
+from lts_ros.data.image_groups import ImageGroupBatches
 from lts_ros.errors import LtsError, run_command
 from lts_ros.model.losses import lts_loss
 from lts_ros.model.lts import LTS
@@ -47,7 +48,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split-by", default=None, help="refer splitBy (default: unc, or umd for refcocog)")
     parser.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<config>-<time>)")
     parser.add_argument("--steps", type=int, default=10000, help="optimizer steps in total")
-    parser.add_argument("--batch-size", type=int, default=16, help="images per step and process")
+    parser.add_argument("--batch-size", type=int, default=16, help="expressions per step and process")
+    parser.add_argument("--per-image", type=int, default=1, metavar="N",
+                        help="expressions of one image shown together in a step (its vision features computed once): "
+                             "up to N per image, batch-size / N images per step; 4 trains about twice as many "
+                             "expressions per second on a CPU")
     parser.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (AdamW)")
     parser.add_argument("--pretrained-lr-scale", type=float, default=0.1,
                         help="learning-rate factor for pretrained encoders (vision, minilm)")
@@ -146,21 +151,18 @@ def oversampled(indices: range, source, factors: dict[str, int]) -> list[int]:
     return [i for i in indices for _ in range(factors.get(kinds[i], 1) * factors.get(target_sets[i], 1))]
 
 
-class ResumableSampler(torch.utils.data.DistributedSampler):
-    """A shuffled, per-process share of the data (DistributedSampler) whose first epoch can start ``skip``
-    indices in, so a resumed run continues the interrupted epoch instead of showing its start again."""
-
-    def __init__(self, data, world: int, rank: int, seed: int, skip: int = 0):
-        super().__init__(data, world, rank, shuffle=True, seed=seed, drop_last=True)
-        self.skip = skip
-
-    def __iter__(self):
-        indices = list(super().__iter__())[self.skip:]
-        self.skip = 0
-        return iter(indices)
-
-    def __len__(self) -> int:
-        return super().__len__() - self.skip
+def image_groups(source, indices: list[int], per_image: int, batch_size: int, env: "Distributed", seed: int,
+                 skip: int) -> ImageGroupBatches:
+    """The batch sampler over ``indices`` (positions into the oversampled list) for this process: groups of up to
+    ``per_image`` expressions of one image (each expression its own group when 1)."""
+    if per_image == 1:
+        keys: list = list(range(len(indices)))
+    elif hasattr(source, "image_keys"):
+        every = source.image_keys()
+        keys = [every[i] for i in indices]
+    else:
+        raise LtsError("--per-image needs a dataset that says which image each expression shows")
+    return ImageGroupBatches(keys, indices, per_image, batch_size, env.world, env.rank, seed, skip)
 
 
 def learning_rate_factor(step: int, total: int, warmup: int) -> float:
@@ -219,14 +221,15 @@ def _train(opts: argparse.Namespace, env: Distributed) -> Path:
     model.to(env.device).train()
     augment = RandomCameraEffects(opts.camera_effects) if opts.camera_effects > 0 else None
     indices = oversampled(range(min(len(source), opts.limit or len(source))), source, oversample)
-    data = LetterboxedSet(source, model.cfg.input_size, indices, augment=augment)
+    data = ImageGroupSet(source, model.cfg.input_size, indices, augment=augment)
+    if opts.per_image < 1:
+        raise LtsError(f"--per-image must be >= 1, got {opts.per_image}")
     if len(data) < opts.batch_size * env.world:
         raise LtsError(f"{len(data)} expressions are fewer than one batch ({opts.batch_size} x {env.world} processes)")
     per_epoch = len(data) // env.world // opts.batch_size  # batches per epoch and process
-    sampler = ResumableSampler(data, env.world, env.rank, opts.seed, skip=(start % per_epoch) * opts.batch_size)
-    loader = torch.utils.data.DataLoader(data, batch_size=opts.batch_size, sampler=sampler, drop_last=True,
-                                         num_workers=opts.workers, collate_fn=collate,
-                                         persistent_workers=opts.workers > 0)
+    sampler = image_groups(source, indices, opts.per_image, opts.batch_size, env, opts.seed, skip=start % per_epoch)
+    loader = torch.utils.data.DataLoader(data, batch_sampler=sampler, num_workers=opts.workers,
+                                         collate_fn=collate_groups, persistent_workers=opts.workers > 0)
     optimizer = torch.optim.AdamW(param_groups(model, opts.lr, opts.pretrained_lr_scale, opts.weight_decay),
                                   weight_decay=opts.weight_decay)
     if opts.resume:
@@ -240,7 +243,7 @@ def _train(opts: argparse.Namespace, env: Distributed) -> Path:
             json.dumps({k: str(v) for k, v in vars(opts).items() if not callable(v)}, indent=2))
     log_path = opts.out / "log.csv"
     bar = tqdm(total=opts.steps, initial=start, desc="train", unit="step", disable=not env.main or opts.quiet)
-    step, epoch, started, images = start, start // per_epoch, time.time(), 0
+    step, epoch, started, expressions = start, start // per_epoch, time.time(), 0
     while step < opts.steps:
         sampler.set_epoch(epoch)
         for batch in loader:
@@ -250,18 +253,19 @@ def _train(opts: argparse.Namespace, env: Distributed) -> Path:
                 group["lr"] = group["base"] * learning_rate_factor(step, opts.steps, opts.warmup)
             ids, attention = model.tokenize(batch["text"])
             with torch.autocast(env.device.type, dtype=torch.bfloat16, enabled=opts.amp):
-                outputs = net(batch["image"].to(env.device), ids.to(env.device), attention.to(env.device))
+                outputs = net(batch["image"].to(env.device), ids.to(env.device), attention.to(env.device),
+                              batch["image_index"].to(env.device))
             losses = lts_loss(outputs, batch["mask"].to(env.device), batch["several"].to(env.device), model.cfg.loss)
             optimizer.zero_grad(set_to_none=True)
             losses["total"].backward()
             optimizer.step()
             step += 1
-            images += len(batch["text"]) * env.world
+            expressions += len(batch["text"]) * env.world
             if env.main:
                 bar.update(1)
                 bar.set_postfix(loss=f"{losses['total'].item():.4f}")
                 if step % opts.log_every == 0 or step == opts.steps:
-                    rate = images / (time.time() - started)
+                    rate = expressions / (time.time() - started)
                     append_log(log_path, step, losses, optimizer.param_groups[-1]["lr"], rate)
                 if step % opts.checkpoint_every == 0 or step == opts.steps:
                     save_run_checkpoint(model, optimizer, opts, step)
@@ -278,14 +282,14 @@ def _train(opts: argparse.Namespace, env: Distributed) -> Path:
     return opts.out / "model.safetensors"
 
 
-def append_log(path: Path, step: int, losses: dict[str, torch.Tensor], lr: float, images_per_s: float) -> None:
+def append_log(path: Path, step: int, losses: dict[str, torch.Tensor], lr: float, expressions_per_s: float) -> None:
     new = not path.exists() or path.stat().st_size == 0
     with path.open("a", newline="") as handle:
         writer = csv.writer(handle)
         if new:
-            writer.writerow(["step", *LOSS_KEYS, "lr", "images_per_s"])
+            writer.writerow(["step", *LOSS_KEYS, "lr", "expressions_per_s"])
         values = [f"{losses[k].item():.5f}" if k in losses else "" for k in LOSS_KEYS]
-        writer.writerow([step, *values, f"{lr:.3e}", f"{images_per_s:.2f}"])
+        writer.writerow([step, *values, f"{lr:.3e}", f"{expressions_per_s:.2f}"])
 
 
 def save_run_checkpoint(model: LTS, optimizer: torch.optim.Optimizer, opts: argparse.Namespace, step: int) -> None:

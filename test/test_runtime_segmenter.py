@@ -123,3 +123,17 @@ def test_bad_threshold_and_backend_names_are_errors(tmp_path):
         Segmenter.from_checkpoint(tmp_path / "m.safetensors", backend="tensorflow")
     with pytest.raises(LtsError, match="checkpoint not found"):
         Segmenter.from_checkpoint(tmp_path / "m.safetensors")
+
+
+def test_mask_edges_snap_to_the_frame_unless_turned_off(segmenter):
+    """The backend's rectangle is 6 px larger on every side than the bright object drawn in the frame: refined,
+    the mask follows the object; with ``refine_edges`` off it is the model's own rectangle."""
+    segmenter.set_command("the red mug")
+    frame = RGB.copy()
+    frame[206:344, 106:294] = (220, 40, 40)
+    refined = segmenter.segment(frame)
+    segmenter.refine_edges = False
+    raw = segmenter.segment(frame)
+    np.testing.assert_allclose(raw.bbox, (100, 200, 299, 349), atol=2)
+    np.testing.assert_allclose(refined.bbox, (106, 206, 293, 343), atol=1)
+    assert refined.found and refined.mask[206:344, 106:294].all()

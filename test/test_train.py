@@ -15,7 +15,8 @@ from lts_ros.data.refer_fixture import write_refer_fixture
 from lts_ros.data.refer import ReferDataset
 from lts_ros.errors import LtsError
 from lts_ros.evaluate import evaluate
-from lts_ros.train import ResumableSampler, oversampled, train
+from lts_ros.data.image_groups import ImageGroupBatches
+from lts_ros.train import oversampled, train
 
 from conftest import REPO, run_lts
 
@@ -50,15 +51,60 @@ def test_resume_continues_from_the_last_checkpoint(refer_root, tmp_path):
 
 
 def test_a_resumed_epoch_continues_where_it_stopped():
-    data = list(range(50))
-    whole = ResumableSampler(data, world=2, rank=1, seed=3)
+    keys, ids = [i // 5 for i in range(50)], list(range(50))
+    whole = ImageGroupBatches(keys, ids, per_image=3, batch_size=4, world=2, rank=1, seed=3)
     whole.set_epoch(4)
-    resumed = ResumableSampler(data, world=2, rank=1, seed=3, skip=8)
+    resumed = ImageGroupBatches(keys, ids, per_image=3, batch_size=4, world=2, rank=1, seed=3, skip=2)
     resumed.set_epoch(4)
-    assert len(resumed) == len(whole) - 8 and list(resumed) == list(whole)[8:]
+    assert len(resumed) == len(whole) - 2 and list(resumed) == list(whole)[2:]
     resumed.set_epoch(5)
     whole.set_epoch(5)
     assert list(resumed) == list(whole)  # later epochs are whole
+
+
+def test_image_groups_show_each_image_with_several_of_its_expressions():
+    """Every position once per epoch (but the last partial batch), in groups of one image of at most per_image;
+    an oversampled expression's copies land in different groups while its image has other expressions."""
+    keys = [f"scene{i // 6}" for i in range(60)] + ["lonely"] * 2
+    ids = list(range(60)) + [60, 60]  # expression 60 is shown twice (oversampled) and its image has nothing else
+    ids[:2] = [0, 0]  # scene0 shows expression 0 twice beside four others: two groups, one copy each
+    sampler = ImageGroupBatches(keys, ids, per_image=4, batch_size=8)
+    batches = list(sampler)
+    assert len(batches) == len(sampler) == 62 // 8 and all(sum(map(len, b)) == 8 for b in batches)
+    positions = [p for b in batches for g in b for p in g]
+    assert len(positions) == len(set(positions)) == 56
+    groups = [g for b in batches for g in b]
+    assert all(len(g) <= 4 and len({keys[p] for p in g}) == 1 for g in groups)
+    assert len(groups) < 0.6 * len(positions)  # mostly full groups: about 2 images per 4 expressions, not 4
+    for group in groups:
+        if keys[group[0]] == "scene0":
+            assert len({ids[p] for p in group}) == len(group)  # the copies of 0 are apart
+    epoch0 = sampler.batches(0)
+    sampler.set_epoch(1)
+    assert list(sampler) != epoch0 and sampler.batches(0) == epoch0  # a new order each epoch, reproducibly
+
+
+def test_training_with_image_groups(tabletop_root, tmp_path, monkeypatch):
+    """--per-image 3 trains on groups of one scene's expressions: the vision encoder runs once per image."""
+    from lts_ros.model import lts as lts_module
+
+    shapes = []
+    original = lts_module.LTS.segment
+
+    def spy(self, image, text, image_index=None):
+        shapes.append((image.shape[0], text.sentence.shape[0]))
+        return original(self, image, text, image_index)
+
+    monkeypatch.setattr(lts_module.LTS, "segment", spy)
+    train(build_parser().parse_args([
+        "train", "--config", "tiny", "--data", "tabletop", "--data-root", str(tabletop_root), "--split", "val",
+        "--out", str(tmp_path / "run"), "--workers", "0", "--quiet", "--steps", "3", "--batch-size", "6",
+        "--per-image", "3"]))
+    assert shapes and all(expressions == 6 and images <= 3 for images, expressions in shapes)
+    assert any(images == 2 for images, _ in shapes)
+    proc = run_lts("train", "--config", "tiny", "--data-root", str(tabletop_root), "--data", "tabletop",
+                   "--split", "val", "--out", str(tmp_path / "bad"), "--steps", "1", "--quiet", "--per-image", "0")
+    assert proc.returncode == 2 and "--per-image must be >= 1" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_resume_without_checkpoint_is_a_clear_error(refer_root, tmp_path):

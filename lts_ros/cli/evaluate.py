@@ -34,6 +34,8 @@ def add_parser(sub) -> None:
     ev.add_argument("--calibrate-out", type=Path, metavar="CHECKPOINT",
                     help="fit the presence score's temperature on this split (use val) and write the checkpoint "
                          "with it folded in here; the report is of the calibrated model")
+    ev.add_argument("--no-refine", dest="refine_edges", action="store_false",
+                    help="score the model's own mask edges, not those snapped to the frame (runtime/refine.py)")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
     ev.set_defaults(func=cmd_eval)
 
@@ -48,7 +50,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     model = load_checkpoint(args.checkpoint)
     source = open_dataset(args.data, args.data_root, args.split, args.split_by)
     result = evaluate(model, source, args.batch_size, args.workers, args.limit, progress=not args.quiet,
-                      corrupt=effect)
+                      corrupt=effect, refine_edges=args.refine_edges)
     if args.calibrate_out:
         from lts_ros.checkpoint import checkpoint_info, save_checkpoint
         from lts_ros.evaluate import apply_presence_temperature, fit_presence_temperature
@@ -60,7 +62,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 "calibrated_on": f"{args.data} {args.split}"}
         print(f"calibrated checkpoint: {save_checkpoint(model, args.calibrate_out, half=True, info=info)}")
         result = evaluate(model, source, args.batch_size, args.workers, args.limit, progress=not args.quiet,
-                          corrupt=effect)
+                          corrupt=effect, refine_edges=args.refine_edges)
     print(f"{args.data} {args.split}: {args.checkpoint}" + (f" (camera effect {effect})" if effect else ""))
     print(result.report())
     if args.reliability:

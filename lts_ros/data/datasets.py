@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, Protocol, Sequence
 
 import numpy as np
@@ -27,6 +27,9 @@ class SampleSource(Protocol):
     def __getitem__(self, index: int) -> Sample: ...
 
     def texts(self) -> list[str]: ...
+
+    def image_keys(self) -> list[Hashable]:
+        """Which image each sample shows (equal keys: the same image), without reading any."""
 
 
 def open_dataset(name: str, root: str | Path, split: str, split_by: str | None = None,
@@ -64,6 +67,10 @@ class ConcatSource(torch.utils.data.ConcatDataset):
     def kinds(self) -> list[str]:
         return self._per_part("kinds")
 
+    def image_keys(self) -> list[tuple[int, Any]]:
+        """Which image each sample shows, as (part, the part's key): the parts' keys may coincide."""
+        return [(number, key) for number, part in enumerate(self.parts) for key in part.image_keys()]
+
     def target_sets(self) -> list[str]:
         return self._per_part("target_sets")
 
@@ -95,16 +102,45 @@ class LetterboxedSet(torch.utils.data.Dataset):
     def __getitem__(self, i: int) -> dict[str, Any]:
         sample = self.source[self.indices[i]]
         box = Letterbox.fit(*sample.image.shape[:2], self.size)
-        rgb = sample.image
-        if self.augment is not None:  # torch's generator: seeded per DataLoader worker, so runs repeat
-            rgb = self.augment(rgb, np.random.default_rng(int(torch.randint(2**62, ()))))
-        image = torch.from_numpy(box.apply(rgb)).permute(2, 0, 1).float() / 255.0
-        mask = torch.from_numpy(box.apply(sample.mask.astype(np.uint8), nearest=True)).float()[None]
-        several = torch.tensor([float(getattr(sample, "target_set", "one") == "several")])
-        item = {"image": image, "mask": mask, "several": several, "text": sample.text, "index": self.indices[i]}
+        item = {"image": self._image(sample.image, box), **self._target(sample, box), "text": sample.text,
+                "index": self.indices[i]}
         if self.keep_source:
             item.update(source=sample, box=box)
         return item
+
+    def _image(self, rgb: np.ndarray, box: Letterbox) -> torch.Tensor:
+        if self.augment is not None:  # torch's generator: seeded per DataLoader worker, so runs repeat
+            rgb = self.augment(rgb, np.random.default_rng(int(torch.randint(2**62, ()))))
+        return torch.from_numpy(box.apply(rgb)).permute(2, 0, 1).float() / 255.0
+
+    @staticmethod
+    def _target(sample: Sample, box: Letterbox) -> dict[str, torch.Tensor]:
+        mask = torch.from_numpy(box.apply(sample.mask.astype(np.uint8), nearest=True)).float()[None]
+        several = torch.tensor([float(getattr(sample, "target_set", "one") == "several")])
+        return {"mask": mask, "several": several}
+
+
+class ImageGroupSet(LetterboxedSet):
+    """``LetterboxedSet`` indexed by groups of positions whose samples show one image (``ImageGroupBatches``): the
+    image once (one camera effect for the group), and per sample its mask, several flag, text and index."""
+
+    def __getitem__(self, group: tuple[int, ...]) -> dict[str, Any]:  # type: ignore[override]
+        samples = [self.source[self.indices[i]] for i in group]
+        box = Letterbox.fit(*samples[0].image.shape[:2], self.size)
+        targets = [self._target(sample, box) for sample in samples]
+        return {"image": self._image(samples[0].image, box), "mask": torch.stack([t["mask"] for t in targets]),
+                "several": torch.stack([t["several"] for t in targets]), "text": [s.text for s in samples],
+                "index": [self.indices[i] for i in group]}
+
+
+def collate_groups(groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """Image groups -> one batch: ``image`` (G, 3, S, S) once per group, per sample ``mask``, ``several``,
+    ``text``, ``index`` and ``image_index`` (which of the G images it shows)."""
+    sizes = torch.tensor([len(g["text"]) for g in groups])
+    return {"image": torch.stack([g["image"] for g in groups]),
+            "image_index": torch.repeat_interleave(torch.arange(len(groups)), sizes),
+            "mask": torch.cat([g["mask"] for g in groups]), "several": torch.cat([g["several"] for g in groups]),
+            "text": [t for g in groups for t in g["text"]], "index": [i for g in groups for i in g["index"]]}
 
 
 def collate(batch: list[dict[str, Any]]) -> dict[str, Any]:

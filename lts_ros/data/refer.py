@@ -160,6 +160,10 @@ class ReferDataset(Sequence[ReferSample]):
         """All sentences in sample order, without reading images."""
         return [self._refs[ri]["sentences"][si]["sent"] for ri, si in self._items]
 
+    def image_keys(self) -> list[int]:
+        """The COCO image id of each sample, without reading images."""
+        return [self._refs[ri]["image_id"] for ri, _ in self._items]
+
     def __getitem__(self, index: int) -> ReferSample:  # type: ignore[override]
         if not -len(self) <= index < len(self):
             raise IndexError(f"sample index {index} out of range for {len(self)} samples")

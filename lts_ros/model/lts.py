@@ -42,13 +42,19 @@ class LTS(nn.Module):
     def encode_text(self, token_ids: torch.Tensor, attention_mask: torch.Tensor) -> TextFeatures:
         return self.text(token_ids, attention_mask)
 
-    def segment(self, image: torch.Tensor, text: TextFeatures) -> SegmentOutputs:
-        """``image``: (B, 3, S, S) RGB float in [0, 1], letterboxed to ``input_size``."""
+    def segment(self, image: torch.Tensor, text: TextFeatures,
+                image_index: torch.Tensor | None = None) -> SegmentOutputs:
+        """``image``: (B, 3, S, S) RGB float in [0, 1], letterboxed to ``input_size``. With ``image_index`` (N,),
+        the images are encoded once and expression n (of ``text``'s N) is about image ``image_index[n]``
+        (training on several expressions per image)."""
         features = self.vision((image - self.mean) / self.std)
+        if image_index is not None:
+            features = [f.index_select(0, image_index) for f in features]
         fmap = self.fusion(features, text)
         prior_logits = self.locate(fmap, text)
         mask_logits = self.segment_head(fmap, prior_logits, image.shape[-2:])
         return SegmentOutputs(mask_logits, prior_logits, *self.presence(fmap, prior_logits, text.sentence))
 
-    def forward(self, image: torch.Tensor, token_ids: torch.Tensor, attention_mask: torch.Tensor) -> SegmentOutputs:
-        return self.segment(image, self.encode_text(token_ids, attention_mask))
+    def forward(self, image: torch.Tensor, token_ids: torch.Tensor, attention_mask: torch.Tensor,
+                image_index: torch.Tensor | None = None) -> SegmentOutputs:
+        return self.segment(image, self.encode_text(token_ids, attention_mask), image_index)

@@ -89,6 +89,8 @@ class LtsNode(LifecycleNode):
         for param in params:  # all valid: apply the live ones
             if param.name == "threshold" and self.segmenter is not None:
                 self.segmenter.threshold = BY_NAME["threshold"].coerce(param.value)
+            elif param.name == "refine_edges" and self.segmenter is not None:
+                self.segmenter.refine_edges = param.value
             elif param.name == "command" and param.value.strip():
                 self._add_command(param.value, time.time_ns(), "parameter")
         return SetParametersResult(successful=True)
@@ -124,6 +126,7 @@ class LtsNode(LifecycleNode):
                     raise LtsError(f"input_size {size}: the {segmenter.backend.name} export is fixed to "
                                    f"{segmenter.input_size} px (re-export, or use 0)")
                 segmenter.input_size = size
+            segmenter.refine_edges = self.p("refine_edges")
             segmenter.set_command("the object")  # warm-up: one text encode and one frame
             segmenter.segment(np.zeros(WARMUP_SHAPE, np.uint8))
             segmenter.clear_command()

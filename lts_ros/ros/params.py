@@ -82,6 +82,8 @@ PARAMS = (
           "matches)"),
     Param("threshold", 0.5, "presence probability needed to report the object as there (found or ambiguous)",
           low=0.0, high=1.0, live=True),
+    Param("refine_edges", True, "snap the mask's edges to the camera frame (a guided filter around the object, a "
+          "few ms); false = the model's own, coarser edges", live=True),
     Param("command", "", "initial command, e.g. 'the red mug'; later ones arrive on the command topic",
           live=True),
     Param("publish_overlay", False, "always compute ~/overlay (otherwise only while it has subscribers)",

@@ -6,6 +6,7 @@ import numpy as np
 
 from lts_ros.data.transforms import Letterbox
 from lts_ros.geometry import CENTROID_ERODE_PX, robust_centroid, shifted_intrinsics
+from lts_ros.runtime.refine import refine_logits
 from lts_ros.runtime.result import AMBIGUOUS, FOUND, NOT_FOUND, Candidate, Result, paste
 
 # A region under this share of the mask's largest is a stray island, not another object. Even when the model says
@@ -60,13 +61,17 @@ def candidates_of(logits: np.ndarray, depth_m: np.ndarray | None = None, K: np.n
 
 def build_result(mask_logits: np.ndarray, presence_logit: float, several_logit: float, box: Letterbox,
                  threshold: float, depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
-                 prior_logits: np.ndarray | None = None, D: np.ndarray | None = None) -> Result:
+                 prior_logits: np.ndarray | None = None, D: np.ndarray | None = None,
+                 rgb: np.ndarray | None = None) -> Result:
     """``mask_logits``: (S, S) at the model input. Logits are resized (bilinear) and thresholded at 0
     (probability 0.5), so the mask edge lands where the interpolated logit crosses 0. The object is there when
     the presence probability reaches ``threshold`` and the mask holds a candidate; ambiguous when the model says
     the expression names several objects or the mask holds several, found otherwise. ``D``: lens distortion for
-    the 3D centroids."""
+    the 3D centroids. ``rgb``: the frame (H, W, 3) uint8; given, the mask's edges are snapped to it
+    (``refine_logits``)."""
     logits = box.invert(mask_logits.astype(np.float32, copy=False))
+    if rgb is not None:
+        logits = refine_logits(logits, rgb)
     score, several_score = (float(sigmoid(np.float32(logit))) for logit in (presence_logit, several_logit))
     candidates = candidates_of(logits, depth_m, K, D)
     prior = None if prior_logits is None else prior_heatmap(prior_logits, box)

@@ -72,5 +72,10 @@ class Inference:
     presence_logit: float
     several_logit: float
     box: Letterbox
-    frame_shape: tuple[int, int]  # (H, W) of the source frame
+    frame: np.ndarray  # (H, W, 3) uint8, the source RGB (the mask's edges are snapped to it)
     timings_ms: dict[str, float]  # pre, infer
+
+    @property
+    def frame_shape(self) -> tuple[int, int]:
+        """(H, W) of the source frame."""
+        return self.frame.shape[:2]

@@ -77,6 +77,7 @@ class Segmenter:
             raise LtsError(f"threshold must be in [0, 1], got {threshold}")
         self.backend, self.tokenizer = backend, tokenizer
         self.input_size, self.threshold = input_size, threshold
+        self.refine_edges = True  # snap the mask's edges to the frame (runtime/refine.py); False: the model's own
         self.command: str | None = None
         self._text: TextArrays | None = None
         # LRU by expression: switching back to a recent command skips the text encoder.
@@ -212,7 +213,7 @@ class Segmenter:
         outputs = self.backend.segment(image, text)
         inferred = time.perf_counter()
         return Inference(outputs.mask_logits[0, 0], outputs.prior_logits[0, 0], float(outputs.presence_logits[0, 0]),
-                         float(outputs.several_logits[0, 0]), box, rgb.shape[:2],
+                         float(outputs.several_logits[0, 0]), box, rgb,
                          {"pre": 1e3 * (prepared - start), "infer": 1e3 * (inferred - prepared)})
 
     def finish(self, inference: Inference, depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
@@ -222,6 +223,7 @@ class Segmenter:
         start = time.perf_counter()
         depth_m, K = check_depth_and_intrinsics(depth_m, K, inference.frame_shape)
         result = build_result(inference.mask_logits, inference.presence_logit, inference.several_logit, inference.box,
-                              self.threshold, depth_m, K, inference.prior_logits if with_prior else None, distortion)
+                              self.threshold, depth_m, K, inference.prior_logits if with_prior else None, distortion,
+                              inference.frame if self.refine_edges else None)
         result.timings_ms = {**inference.timings_ms, "post": 1e3 * (time.perf_counter() - start)}
         return result

@@ -58,6 +58,10 @@ class TabletopDataset:
     def texts(self) -> list[str]:
         return [e["text"] for _, e in self.items]
 
+    def image_keys(self) -> list[str]:
+        """The scene each expression is about (one image per scene)."""
+        return [scene["id"] for scene, _ in self.items]
+
     def kinds(self) -> list[str]:
         return [e["kind"] for _, e in self.items]
 
