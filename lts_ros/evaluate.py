@@ -175,10 +175,14 @@ def score_sample(sample, mask_logits: np.ndarray, presence_logit: float, several
 
 
 class CorruptedSource:
-    """``source`` with one camera effect applied to every sample, reproducibly (seeded per sample)."""
+    """``source`` with one camera effect applied to every sample, reproducibly: seeded per image, so every
+    expression of one frame sees the same corrupted frame (the one the model reads is the one edges snap to)."""
 
     def __init__(self, source: SampleSource, effect: CameraEffect, seed: int = 0):
         self.source, self.effect, self.seed = source, effect, seed
+        keys = self.image_keys()
+        first: dict = {}
+        self._image_number = [first.setdefault(key, len(first)) for key in keys]
 
     def __len__(self) -> int:
         return len(self.source)
@@ -191,7 +195,7 @@ class CorruptedSource:
 
     def __getitem__(self, index: int):
         sample = self.source[index]
-        rng = np.random.default_rng([self.seed, index])
+        rng = np.random.default_rng([self.seed, self._image_number[index]])
         sample.image, depth = self.effect.apply(sample.image, getattr(sample, "depth_m", None), rng)
         if depth is not None:
             sample.depth_m = depth
@@ -203,8 +207,8 @@ def evaluate(model: LTS, source: SampleSource, batch_size: int = 8, workers: int
              device: str | torch.device = "cpu", progress: bool = True,
              corrupt: CameraEffect | None = None, refine_edges: bool = True) -> EvalResult:
     """Run ``model`` on (the first ``limit`` samples of) ``source``, each frame with ``corrupt`` applied. Samples
-    of one image in a batch share its vision features (where the source says which image each shows); under
-    ``corrupt`` they share the first one's corrupted frame. ``refine_edges``: see ``score_sample``."""
+    of one image in a batch share its vision features (where the source says which image each shows).
+    ``refine_edges``: see ``score_sample``."""
     if corrupt is not None:
         source = CorruptedSource(source, corrupt)
     indices = range(min(len(source), limit) if limit else len(source))

@@ -66,3 +66,21 @@ def test_random_effects_touch_about_the_share_asked(frame):
     changed = [not np.array_equal(augment(rgb, rng), rgb) for _ in range(200)]
     assert 0.35 < np.mean(changed) < 0.65
     assert set(RGB_EFFECTS) == {"noise", "motion_blur", "jpeg", "exposure", "white_balance"}
+
+
+def test_an_evaluation_corrupts_each_frame_once_for_all_its_expressions(tabletop_root):
+    """Every expression of one scene sees the same corrupted frame (the model reads it once per image and the mask
+    edges snap to it); other scenes get their own draw."""
+    from lts_ros.data.camera_effects import CameraEffect
+    from lts_ros.data.tabletop.dataset import TabletopDataset
+    from lts_ros.evaluate import CorruptedSource
+
+    clean = TabletopDataset(tabletop_root, "val", load_depth=False)
+    corrupted = CorruptedSource(clean, CameraEffect.parse("noise:3"))
+    keys = clean.image_keys()
+    first, second = 0, next(i for i in range(1, len(clean)) if keys[i] == keys[0])
+    other = next(i for i in range(len(clean)) if keys[i] != keys[0])
+    assert np.array_equal(corrupted[first].image, corrupted[second].image)
+    assert not np.array_equal(corrupted[first].image, clean[first].image)
+    noise = [corrupted[i].image.astype(int) - clean[i].image.astype(int) for i in (first, other)]
+    assert not np.array_equal(noise[0], noise[1])
