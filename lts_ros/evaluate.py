@@ -17,7 +17,7 @@ import torch
 from tqdm import tqdm
 
 from lts_ros.data.camera_effects import CameraEffect
-from lts_ros.data.datasets import LetterboxedSet, SampleSource, collate
+from lts_ros.data.datasets import LetterboxedSet, SampleSource, collate, image_keys_of
 from lts_ros.errors import LtsError
 from lts_ros.metrics import (GroundingAccumulator, GroundingMetrics, RisAccumulator, RisMetrics,
                              expected_calibration_error, intersection_union, is_split, reliability_bins)
@@ -191,7 +191,7 @@ class CorruptedSource:
         return self.source.texts()
 
     def image_keys(self) -> list:
-        return self.source.image_keys() if hasattr(self.source, "image_keys") else list(range(len(self.source)))
+        return image_keys_of(self.source)
 
     def __getitem__(self, index: int):
         sample = self.source[index]
@@ -212,19 +212,19 @@ def evaluate(model: LTS, source: SampleSource, batch_size: int = 8, workers: int
     if corrupt is not None:
         source = CorruptedSource(source, corrupt)
     indices = range(min(len(source), limit) if limit else len(source))
-    keys = source.image_keys() if hasattr(source, "image_keys") else list(range(len(source)))
+    keys = image_keys_of(source)
     data = LetterboxedSet(source, model.cfg.input_size, indices, keep_source=True)
     loader = torch.utils.data.DataLoader(data, batch_size=batch_size, num_workers=workers, collate_fn=collate)
     was_training = model.training
     model.eval()
     samples = []
     for batch in tqdm(loader, desc="eval", unit="batch", disable=not progress):
-        first: dict = {}
-        image_index = torch.tensor([first.setdefault(keys[i], n) for n, i in enumerate(batch["index"])])
-        images = batch["image"][sorted(set(image_index.tolist()))]
-        image_index = torch.unique(image_index, return_inverse=True)[1]
+        slots: dict = {}
+        image_index = [slots.setdefault(keys[i], len(slots)) for i in batch["index"]]  # the batch's images, in order
+        images = batch["image"][[image_index.index(slot) for slot in range(len(slots))]]
         ids, attention = model.tokenize(batch["text"])
-        outputs = model(images.to(device), ids.to(device), attention.to(device), image_index.to(device))
+        image_index = torch.tensor(image_index, device=device)
+        outputs = model(images.to(device), ids.to(device), attention.to(device), image_index)
         for logits, presence, several, box, sample, index in zip(
                 *(o[:, 0].float().cpu().numpy() for o in (outputs.mask_logits, outputs.presence_logits,
                                                           outputs.several_logits)),

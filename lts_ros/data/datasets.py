@@ -32,6 +32,11 @@ class SampleSource(Protocol):
         """Which image each sample shows (equal keys: the same image), without reading any."""
 
 
+def image_keys_of(source: SampleSource) -> list[Hashable]:
+    """Which image each sample of ``source`` shows; each sample its own where the source cannot say."""
+    return source.image_keys() if hasattr(source, "image_keys") else list(range(len(source)))
+
+
 def open_dataset(name: str, root: str | Path, split: str, split_by: str | None = None,
                  training: bool = False) -> SampleSource:
     """Open a dataset by name: ``refcoco``, ``refcoco+``, ``refcocog`` (refer format under ``root``) or

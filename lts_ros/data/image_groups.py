@@ -18,8 +18,9 @@ class ImageGroupBatches:
     groups of up to ``per_image`` samples that show the same image (``image_keys``, one per position).
 
     Per epoch the positions are shuffled, bucketed by image and dealt into as few groups as fit; repeats of one
-    sample (from oversampling, ``sample_ids``) go to different groups where the image has enough other samples. The groups are
-    shuffled and packed into batches (a group may be cut at a batch's end); the last partial batch is dropped.
+    sample (from oversampling, ``sample_ids``) go to different groups where the image has enough other samples.
+    The groups are shuffled and packed into batches (a group may be cut at a batch's end); the last partial batch
+    is dropped.
     With ``world`` processes each takes every ``world``-th batch. ``skip``: batches of the first epoch already
     trained (a resumed run continues the interrupted epoch)."""
 
