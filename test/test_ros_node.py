@@ -106,6 +106,26 @@ def test_not_found_publishes_a_status_but_no_mask_centroid_or_marker(graph, samp
         assert set_parameter(probe, "threshold", 0.5).successful
 
 
+def test_refine_edges_switches_live_and_is_validated(graph, samples):
+    """``ros2 param set /lts_node refine_edges false``: the next mask is the model's own (coarser) edge; a string
+    for the bool is refused with the reason."""
+    node, probe = graph
+    sample = samples[0]
+    masks = {}
+    try:
+        for refine in (False, True):
+            assert set_parameter(probe, "refine_edges", refine).successful
+            stamp, status = probe.segment_stream(sample.text, sample.image, depth_mm(sample.depth_m), sample.K)
+            assert status.found and probe.spin_until(lambda: probe.outputs_for("mask", stamp), 5)
+            masks[refine] = image_to_array(probe.outputs_for("mask", stamp)[0]) > 0
+    finally:
+        assert set_parameter(probe, "refine_edges", True).successful
+    assert (masks[True] != masks[False]).any()
+    assert iou(masks[True], sample.mask) > iou(masks[False], sample.mask)
+    bad = set_parameter(probe, "refine_edges", "yes")
+    assert not bad.successful and "refine_edges must be a bool" in bad.reason
+
+
 def test_a_new_command_applies_from_the_next_frame(graph, tabletop_root):
     node, probe = graph
     data = TabletopDataset(tabletop_root, "test")
