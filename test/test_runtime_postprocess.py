@@ -67,6 +67,7 @@ def test_two_separate_objects_are_ambiguous_with_no_centroid():
     result = build_result(logits, PRESENT, ONE, Letterbox.fit(640, 640, 640), 0.5, np.ones((640, 640), np.float32), K)
     assert result.status == "ambiguous" and not result.found
     assert [c.bbox for c in result.candidates] == [(100, 100, 199, 199), (400, 300, 479, 379)]  # largest first
+    assert [c.centroid_px for c in result.candidates] == [(149.5, 149.5), (439.5, 339.5)]
     assert all(c.centroid_3d is not None for c in result.candidates)
     assert result.centroid_3d is None and result.bbox is None and result.centroid_px is None
     assert result.mask.sum() == 100 * 100 + 80 * 80
