@@ -11,6 +11,8 @@ import torch
 
 from conftest import REPO
 from lts_ros.bench.cases import BenchCase, plan_cases, runs_on
+from lts_ros.bench.compare import compare
+from lts_ros.bench.compare import main as compare_main
 from lts_ros.bench.gpu import MODES, measure_config
 from lts_ros.bench.prepare import ensure_checkpoint, frame_gflops
 from lts_ros.bench.report import bars, check_section, gpu_markdown, markers, replace_section
@@ -180,3 +182,43 @@ def test_gpu_failures_are_rows_of_the_gpu_table():
     table = gpu_markdown({"machine": machine, "options": options, "rows": rows}).splitlines()[2:]
     assert len(table) == 2 + len(MODES) and all(line.count("|") == 13 for line in table)
     assert table[2].startswith("| tiny | 128 | random | fp32 | failed: ")
+
+
+def _slowed(result: dict, factor: float) -> dict:
+    """``result`` with every measured case's p50 latency multiplied by ``factor``."""
+    return {**result, "rows": [{**r, "p50_ms": r["p50_ms"] * factor} for r in result["rows"]]}
+
+
+def test_compare_takes_each_sides_median_and_judges_the_tolerance(smoke):
+    result, _ = smoke
+    rows = compare([result, _slowed(result, 3.0), _slowed(result, 1.05)], [_slowed(result, 1.2)])
+    assert [(r["backend"], r["precision"]) for r in rows] == [("onnxruntime", "fp32"), ("onnxruntime", "int8"),
+                                                               ("torch", "fp32")]
+    for row, original in zip(rows, sorted(result["rows"], key=lambda r: str((r["config"], r["size"], r["backend"],
+                                                                              r["precision"])))):
+        assert row["before_p50_ms"] == pytest.approx(original["p50_ms"] * 1.05)  # the median of 1, 3 and 1.05
+        assert row["ratio"] == pytest.approx(1.2 / 1.05) and not row["within"]
+        assert (row["before_runs"], row["after_runs"]) == (3, 1)
+    assert all(r["within"] for r in compare([result], [_slowed(result, 1.09)]))
+
+
+def test_compare_cli_writes_the_table_and_refuses_other_machines(smoke, tmp_path, capsys):
+    result, text = smoke
+    before, after, other = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
+    before.write_text(json.dumps(result))
+    after.write_text(json.dumps(_slowed(result, 0.9)))
+    doc = tmp_path / "doc.md"
+    start, end = markers("compare")
+    doc.write_text(f"# prose\n{start}\n{end}\nmore prose\n")
+    assert compare_main(["--before", str(before), "--after", str(after), "--out", str(tmp_path / "cmp.json"),
+                         "--markdown", str(doc), "--labels", "old", "new"]) == 0
+    written = doc.read_text()
+    assert "| tiny | 128 | onnxruntime | int8 |" in written and "before = old, after = new" in written
+    assert written.startswith("# prose") and written.endswith("more prose\n")
+    assert json.loads((tmp_path / "cmp.json").read_text())["rows"][0]["ratio"] == pytest.approx(0.9)
+    other.write_text(json.dumps({**result, "machine": {**result["machine"], "cpu": "another CPU"}}))
+    capsys.readouterr()
+    assert compare_main(["--before", str(other), "--after", str(after), "--out", str(tmp_path / "x.json")]) == 2
+    assert "different machines" in capsys.readouterr().err
+    assert compare_main(["--before", str(doc), "--after", str(after), "--out", str(tmp_path / "x.json")]) == 2
+    assert "cannot read bench results" in capsys.readouterr().err
