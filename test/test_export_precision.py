@@ -14,7 +14,7 @@ from lts_ros.errors import LtsError
 from lts_ros.export.calibration import load_frames
 from lts_ros.artifacts.export_manifest import VARIANTS, Export, read_manifest, variant_for
 from lts_ros.export.parity import compare_precisions
-from lts_ros.export.precision import (MIN_MASK_IOU, add_variants, check_variant, convert_fp16,
+from lts_ros.export.precision import (MIN_MASK_IOU, add_variants, answer_agreement, check_variant, convert_fp16,
                                       expose_internal_outputs, mask_iou, segment_feeds)
 from lts_ros.runtime.backends.onnxruntime_backend import CPU, open_session
 from lts_ros.runtime.segmenter import Segmenter, openvino_problem
@@ -136,7 +136,7 @@ def test_a_missing_variant_says_how_to_make_it(edge_export, tmp_path):
 def test_a_variant_below_the_bar_is_refused_and_the_previous_one_kept(edge_export, tabletop_root, tmp_path):
     copy = shutil.copytree(edge_export, tmp_path / "onnx")
     before = (copy / "segment.fp16.onnx").read_bytes()
-    with pytest.raises(LtsError, match=r"fp16 variant refused: mean mask IoU vs fp32 [01]\.\d+ < 1\.01"):
+    with pytest.raises(LtsError, match=r"fp16 variant refused: mean agreement with fp32 [01]\.\d+ < 1\.01"):
         add_variants(copy, ["fp16"], load_frames(tabletop_root / "val", 4), "val", min_iou=1.01)
     assert (copy / "segment.fp16.onnx").read_bytes() == before and not list(copy.glob("*.tmp"))
     assert read_manifest(copy).variants.keys() == set(VARIANTS)  # still valid, hashes and all
@@ -183,6 +183,23 @@ def test_mask_iou_of_logit_maps():
     a = np.array([[1.0, -1.0], [2.0, -3.0]])
     assert mask_iou(a, a) == 1.0 and mask_iou(-np.ones((2, 2)), -np.ones((2, 2))) == 1.0
     assert mask_iou(a, np.array([[1.0, 1.0], [-1.0, -1.0]])) == pytest.approx(1 / 3)
+
+
+def test_variant_answers_agree_where_the_runtime_would_show_them():
+    """The export gate scores what a robot would be told: mask IoU where both graphs find the object, agreement
+    where both say it is not there (no mask is shown, whatever noise the logits hold), none where they differ."""
+    names = ["mask_logits", "prior_logits", "presence_logits", "several_logits"]
+    mask, stray = np.array([[1.0, -1.0], [2.0, -3.0]]), np.array([[-1.0, 1.0], [-1.0, -3.0]])
+    there, absent = np.array([[3.0]]), np.array([[-3.0]])
+
+    def outputs(m, presence):
+        return [m, np.zeros((1, 1)), presence, np.zeros((1, 1))]
+
+    assert answer_agreement(outputs(mask, absent), outputs(stray, absent), names) == (1.0, True)
+    assert answer_agreement(outputs(mask, there), outputs(stray, there), names) == (0.0, True)
+    assert answer_agreement(outputs(mask, there), outputs(mask, absent), names) == (0.0, False)
+    assert answer_agreement(outputs(mask, there), outputs(mask, there), names) == (1.0, True)
+    assert answer_agreement([mask, np.zeros((1, 1))], [stray, np.zeros((1, 1))], names[:2]) == (0.0, True)
 
 
 def test_cli_export_needs_frames_for_reduced_precision(tmp_path):
