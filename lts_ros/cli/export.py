@@ -27,7 +27,8 @@ def add_onnx_parser(export_sub) -> None:
         description="Write text.onnx (run once per command, fp32) and segment.onnx (per frame) with model.json, "
         "verified against torch (max |diff| <= 1e-3). --precision adds segment graph variants: fp16, and int8 as "
         "two Q/DQ forms (U8S8: ONNX Runtime's fast CPU path; S8S8: what TensorRT wants), each refused unless "
-        "its masks match fp32 (mean IoU >= --min-iou) on frames it was not calibrated on.",
+        "its answers match fp32 (mean agreement >= --min-iou: mask IoU where both find the object, 1 where both say "
+        "it is not there, 0 where they disagree) on frames it was not calibrated on.",
         epilog="example:\n  lts sim render --split val --n 64 --out data/tabletop\n  lts export onnx --checkpoint "
         "models/lts_edge_tabletop.safetensors --precision fp32 fp16 int8 --calibration data/tabletop/val")
     onnx.add_argument("--checkpoint", type=Path, required=True, help="a .safetensors checkpoint")
@@ -41,8 +42,8 @@ def add_onnx_parser(export_sub) -> None:
                       "(default: a built-in list of tabletop commands)")
     onnx.add_argument("--frames", type=int, default=128, help="(image, command) pairs to use: half calibrate, "
                       "half check")
-    onnx.add_argument("--min-iou", type=float, default=MIN_MASK_IOU, help="refuse a variant whose masks agree "
-                      "with fp32 below this mean IoU on the check frames")
+    onnx.add_argument("--min-iou", type=float, default=MIN_MASK_IOU, help="refuse a variant whose answers agree "
+                      "with fp32 below this mean on the check frames (mask IoU where both find the object)")
     onnx.add_argument("--force", action="store_true", help="re-export fp32 even when the export is current")
     onnx.set_defaults(func=cmd_export_onnx)
 
