@@ -229,6 +229,6 @@ def test_cli_exports_all_variants_from_an_image_directory(tabletop_root, tmp_pat
                      "--min-iou", "0")  # random weights: the check is reported, not enforced
     assert result.returncode == 0, result.stderr
     for variant in VARIANTS:
-        assert f"{variant}: mask IoU vs fp32 mean" in result.stdout
+        assert f"{variant}: agreement with fp32 mean" in result.stdout
     manifest = read_manifest(tmp_path / "tiny-onnx")
     assert manifest.variants["int8-s8s8"]["calibration"] == {"source": str(images), "frames": 2}

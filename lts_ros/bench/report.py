@@ -197,7 +197,8 @@ def parity_markdown(result: dict) -> str:
     """The precision section: accuracy against ground truth and agreement with fp32 per precision."""
     m = result["machine"]
     lines = [f"Measured {m['date_utc']} with `lts export check` on {result['expressions']} expressions spread over "
-             f"`{result['split_dir']}`, export `{result['onnx_dir']}` (calibration: {result['calibration']}); "
+             f"`{result['split_dir']}` (the rows count those with a target: a no-target command shows no mask), "
+             f"export `{result['onnx_dir']}` (calibration: {result['calibration']}); "
              "on the CPU, masks compared with ONNX Runtime fp32 at each frame's own resolution.", ""]
     rows = [[r.get("backend", "onnxruntime"), r["precision"], str(r["expressions"]), f"{100 * r['mean_iou_gt']:.2f}",
              f"{100 * r['prec_at_05']:.2f}",

@@ -108,8 +108,9 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
     for name, diff in verify_export(out).items():
         print(f"fp32 {name}: max |ONNX Runtime - torch| {diff:.1e}")
     for variant, check in add_variants(out, variants, frames, str(args.calibration), args.min_iou).items():
-        print(f"{variant}: mask IoU vs fp32 mean {check.mask_iou_mean:.3f} (min {check.mask_iou_min:.3f}) "
-              f"on {check.frames} held-out frames")
+        print(f"{variant}: agreement with fp32 mean {check.mask_iou_mean:.3f} (min {check.mask_iou_min:.3f}; mask IoU "
+              f"where both find the object), presence agreed on {100 * check.presence_agreement:.0f} % of "
+              f"{check.frames} held-out frames")
     print(f"export: {out}")
     for path in sorted(out.glob("*.onnx")):
         print(f"  {path.name:<26}{path.stat().st_size / 2**20:>8.1f} MiB")
