@@ -7,7 +7,8 @@
   U8S8; TensorRT's explicit quantization wants S8S8. Users ask for ``int8`` and the runtime picks the form.
 
 Each variant is checked against the fp32 graph on frames it was not calibrated on and refused below a mean
-agreement of ``MIN_MASK_IOU`` (mask IoU where both say the object is there, ``answer_agreement``); ``export.parity`` measures accuracy against ground truth."""
+agreement of ``MIN_MASK_IOU`` (mask IoU where both say the object is there, ``answer_agreement``);
+``export.parity`` measures accuracy against ground truth."""
 from __future__ import annotations
 
 import contextlib
