@@ -6,7 +6,8 @@ import pytest
 
 from lts_ros.data.transforms import Letterbox
 from lts_ros.geometry import robust_centroid
-from lts_ros.runtime.postprocess import build_result, candidates_of, prior_heatmap, sigmoid
+from lts_ros.runtime.pixels import sigmoid
+from lts_ros.runtime.postprocess import build_result, candidates_of, prior_heatmap
 
 K = np.array([[500.0, 0, 320], [0, 500.0, 240], [0, 0, 1]])
 PRESENT, ABSENT = 4.0, -4.0  # presence logits: probability 0.98 and 0.02

@@ -6,6 +6,7 @@ import numpy as np
 
 from lts_ros.data.transforms import Letterbox
 from lts_ros.geometry import CENTROID_ERODE_PX, robust_centroid, shifted_intrinsics
+from lts_ros.runtime.pixels import fired_box, sigmoid
 from lts_ros.runtime.refine import refine_logits
 from lts_ros.runtime.result import AMBIGUOUS, FOUND, NOT_FOUND, Candidate, Result, paste
 
@@ -15,11 +16,6 @@ from lts_ros.runtime.result import AMBIGUOUS, FOUND, NOT_FOUND, Candidate, Resul
 # region held 20-30 % of it, 53 % over all such masks; answering found there would send the arm to the wrong one.
 ISLAND_SHARE = 0.2
 MIN_OBJECT_SHARE = 3e-4  # of the frame's pixels (92 px at 640 x 480): smaller regions are noise
-
-
-def sigmoid(logits: np.ndarray) -> np.ndarray:
-    """Numerically stable logistic: exp(-log(1 + exp(-x))) never overflows. float32 out."""
-    return np.exp(-np.logaddexp(np.float32(0.0), -logits.astype(np.float32, copy=False)))
 
 
 def prior_heatmap(prior_logits: np.ndarray, box: Letterbox) -> np.ndarray:
@@ -36,12 +32,12 @@ def candidates_of(logits: np.ndarray, depth_m: np.ndarray | None = None, K: np.n
     ``MIN_OBJECT_SHARE`` of the frame. Regions are labelled within the mask's box (a tenth of a full frame's cost
     for a tabletop object) and each is then worked on within its own box (plus the centroid's erosion margin)."""
     fired = logits > 0
-    rows, columns = np.flatnonzero(fired.any(1)), np.flatnonzero(fired.any(0))
-    if rows.size == 0:
+    box = fired_box(fired)
+    if box is None:
         return []
-    y0, x0 = int(rows[0]), int(columns[0])
-    _, labels, stats, centroids = cv2.connectedComponentsWithStats(
-        fired[y0:rows[-1] + 1, x0:columns[-1] + 1].view(np.uint8), connectivity=8)
+    y0, x0, y1, x1 = box
+    _, labels, stats, centroids = cv2.connectedComponentsWithStats(fired[y0:y1, x0:x1].view(np.uint8),
+                                                                   connectivity=8)
     areas = stats[1:, cv2.CC_STAT_AREA]
     smallest = max(ISLAND_SHARE * areas.max(), MIN_OBJECT_SHARE * logits.size)
     height, width = logits.shape

@@ -11,6 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from lts_ros.runtime.pixels import fired_box, sigmoid
+
 RADIUS_PX_AT_640 = 12  # window radius at 640 px frame width (scaled with the frame)
 SUBSAMPLE = 4  # the filter's coefficients are fitted at a quarter of the frame's size (the fast guided filter)
 EPS = 0.01  # regularization: larger keeps more of the model's map in low-contrast windows
@@ -63,15 +65,14 @@ def refine_logits(logits: np.ndarray, rgb: np.ndarray, radius_px: int | None = N
     if rgb.shape[:2] != logits.shape:
         raise ValueError(f"the frame is {rgb.shape[1]}x{rgb.shape[0]} but the mask {logits.shape[1]}x{logits.shape[0]}")
     radius = radius_px or max(1, round(RADIUS_PX_AT_640 * logits.shape[1] / 640))
-    fired = logits > REGION_LOGIT
-    rows, columns = np.flatnonzero(fired.any(1)), np.flatnonzero(fired.any(0))
-    if rows.size == 0:
+    box = fired_box(logits > REGION_LOGIT)
+    if box is None:
         return logits
     margin = 2 * radius
-    top, left = max(0, rows[0] - margin), max(0, columns[0] - margin)
-    bottom, right = min(logits.shape[0], rows[-1] + margin + 1), min(logits.shape[1], columns[-1] + margin + 1)
+    top, left = max(0, box[0] - margin), max(0, box[1] - margin)
+    bottom, right = min(logits.shape[0], box[2] + margin), min(logits.shape[1], box[3] + margin)
     window = np.s_[top:bottom, left:right]
-    probability = np.exp(-np.logaddexp(np.float32(0.0), -logits[window]))
+    probability = sigmoid(logits[window])
     guide = rgb[window].astype(np.float32) * np.float32(1 / 255)
     filtered = np.clip(guided_filter(guide, probability, radius, eps, SUBSAMPLE), 1e-4, 1 - 1e-4)
     out = logits.copy()
