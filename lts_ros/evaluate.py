@@ -22,9 +22,9 @@ from lts_ros.errors import LtsError
 from lts_ros.metrics import (GroundingAccumulator, GroundingMetrics, RisAccumulator, RisMetrics,
                              expected_calibration_error, intersection_union, is_split, reliability_bins)
 from lts_ros.model.lts import LTS
+from lts_ros.options import PRESENCE_THRESHOLD
 from lts_ros.runtime.postprocess import build_result
 
-THRESHOLD = 0.5  # presence probability at which the object counts as there (the Segmenter's default)
 
 
 @dataclass
@@ -157,7 +157,7 @@ def score_sample(sample, mask_logits: np.ndarray, presence_logit: float, several
     ``refine_edges`` is False), its IoU counts, and the 3D centroid error where the sample has depth and a
     one-target GT."""
     depth = getattr(sample, "depth_m", None)
-    result = build_result(mask_logits, presence_logit, several_logit, box, THRESHOLD, depth,
+    result = build_result(mask_logits, presence_logit, several_logit, box, PRESENCE_THRESHOLD, depth,
                           sample.K if depth is not None else None, rgb=sample.image if refine_edges else None)
     inter, union = intersection_union(result.mask, sample.mask)
     target_set = getattr(sample, "target_set", "one")

@@ -20,6 +20,7 @@ BACKEND_PRECISIONS = {"torch": ("fp32", "bf16", "fp16"), "onnxruntime": GRAPH_PR
                       "openvino": ("fp32", "bf16", "int8"),  # bf16: OpenVINO's hint on the fp32 graph
                       "tensorrt": GRAPH_PRECISIONS}
 PRECISIONS = ("fp32", "bf16", "fp16", "int8")  # any backend's
+PRESENCE_THRESHOLD = 0.5  # the default presence probability at which the named object counts as there
 DEVICE_PATTERN = re.compile(r"cpu|cuda(?::(\d+))?|openvino:((?:GPU|NPU)(?:\.\d+)?)")
 
 

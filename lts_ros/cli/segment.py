@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 def add_parser(sub) -> None:
-    from lts_ros.options import BACKEND_CHOICES
+    from lts_ros.options import BACKEND_CHOICES, PRESENCE_THRESHOLD
 
     seg = sub.add_parser("segment", help="segment the named object in one image",
                          description="Segment the object an expression names in an image file; write an "
@@ -14,7 +14,7 @@ def add_parser(sub) -> None:
     seg.add_argument("--checkpoint", type=Path, required=True, help="a .safetensors checkpoint")
     seg.add_argument("--image", type=Path, required=True, help="an image file (PNG, JPEG, ...)")
     seg.add_argument("--text", required=True, help="the expression, e.g. 'the red mug on the left'")
-    seg.add_argument("--threshold", type=float, default=0.5,
+    seg.add_argument("--threshold", type=float, default=PRESENCE_THRESHOLD,
                      help="presence probability needed to report the object as there (found or ambiguous)")
     seg.add_argument("--backend", default="torch", choices=BACKEND_CHOICES,
                      help="auto/onnxruntime/tensorrt export the checkpoint to ONNX beside it on first use; "

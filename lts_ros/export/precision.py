@@ -27,7 +27,9 @@ from lts_ros.errors import LtsError
 from lts_ros.export.calibration import Frame
 from lts_ros.artifacts.export_manifest import SEGMENT_ONNX, VARIANTS, read_manifest, sha256_file, variant_file
 from lts_ros.metrics import iou
+from lts_ros.options import PRESENCE_THRESHOLD
 from lts_ros.runtime.backends.onnxruntime_backend import CPU, open_session, run_session
+from lts_ros.runtime.pixels import sigmoid
 from lts_ros.runtime.preprocess import prepare_image
 
 # Export gate: a variant whose answers agree with fp32 below this mean on the check frames is refused. It
@@ -139,13 +141,13 @@ class VariantCheck:
 
 def answer_agreement(expected: list[np.ndarray], got: list[np.ndarray], names: list[str]) -> tuple[float, bool]:
     """How far a variant's answer for one frame agrees with fp32's: the masks' IoU where both graphs say the named
-    object is there (presence probability >= 0.5, the runtime's default), 1 where both say it is not (the runtime
-    shows no mask then, so the masks' noise is no disagreement), 0 where they disagree. And whether presence
-    agreed. Graphs without a presence output compare masks only."""
+    object is there (presence probability >= ``PRESENCE_THRESHOLD``, the runtime's default), 1 where both say it
+    is not (the runtime shows no mask then, so the masks' noise is no disagreement), 0 where they disagree. And
+    whether presence agreed. Graphs without a presence output compare masks only."""
     if "presence_logits" not in names:
         return mask_iou(got[0], expected[0]), True
     index = names.index("presence_logits")
-    there = float(expected[index].ravel()[0]) >= 0, float(got[index].ravel()[0]) >= 0
+    there = tuple(float(sigmoid(outputs[index].ravel()[:1])[0]) >= PRESENCE_THRESHOLD for outputs in (expected, got))
     if there[0] != there[1]:
         return 0.0, False
     return (mask_iou(got[0], expected[0]) if there[0] else 1.0), True

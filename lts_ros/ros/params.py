@@ -10,7 +10,7 @@ from typing import Any
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
-from lts_ros.options import AUTO, BACKEND_CHOICES, PRECISIONS, device_problem
+from lts_ros.options import AUTO, BACKEND_CHOICES, PRECISIONS, PRESENCE_THRESHOLD, device_problem
 
 RELIABILITY = ("reliable", "best_effort")
 TRANSPORTS = ("raw", "compressed")
@@ -80,7 +80,8 @@ PARAMS = (
           "~/.ros/lts_ros/engines); a read-only dir is only read, builds go to $ROS_HOME/lts_ros/engines/<name>-<hash> "
           "(engines load only from these, after their manifest "
           "matches)"),
-    Param("threshold", 0.5, "presence probability needed to report the object as there (found or ambiguous)",
+    Param("threshold", PRESENCE_THRESHOLD,
+          "presence probability needed to report the object as there (found or ambiguous)",
           low=0.0, high=1.0, live=True),
     Param("refine_edges", True, "snap the mask's edges to the camera frame (a guided filter around the object, a "
           "few ms); false = the model's own, coarser edges", live=True),

@@ -15,7 +15,7 @@ from lts_ros.artifacts.export_manifest import Export, variant_for
 from lts_ros.checkpoint import load_checkpoint, read_metadata
 from lts_ros.errors import LtsError
 from lts_ros.model.text import Tokenizer, build_tokenizer, check_expression
-from lts_ros.options import BACKEND_CHOICES, check_choice, check_precision, parse_device
+from lts_ros.options import BACKEND_CHOICES, PRESENCE_THRESHOLD, check_choice, check_precision, parse_device
 from lts_ros.runtime.backends.base import Backend, TextArrays
 from lts_ros.runtime.backends.onnxruntime_backend import OnnxRuntimeBackend, choose_providers
 from lts_ros.runtime.backends.torch_backend import TorchBackend
@@ -72,7 +72,7 @@ def openvino_problem(device: str) -> str | None:
 class Segmenter:
     """Referring segmentation on numpy frames, whatever backend runs underneath."""
 
-    def __init__(self, backend: Backend, tokenizer: Tokenizer, input_size: int, threshold: float = 0.5):
+    def __init__(self, backend: Backend, tokenizer: Tokenizer, input_size: int, threshold: float = PRESENCE_THRESHOLD):
         if not 0.0 <= threshold <= 1.0:
             raise LtsError(f"threshold must be in [0, 1], got {threshold}")
         self.backend, self.tokenizer = backend, tokenizer
@@ -85,7 +85,7 @@ class Segmenter:
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, backend: str = "auto", device: str = "cpu",
-                        onnx_dir: str | Path | None = None, threshold: float = 0.5,
+                        onnx_dir: str | Path | None = None, threshold: float = PRESENCE_THRESHOLD,
                         precision: str = "fp32", threads: int = 0, engine_dir: str | Path | None = None,
                         on_mismatch: str = "rebuild") -> "Segmenter":
         """Build from a checkpoint. ``backend``:
@@ -139,14 +139,14 @@ class Segmenter:
                              precision=precision)
 
     @classmethod
-    def from_onnx(cls, export: Export | str | Path, device: str = "cpu", threshold: float = 0.5,
+    def from_onnx(cls, export: Export | str | Path, device: str = "cpu", threshold: float = PRESENCE_THRESHOLD,
                   threads: int = 0, precision: str = "fp32") -> "Segmenter":
         """Build from an export (its dir, or opened) alone (no checkpoint, no torch model): see
         ``runtime.compile.onnx_export``; ``precision`` picks the segment graph variant (``export.precision``)."""
         return cls._for_backend(OnnxRuntimeBackend(export, device, threads, precision), threshold)
 
     @classmethod
-    def from_openvino(cls, export: Export | str | Path, threshold: float = 0.5, threads: int = 0,
+    def from_openvino(cls, export: Export | str | Path, threshold: float = PRESENCE_THRESHOLD, threads: int = 0,
                       precision: str = "fp32", device: str = "cpu") -> "Segmenter":
         """Build from an export (its dir, or opened) run by OpenVINO on the CPU, or on ``device`` openvino:GPU /
         openvino:NPU (``runtime.backends.openvino_backend``)."""
@@ -156,7 +156,8 @@ class Segmenter:
 
     @classmethod
     def from_engines(cls, export: Export | str | Path, engine_dir: str | Path = "engines", precision: str = "fp32",
-                     on_mismatch: str = "rebuild", device: str = "cuda", threshold: float = 0.5) -> "Segmenter":
+                     on_mismatch: str = "rebuild", device: str = "cuda",
+                     threshold: float = PRESENCE_THRESHOLD) -> "Segmenter":
         """TensorRT engines for an ONNX export (its dir, or opened), from the manifest-checked cache in
         ``engine_dir``."""
         from lts_ros.runtime.backends.tensorrt_backend import TensorRTBackend
