@@ -24,6 +24,7 @@ from lts_ros.metrics import (GroundingAccumulator, GroundingMetrics, RisAccumula
 from lts_ros.model.lts import LTS
 from lts_ros.options import PRESENCE_THRESHOLD
 from lts_ros.runtime.postprocess import build_result
+from lts_ros.runtime.rank_phrase import RankPhrase, parse_rank_phrase
 
 
 
@@ -152,19 +153,20 @@ def apply_presence_temperature(model: LTS, temperature: float) -> None:
 
 
 def score_sample(sample, mask_logits: np.ndarray, presence_logit: float, several_logit: float, box,
-                 index: int, refine_edges: bool = True) -> dict:
+                 index: int, refine_edges: bool = True, rank: RankPhrase | None = None) -> dict:
     """Per-sample record: the runtime's answer for it (its mask's edges snapped to the frame unless
-    ``refine_edges`` is False), its IoU counts, and the 3D centroid error where the sample has depth and a
-    one-target GT."""
+    ``refine_edges`` is False; the member ``rank`` names where the logits answer its set), its IoU counts, and the
+    3D centroid error where the sample has depth and a one-target GT."""
     depth = getattr(sample, "depth_m", None)
     result = build_result(mask_logits, presence_logit, several_logit, box, PRESENCE_THRESHOLD, depth,
-                          sample.K if depth is not None else None, rgb=sample.image if refine_edges else None)
+                          sample.K if depth is not None else None, rgb=sample.image if refine_edges else None,
+                          rank=rank)
     inter, union = intersection_union(result.mask, sample.mask)
     target_set = getattr(sample, "target_set", "one")
     record = {"index": index, "text": sample.text, "target_set": target_set, "status": result.status,
               "score": result.score, "presence_logit": presence_logit, "several_score": result.several_score,
               "intersection": inter, "union": union,
-              "iou": inter / union if union else 1.0, "split": is_split(result.mask)}
+              "iou": inter / union if union else 1.0, "split": is_split(result.mask), "ranked": rank is not None}
     if hasattr(sample, "kind"):
         record["kind"] = sample.kind
         record["combo"] = "held_out" if sample.held_out else "seen"  # target color x category in training?
@@ -205,10 +207,12 @@ class CorruptedSource:
 @torch.no_grad()
 def evaluate(model: LTS, source: SampleSource, batch_size: int = 8, workers: int = 0, limit: int | None = None,
              device: str | torch.device = "cpu", progress: bool = True,
-             corrupt: CameraEffect | None = None, refine_edges: bool = True) -> EvalResult:
+             corrupt: CameraEffect | None = None, refine_edges: bool = True,
+             rank_phrases: bool = True) -> EvalResult:
     """Run ``model`` on (the first ``limit`` samples of) ``source``, each frame with ``corrupt`` applied. Samples
     of one image in a batch share its vision features (where the source says which image each shows).
-    ``refine_edges``: see ``score_sample``."""
+    ``refine_edges``: see ``score_sample``. ``rank_phrases``: as the runtime does, a rank phrase's set goes to the
+    model and the rank picks its member (``runtime.rank_phrase``); False: the model reads every phrase whole."""
     if corrupt is not None:
         source = CorruptedSource(source, corrupt)
     indices = range(min(len(source), limit) if limit else len(source))
@@ -222,13 +226,15 @@ def evaluate(model: LTS, source: SampleSource, batch_size: int = 8, workers: int
         slots: dict = {}
         image_index = [slots.setdefault(keys[i], len(slots)) for i in batch["index"]]  # the batch's images, in order
         images = batch["image"][[image_index.index(slot) for slot in range(len(slots))]]
-        ids, attention = model.tokenize(batch["text"])
+        ranks = [parse_rank_phrase(text) if rank_phrases else None for text in batch["text"]]
+        ids, attention = model.tokenize([text if rank is None else rank.base for text, rank in zip(batch["text"], ranks)])
         image_index = torch.tensor(image_index, device=device)
         outputs = model(images.to(device), ids.to(device), attention.to(device), image_index)
-        for logits, presence, several, box, sample, index in zip(
+        for logits, presence, several, box, sample, index, rank in zip(
                 *(o[:, 0].float().cpu().numpy() for o in (outputs.mask_logits, outputs.presence_logits,
                                                           outputs.several_logits)),
-                batch["box"], batch["source"], batch["index"]):
-            samples.append(score_sample(sample, logits, float(presence), float(several), box, index, refine_edges))
+                batch["box"], batch["source"], batch["index"], ranks):
+            samples.append(score_sample(sample, logits, float(presence), float(several), box, index, refine_edges,
+                                        rank))
     model.train(was_training)
     return EvalResult(samples)

@@ -137,3 +137,23 @@ def test_mask_edges_snap_to_the_frame_unless_turned_off(segmenter):
     np.testing.assert_allclose(raw.bbox, (100, 200, 299, 349), atol=2)
     np.testing.assert_allclose(refined.bbox, (106, 206, 293, 343), atol=1)
     assert refined.found and refined.mask[206:344, 106:294].all()
+
+
+def test_a_rank_phrase_sends_its_set_to_the_model_and_picks_the_member(segmenter):
+    segmenter.set_command("the leftmost red mug")
+    assert segmenter.rank.base == "the red mug" and segmenter.command == "the leftmost red mug"
+    assert segmenter.segment(RGB).found  # the one object the set holds is the leftmost
+    segmenter.set_command("the second red mug from the left")
+    assert segmenter.segment(RGB).status == "ambiguous"  # one object found: no second one to point at
+    segmenter.set_command("the red mug")  # the set itself: already encoded
+    assert segmenter.rank is None and segmenter.backend.encodes == 1
+    segmenter.rank_phrases = False  # the model reads the phrase whole
+    segmenter.set_command("the leftmost red mug")
+    assert segmenter.rank is None and segmenter.backend.encodes == 2
+    segmenter.rank_phrases = True
+    segmenter.set_command("the second red mug from the left")
+    inference = segmenter.infer(RGB)
+    segmenter.set_command("the red mug")  # a new command between infer and finish: the frame keeps its own
+    assert segmenter.finish(inference).status == "ambiguous"
+    segmenter.clear_command()
+    assert segmenter.rank is None

@@ -40,6 +40,9 @@ def cmd_segment(args: argparse.Namespace) -> int:
     cv2.imwrite(str(out), cv2.cvtColor(overlay(image, result.mask), cv2.COLOR_RGB2BGR))
     print(f'"{segmenter.command}": {result.status.replace("_", " ")}, score {result.score:.3f} '
           f"(several objects named: {result.several_score:.3f}), {int(result.mask.sum())} px; overlay: {out}")
+    if segmenter.rank is not None:
+        print(f'read as the set "{segmenter.rank.base}" ({len(result.candidates)} objects found), '
+              f"then the {segmenter.rank.describe()}")
     if result.status == "ambiguous":
         print(f"{len(result.candidates)} candidates (x0, y0, x1, y1): "
               + "; ".join(", ".join(map(str, c.bbox)) for c in result.candidates))

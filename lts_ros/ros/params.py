@@ -85,6 +85,9 @@ PARAMS = (
           low=0.0, high=1.0, live=True),
     Param("refine_edges", True, "snap the mask's edges to the camera frame (a guided filter around the object, a "
           "few ms); false = the model's own, coarser edges", live=True),
+    Param("rank_phrases", True, "read ordinals, sizes and positions ('the second mug from the left', 'the biggest "
+          "ball') as a set the model segments and a rank picked among its objects (lts_ros/runtime/rank_phrase.py); "
+          "false = the model reads every command whole"),
     Param("command", "", "initial command, e.g. 'the red mug'; later ones arrive on the command topic",
           live=True),
     Param("publish_overlay", False, "always compute ~/overlay (otherwise only while it has subscribers)",

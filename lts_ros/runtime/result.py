@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lts_ros.data.transforms import Letterbox
+from lts_ros.runtime.rank_phrase import RankPhrase
 
 
 FOUND, NOT_FOUND, AMBIGUOUS = "found", "not_found", "ambiguous"
@@ -74,6 +75,7 @@ class Inference:
     box: Letterbox
     frame: np.ndarray  # (H, W, 3) uint8, the source RGB (the mask's edges are snapped to it)
     timings_ms: dict[str, float]  # pre, infer
+    rank: RankPhrase | None = None  # the command's rank: the logits answer its set (``runtime.rank_phrase``)
 
     @property
     def frame_shape(self) -> tuple[int, int]:

@@ -21,6 +21,7 @@ from lts_ros.runtime.backends.onnxruntime_backend import OnnxRuntimeBackend, cho
 from lts_ros.runtime.backends.torch_backend import TorchBackend
 from lts_ros.runtime.postprocess import build_result
 from lts_ros.runtime.preprocess import check_depth_and_intrinsics, prepare_image
+from lts_ros.runtime.rank_phrase import RankPhrase, parse_rank_phrase
 from lts_ros.runtime.result import Inference, Result
 
 if TYPE_CHECKING:
@@ -78,7 +79,9 @@ class Segmenter:
         self.backend, self.tokenizer = backend, tokenizer
         self.input_size, self.threshold = input_size, threshold
         self.refine_edges = True  # snap the mask's edges to the frame (runtime/refine.py); False: the model's own
+        self.rank_phrases = True  # read "the second mug from the left" as a set and a rank (runtime/rank_phrase.py)
         self.command: str | None = None
+        self.rank: RankPhrase | None = None  # the current command's rank, where it has one and rank_phrases is on
         self._text: TextArrays | None = None
         # LRU by expression: switching back to a recent command skips the text encoder.
         self._encode = functools.lru_cache(maxsize=TEXT_CACHE_SIZE)(self._encode_uncached)
@@ -189,13 +192,15 @@ class Segmenter:
 
     def clear_command(self) -> None:
         """Forget the current command (the text cache stays)."""
-        self.command, self._text = None, None
+        self.command, self.rank, self._text = None, None, None
 
     def set_command(self, text: str) -> None:
-        """Set the expression naming the object; encoded once, reused for every frame."""
+        """Set the expression naming the object; encoded once, reused for every frame. A rank phrase ("the
+        biggest ball") sends its set ("the ball") to the model and picks the member per frame (``self.rank``)."""
         command = check_expression(text)
-        self._text = self._encode(command)
-        self.command = command
+        rank = parse_rank_phrase(command) if self.rank_phrases else None
+        self._text = self._encode(command if rank is None else rank.base)
+        self.command, self.rank = command, rank
 
     def segment(self, rgb: np.ndarray, depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
                 with_prior: bool = False, distortion: np.ndarray | None = None) -> Result:
@@ -215,7 +220,7 @@ class Segmenter:
         inferred = time.perf_counter()
         return Inference(outputs.mask_logits[0, 0], outputs.prior_logits[0, 0], float(outputs.presence_logits[0, 0]),
                          float(outputs.several_logits[0, 0]), box, rgb,
-                         {"pre": 1e3 * (prepared - start), "infer": 1e3 * (inferred - prepared)})
+                         {"pre": 1e3 * (prepared - start), "infer": 1e3 * (inferred - prepared)}, self.rank)
 
     def finish(self, inference: Inference, depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
                with_prior: bool = False, distortion: np.ndarray | None = None) -> Result:
@@ -225,6 +230,6 @@ class Segmenter:
         depth_m, K = check_depth_and_intrinsics(depth_m, K, inference.frame_shape)
         result = build_result(inference.mask_logits, inference.presence_logit, inference.several_logit, inference.box,
                               self.threshold, depth_m, K, inference.prior_logits if with_prior else None, distortion,
-                              inference.frame if self.refine_edges else None)
+                              inference.frame if self.refine_edges else None, inference.rank)
         result.timings_ms = {**inference.timings_ms, "post": 1e3 * (time.perf_counter() - start)}
         return result

@@ -1,0 +1,53 @@
+"""Pick the member a rank phrase names among the separate objects the model found for its set
+(``runtime.rank_phrase``): by image column for left / right, by camera depth (or, without depth, by how low the
+object reaches in the image) for near / far, and by apparent size (times depth, where given) for big / small.
+
+The answer is ``ambiguous`` when the named member is not clearly apart from the next one in the order (two mugs
+of about the same size for "the bigger mug") and when the model found fewer objects than the rank counts to
+(two mugs for "the third mug": one may be hidden, or two touching mugs read as one): "which one?" is the safe
+question then; ``not_found`` stays the model's answer for the set itself.
+"""
+from __future__ import annotations
+
+import math
+
+from lts_ros.runtime.rank_phrase import BIG, FAR, LEFT, NEAR, RIGHT, SMALL, RankPhrase
+from lts_ros.runtime.result import Candidate
+
+# How far apart two objects' keys must be for one to come clearly before the other.
+COLUMN_GAP = 0.015  # of the image width (10 px at 640): separate objects' centroids are further apart
+DEPTH_GAP_M = 0.02
+ROW_GAP = 0.015  # of the image height, for near / far without depth
+SIZE_RATIO = 1.1  # of the linear size; the tabletop generator says "the bigger" at 1.25 or more
+
+
+def order_keys(candidates: list[Candidate], order: str, shape: tuple[int, int]) -> tuple[list[float], float]:
+    """Per candidate the key (smaller = earlier in ``order``) and the gap that makes a difference clear."""
+    height, width = shape
+    with_depth = all(c.centroid_3d is not None for c in candidates)
+    if order in (LEFT, RIGHT):
+        sign, gap = (1.0 if order == LEFT else -1.0), COLUMN_GAP * width
+        return [sign * c.centroid_px[0] for c in candidates], gap
+    if order in (NEAR, FAR):
+        sign = 1.0 if order == NEAR else -1.0
+        if with_depth:
+            return [sign * float(c.centroid_3d[2]) for c in candidates], DEPTH_GAP_M
+        return [-sign * c.bbox[3] for c in candidates], ROW_GAP * height  # lower in the image: nearer
+    if order in (BIG, SMALL):
+        sign = -1.0 if order == BIG else 1.0
+        sizes = [math.sqrt(c.area_px) * (float(c.centroid_3d[2]) if with_depth else 1.0) for c in candidates]
+        return [sign * math.log(max(size, 1e-9)) for size in sizes], math.log(SIZE_RATIO)
+    raise ValueError(f"unknown order {order!r}")
+
+
+def select_ranked(candidates: list[Candidate], phrase: RankPhrase, shape: tuple[int, int]) -> Candidate | None:
+    """The candidate ``phrase`` names, or None where that is not clear (see the module docstring)."""
+    if len(candidates) < phrase.rank:
+        return None
+    keys, gap = order_keys(candidates, phrase.order, shape)
+    ranked = sorted(range(len(candidates)), key=keys.__getitem__)
+    chosen = keys[ranked[phrase.rank - 1]]
+    neighbours = [keys[i] for i in ranked[max(0, phrase.rank - 2):phrase.rank + 1] if i != ranked[phrase.rank - 1]]
+    if any(abs(chosen - key) < gap for key in neighbours):
+        return None
+    return candidates[ranked[phrase.rank - 1]]
