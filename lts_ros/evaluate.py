@@ -24,7 +24,10 @@ from lts_ros.metrics import (GroundingAccumulator, GroundingMetrics, RisAccumula
 from lts_ros.model.lts import LTS
 from lts_ros.options import PRESENCE_THRESHOLD
 from lts_ros.runtime.postprocess import build_result
-from lts_ros.runtime.rank_phrase import RankPhrase, parse_rank_phrase
+from lts_ros.runtime.phrases import Reading, read_command
+from lts_ros.runtime.rank_phrase import RankPhrase
+from lts_ros.runtime.relation import needs_anchor, settle_relation
+from lts_ros.runtime.result import Result
 
 
 
@@ -152,21 +155,26 @@ def apply_presence_temperature(model: LTS, temperature: float) -> None:
         last.bias /= temperature
 
 
-def score_sample(sample, mask_logits: np.ndarray, presence_logit: float, several_logit: float, box,
-                 index: int, refine_edges: bool = True, rank: RankPhrase | None = None) -> dict:
-    """Per-sample record: the runtime's answer for it (its mask's edges snapped to the frame unless
-    ``refine_edges`` is False; the member ``rank`` names where the logits answer its set), its IoU counts, and the
-    3D centroid error where the sample has depth and a one-target GT."""
+def runtime_answer(sample, mask_logits: np.ndarray, presence_logit: float, several_logit: float, box,
+                   refine_edges: bool = True, rank: RankPhrase | None = None) -> Result:
+    """The runtime's answer for ``sample`` from the model's outputs: its mask's edges snapped to the frame unless
+    ``refine_edges`` is False; the member ``rank`` names where the outputs answer its set."""
     depth = getattr(sample, "depth_m", None)
-    result = build_result(mask_logits, presence_logit, several_logit, box, PRESENCE_THRESHOLD, depth,
-                          sample.K if depth is not None else None, rgb=sample.image if refine_edges else None,
-                          rank=rank)
+    return build_result(mask_logits, presence_logit, several_logit, box, PRESENCE_THRESHOLD, depth,
+                        sample.K if depth is not None else None, rgb=sample.image if refine_edges else None, rank=rank)
+
+
+def score_sample(sample, result: Result, presence_logit: float, index: int, reading: Reading | None = None,
+                 anchor_asked: bool = False) -> dict:
+    """Per-sample record: the runtime's answer for it, how the command was read (``reading``; ``anchor_asked``:
+    a relation settled by its anchor), its IoU counts, and the 3D centroid error where the sample has depth and a
+    one-target GT."""
     inter, union = intersection_union(result.mask, sample.mask)
     target_set = getattr(sample, "target_set", "one")
     record = {"index": index, "text": sample.text, "target_set": target_set, "status": result.status,
               "score": result.score, "presence_logit": presence_logit, "several_score": result.several_score,
-              "intersection": inter, "union": union,
-              "iou": inter / union if union else 1.0, "split": is_split(result.mask), "ranked": rank is not None}
+              "intersection": inter, "union": union, "iou": inter / union if union else 1.0,
+              "split": is_split(result.mask), "ranked": bool(reading and reading.rank), "anchor_asked": anchor_asked}
     if hasattr(sample, "kind"):
         record["kind"] = sample.kind
         record["combo"] = "held_out" if sample.held_out else "seen"  # target color x category in training?
@@ -208,11 +216,11 @@ class CorruptedSource:
 def evaluate(model: LTS, source: SampleSource, batch_size: int = 8, workers: int = 0, limit: int | None = None,
              device: str | torch.device = "cpu", progress: bool = True,
              corrupt: CameraEffect | None = None, refine_edges: bool = True,
-             rank_phrases: bool = True) -> EvalResult:
+             resolve_phrases: bool = True) -> EvalResult:
     """Run ``model`` on (the first ``limit`` samples of) ``source``, each frame with ``corrupt`` applied. Samples
     of one image in a batch share its vision features (where the source says which image each shows).
-    ``refine_edges``: see ``score_sample``. ``rank_phrases``: as the runtime does, a rank phrase's set goes to the
-    model and the rank picks its member (``runtime.rank_phrase``); False: the model reads every phrase whole."""
+    ``refine_edges``: see ``runtime_answer``. ``resolve_phrases``: commands are read as the runtime reads them
+    (ranks and relations, ``runtime.phrases``); False: the model reads every command whole."""
     if corrupt is not None:
         source = CorruptedSource(source, corrupt)
     indices = range(min(len(source), limit) if limit else len(source))
@@ -225,16 +233,30 @@ def evaluate(model: LTS, source: SampleSource, batch_size: int = 8, workers: int
     for batch in tqdm(loader, desc="eval", unit="batch", disable=not progress):
         slots: dict = {}
         image_index = [slots.setdefault(keys[i], len(slots)) for i in batch["index"]]  # the batch's images, in order
-        images = batch["image"][[image_index.index(slot) for slot in range(len(slots))]]
-        ranks = [parse_rank_phrase(text) if rank_phrases else None for text in batch["text"]]
-        ids, attention = model.tokenize([text if rank is None else rank.base for text, rank in zip(batch["text"], ranks)])
+        images = batch["image"][[image_index.index(slot) for slot in range(len(slots))]].to(device)
         image_index = torch.tensor(image_index, device=device)
-        outputs = model(images.to(device), ids.to(device), attention.to(device), image_index)
-        for logits, presence, several, box, sample, index, rank in zip(
-                *(o[:, 0].float().cpu().numpy() for o in (outputs.mask_logits, outputs.presence_logits,
-                                                          outputs.several_logits)),
-                batch["box"], batch["source"], batch["index"], ranks):
-            samples.append(score_sample(sample, logits, float(presence), float(several), box, index, refine_edges,
-                                        rank))
+        readings = [read_command(text, resolve_phrases) for text in batch["text"]]
+
+        def answers(texts: list[str], rows: list[int], ranks: list[RankPhrase | None]) -> list[tuple[Result, float]]:
+            ids, attention = model.tokenize(texts)
+            outputs = model(images, ids.to(device), attention.to(device), image_index[rows])
+            return [(runtime_answer(batch["source"][row], logits, float(presence), float(several), batch["box"][row],
+                                    refine_edges, rank), float(presence))
+                    for logits, presence, several, row, rank in zip(
+                        *(o[:, 0].float().cpu().numpy() for o in (outputs.mask_logits, outputs.presence_logits,
+                                                                  outputs.several_logits)), rows, ranks)]
+
+        results = answers([r.text for r in readings], list(range(len(readings))), [r.rank for r in readings])
+        settle = [row for row, ((result, _), reading) in enumerate(zip(results, readings))
+                  if needs_anchor(result, reading.relation)]
+        anchors = [read_command(readings[row].relation.anchor) for row in settle]
+        if settle:  # as the runtime does: the model once more, for the anchor
+            for row, anchor, (anchor_result, _) in zip(settle, anchors, answers([a.text for a in anchors], settle,
+                                                                               [a.rank for a in anchors])):
+                result, presence = results[row]
+                results[row] = settle_relation(result, readings[row].relation, anchor_result), presence
+        for row, ((result, presence), reading) in enumerate(zip(results, readings)):
+            samples.append(score_sample(batch["source"][row], result, presence, batch["index"][row], reading,
+                                        row in settle))
     model.train(was_training)
     return EvalResult(samples)

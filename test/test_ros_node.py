@@ -1,4 +1,6 @@
 """lts_node over real DDS: the node in its own process, tabletop frames and commands from this one."""
+import re
+
 import numpy as np
 import pytest
 from lifecycle_msgs.msg import Transition
@@ -74,6 +76,25 @@ def test_masks_centroids_and_status_match_the_runtime_and_the_ground_truth(graph
             centroid_errors.append(float(np.linalg.norm(centroid - sample.centroid_3d)))
     assert np.mean(gt_ious) >= 0.6, gt_ious  # shipped model: mIoU 0.78 on these scenes (test_shipped_model)
     assert centroid_errors and np.median(centroid_errors) <= 0.02, centroid_errors
+
+
+def test_ordinals_are_answered_as_the_runtime_reads_them(graph, tabletop_root):
+    """Commands the model alone gets wrong ("the third brick from the right"), published like ``ros2 topic pub``:
+    the node reads them as the Segmenter does and hands the robot the right object."""
+    node, probe = graph
+    data = TabletopDataset(tabletop_root, "test")
+    ordinals = [i for i, text in enumerate(data.texts()) if re.search(r"\b(second|third) .* from the", text)]
+    reference = Segmenter.from_checkpoint(shipped_checkpoint(), backend="torch")
+    assert len(ordinals) >= 2
+    for sample in (data[i] for i in ordinals[:2]):
+        stamp, status = probe.segment_stream(sample.text, sample.image, depth_mm(sample.depth_m), sample.K)
+        reference.set_command(sample.text)
+        expected = reference.segment(sample.image, sample.depth_m, sample.K)
+        assert reference.reading.rank is not None and expected.found, sample.text
+        assert status.state == "found" and status.bbox == expected.bbox, sample.text
+        assert probe.spin_until(lambda: probe.outputs_for("mask", stamp), 5)
+        assert iou(image_to_array(probe.outputs_for("mask", stamp)[0]) > 0, sample.mask) >= 0.8, sample.text
+        assert status.centroid_m is not None
 
 
 def test_a_found_target_gets_a_sphere_and_its_command_as_rviz_markers(graph, samples):

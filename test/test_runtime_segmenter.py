@@ -141,19 +141,55 @@ def test_mask_edges_snap_to_the_frame_unless_turned_off(segmenter):
 
 def test_a_rank_phrase_sends_its_set_to_the_model_and_picks_the_member(segmenter):
     segmenter.set_command("the leftmost red mug")
-    assert segmenter.rank.base == "the red mug" and segmenter.command == "the leftmost red mug"
+    assert segmenter.reading.text == segmenter.reading.rank.base == "the red mug"
+    assert segmenter.command == "the leftmost red mug"
     assert segmenter.segment(RGB).found  # the one object the set holds is the leftmost
     segmenter.set_command("the second red mug from the left")
     assert segmenter.segment(RGB).status == "ambiguous"  # one object found: no second one to point at
     segmenter.set_command("the red mug")  # the set itself: already encoded
-    assert segmenter.rank is None and segmenter.backend.encodes == 1
-    segmenter.rank_phrases = False  # the model reads the phrase whole
+    assert segmenter.reading.rank is None and segmenter.backend.encodes == 1
+    segmenter.resolve_phrases = False  # the model reads the phrase whole
     segmenter.set_command("the leftmost red mug")
-    assert segmenter.rank is None and segmenter.backend.encodes == 2
-    segmenter.rank_phrases = True
+    assert segmenter.reading.rank is None and segmenter.backend.encodes == 2
+    segmenter.resolve_phrases = True
     segmenter.set_command("the second red mug from the left")
     inference = segmenter.infer(RGB)
     segmenter.set_command("the red mug")  # a new command between infer and finish: the frame keeps its own
     assert segmenter.finish(inference).status == "ambiguous"
     segmenter.clear_command()
-    assert segmenter.rank is None
+    assert segmenter.reading is None
+
+
+class ScriptedBackend(CountingBackend):
+    """Answers each text with its own rectangles (model pixels y0, y1, x0, x1); counts segment calls."""
+
+    def __init__(self, tokenizer, answers: dict[str, list[tuple[int, int, int, int]]]):
+        super().__init__()
+        self.answers = {tuple(tokenizer([text])[0][0].tolist()): boxes for text, boxes in answers.items()}
+        self.segments = 0
+
+    def segment(self, image, text):
+        self.segments += 1
+        logits = np.full((1, 1, S, S), -8.0, np.float32)
+        for y0, y1, x0, x1 in self.answers[tuple(text["sentence"][0].astype(int).tolist())]:
+            logits[..., y0:y1, x0:x1] = 8.0
+        return SegmentOutputs(logits, np.zeros((1, 1, S // 8, S // 8), np.float32), np.full((1, 1), 4.0, np.float32),
+                              np.full((1, 1), -4.0, np.float32))
+
+
+def test_a_relation_answered_with_two_objects_is_settled_by_asking_for_its_anchor():
+    tokenizer = WordTokenizer.build(["the mug left of the ball", "the mug right of the ball"], 12)
+    two_mugs, ball = [(60, 80, 20, 40), (60, 80, 90, 110)], [(62, 78, 60, 72)]
+    backend = ScriptedBackend(tokenizer, {"the mug left of the ball": two_mugs, "the mug right of the ball": two_mugs,
+                                          "the ball": ball, "the mug": [two_mugs[0]]})
+    segmenter = Segmenter(backend, tokenizer, S)
+    segmenter.set_command("the mug right of the ball")
+    result = segmenter.segment(RGB)
+    assert result.found and result.bbox[0] > 400 and backend.segments == 2  # the model asked for the ball too
+    segmenter.set_command("the mug left of the ball")
+    assert segmenter.segment(RGB).bbox[0] < 200
+    segmenter.set_command("the mug")
+    assert segmenter.segment(RGB).found and backend.segments == 5  # found at once: no anchor to ask for
+    segmenter.resolve_phrases = False
+    segmenter.set_command("the mug left of the ball")
+    assert segmenter.segment(RGB).status == "ambiguous" and backend.segments == 6

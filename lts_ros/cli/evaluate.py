@@ -36,9 +36,9 @@ def add_parser(sub) -> None:
                          "with it folded in here; the report is of the calibrated model")
     ev.add_argument("--no-refine", dest="refine_edges", action="store_false",
                     help="score the model's own mask edges, not those snapped to the frame (runtime/refine.py)")
-    ev.add_argument("--model-only", dest="rank_phrases", action="store_false",
-                    help="the model reads rank phrases whole ('the second mug from the left'), instead of segmenting "
-                         "the set and picking the member by rank as the runtime does (runtime/rank_phrase.py)")
+    ev.add_argument("--model-only", dest="resolve_phrases", action="store_false",
+                    help="the model reads every command whole: no ranks or relations settled by geometry over the "
+                         "objects it finds, as the runtime does (runtime/phrases.py)")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
     ev.set_defaults(func=cmd_eval)
 
@@ -53,7 +53,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     model = load_checkpoint(args.checkpoint)
     source = open_dataset(args.data, args.data_root, args.split, args.split_by)
     result = evaluate(model, source, args.batch_size, args.workers, args.limit, progress=not args.quiet,
-                      corrupt=effect, refine_edges=args.refine_edges, rank_phrases=args.rank_phrases)
+                      corrupt=effect, refine_edges=args.refine_edges, resolve_phrases=args.resolve_phrases)
     if args.calibrate_out:
         from lts_ros.checkpoint import checkpoint_info, save_checkpoint
         from lts_ros.evaluate import apply_presence_temperature, fit_presence_temperature
@@ -65,7 +65,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 "calibrated_on": f"{args.data} {args.split}"}
         print(f"calibrated checkpoint: {save_checkpoint(model, args.calibrate_out, half=True, info=info)}")
         result = evaluate(model, source, args.batch_size, args.workers, args.limit, progress=not args.quiet,
-                          corrupt=effect, refine_edges=args.refine_edges, rank_phrases=args.rank_phrases)
+                          corrupt=effect, refine_edges=args.refine_edges, resolve_phrases=args.resolve_phrases)
     print(f"{args.data} {args.split}: {args.checkpoint}" + (f" (camera effect {effect})" if effect else ""))
     print(result.report())
     if args.reliability:

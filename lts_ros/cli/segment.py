@@ -40,9 +40,13 @@ def cmd_segment(args: argparse.Namespace) -> int:
     cv2.imwrite(str(out), cv2.cvtColor(overlay(image, result.mask), cv2.COLOR_RGB2BGR))
     print(f'"{segmenter.command}": {result.status.replace("_", " ")}, score {result.score:.3f} '
           f"(several objects named: {result.several_score:.3f}), {int(result.mask.sum())} px; overlay: {out}")
-    if segmenter.rank is not None:
-        print(f'read as the set "{segmenter.rank.base}" ({len(result.candidates)} objects found), '
-              f"then the {segmenter.rank.describe()}")
+    reading = segmenter.reading
+    if reading.rank is not None:
+        print(f'read as the set "{reading.text}" ({len(result.candidates)} objects found), '
+              f"then the {reading.rank.describe()}")
+    elif reading.relation is not None:
+        print(f'read as a relation ({reading.relation.relation.replace("_", " ")} "{reading.relation.anchor}"): '
+              "the anchor settles an answer that holds several objects")
     if result.status == "ambiguous":
         print(f"{len(result.candidates)} candidates (x0, y0, x1, y1): "
               + "; ".join(", ".join(map(str, c.bbox)) for c in result.candidates))

@@ -127,7 +127,7 @@ class LtsNode(LifecycleNode):
                                    f"{segmenter.input_size} px (re-export, or use 0)")
                 segmenter.input_size = size
             segmenter.refine_edges = self.p("refine_edges")
-            segmenter.rank_phrases = self.p("rank_phrases")
+            segmenter.resolve_phrases = self.p("resolve_phrases")
             segmenter.set_command("the object")  # warm-up: one text encode and one frame
             segmenter.segment(np.zeros(WARMUP_SHAPE, np.uint8))
             segmenter.clear_command()

@@ -85,9 +85,10 @@ PARAMS = (
           low=0.0, high=1.0, live=True),
     Param("refine_edges", True, "snap the mask's edges to the camera frame (a guided filter around the object, a "
           "few ms); false = the model's own, coarser edges", live=True),
-    Param("rank_phrases", True, "read ordinals, sizes and positions ('the second mug from the left', 'the biggest "
-          "ball') as a set the model segments and a rank picked among its objects (lts_ros/runtime/rank_phrase.py); "
-          "false = the model reads every command whole"),
+    Param("resolve_phrases", True, "settle ranks and relations by geometry over the objects the model finds: "
+          "'the second mug from the left' segments the mugs and picks the second; 'the mug left of the ball', where "
+          "the answer holds two objects, asks the model for the ball too (lts_ros/runtime/phrases.py); false = the "
+          "model reads every command whole"),
     Param("command", "", "initial command, e.g. 'the red mug'; later ones arrive on the command topic",
           live=True),
     Param("publish_overlay", False, "always compute ~/overlay (otherwise only while it has subscribers)",

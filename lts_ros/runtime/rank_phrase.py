@@ -36,18 +36,19 @@ _SUFFIX_WORDS = {
 }
 _NOT_NOUNS = ("one", "ones", "object", "objects", "thing", "things")  # no set to rank without a noun or colour
 _WORD = r"[a-z][a-z'-]*"
-_NOUN = rf"(?P<noun>{_WORD}(?: {_WORD})*?)"
+NOUN = rf"(?P<noun>{_WORD}(?: {_WORD})*?)"  # a noun phrase, as short as the pattern allows
 
 
-def _alternatives(words: tuple[str, ...]) -> str:
+def alternatives(words: tuple[str, ...]) -> str:
+    """A regex alternation of ``words``, longest first (so "to the left of" wins over "left of")."""
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
-_ORDINAL_RE = re.compile(rf"\bthe (?P<ordinal>{_alternatives(tuple(ORDINALS))}) {_NOUN} "
+_ORDINAL_RE = re.compile(rf"\bthe (?P<ordinal>{alternatives(tuple(ORDINALS))}) {NOUN} "
                          rf"(?:from|counting from|starting from) the (?P<side>left|right)$")
-_PREFIX_RES = [(order, re.compile(rf"\bthe (?:{_alternatives(words)}) {_NOUN}$"))
+_PREFIX_RES = [(order, re.compile(rf"\bthe (?:{alternatives(words)}) {NOUN}$"))
                for order, words in _PREFIX_WORDS.items()]
-_SUFFIX_RES = [(order, re.compile(rf"\bthe {_NOUN} (?:{_alternatives(words)})$"))
+_SUFFIX_RES = [(order, re.compile(rf"\bthe {NOUN} (?:{alternatives(words)})$"))
                for order, words in _SUFFIX_WORDS.items()]
 
 
@@ -70,11 +71,11 @@ class RankPhrase:
 
 def parse_rank_phrase(command: str) -> RankPhrase | None:
     """The rank in ``command``, or None where it has none (or one this module does not read)."""
-    text = " ".join(command.lower().split()).rstrip(".!?")
+    text = normalized(command)
     patterns = [(None, _ORDINAL_RE)] + _PREFIX_RES + _SUFFIX_RES
     for order, pattern in patterns:
         match = pattern.search(text)
-        if match is None or _opens_with_the(text[:match.start()]) or match["noun"] in _NOT_NOUNS:
+        if match is None or opens_with_the(text[:match.start()]) or match["noun"] in _NOT_NOUNS:
             continue
         if order is None:
             order, rank = match["side"], ORDINALS[match["ordinal"]]
@@ -84,6 +85,11 @@ def parse_rank_phrase(command: str) -> RankPhrase | None:
     return None
 
 
-def _opens_with_the(prefix: str) -> bool:
+def normalized(command: str) -> str:
+    """Lower case, single spaces, no closing punctuation: the text the patterns read."""
+    return " ".join(command.lower().split()).rstrip(".!?")
+
+
+def opens_with_the(prefix: str) -> bool:
     """Whether the words before the phrase already describe an object ("the ball next to ...")."""
     return re.search(r"\b(?:the|a|an)\b", prefix) is not None

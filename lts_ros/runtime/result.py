@@ -1,12 +1,15 @@
 """What ``Segmenter.segment`` returns, and what its two halves hand each other (``infer`` -> ``finish``)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lts_ros.data.transforms import Letterbox
-from lts_ros.runtime.rank_phrase import RankPhrase
+
+if TYPE_CHECKING:
+    from lts_ros.runtime.phrases import Reading
 
 
 FOUND, NOT_FOUND, AMBIGUOUS = "found", "not_found", "ambiguous"
@@ -62,6 +65,11 @@ class Result:
     def found(self) -> bool:
         return self.status == FOUND
 
+    def found_as(self, candidate: Candidate) -> "Result":
+        """This result, answered found with ``candidate`` (one of its candidates) as the object."""
+        return replace(self, status=FOUND, mask=candidate.mask(self.mask.shape), bbox=candidate.bbox,
+                       centroid_px=candidate.centroid_px, centroid_3d=candidate.centroid_3d)
+
 
 @dataclass(frozen=True)
 class Inference:
@@ -75,7 +83,7 @@ class Inference:
     box: Letterbox
     frame: np.ndarray  # (H, W, 3) uint8, the source RGB (the mask's edges are snapped to it)
     timings_ms: dict[str, float]  # pre, infer
-    rank: RankPhrase | None = None  # the command's rank: the logits answer its set (``runtime.rank_phrase``)
+    reading: Reading | None = None  # how the command was read (``runtime.phrases``); None: whole
 
     @property
     def frame_shape(self) -> tuple[int, int]:

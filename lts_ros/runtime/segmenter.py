@@ -21,7 +21,8 @@ from lts_ros.runtime.backends.onnxruntime_backend import OnnxRuntimeBackend, cho
 from lts_ros.runtime.backends.torch_backend import TorchBackend
 from lts_ros.runtime.postprocess import build_result
 from lts_ros.runtime.preprocess import check_depth_and_intrinsics, prepare_image
-from lts_ros.runtime.rank_phrase import RankPhrase, parse_rank_phrase
+from lts_ros.runtime.phrases import Reading, read_command
+from lts_ros.runtime.relation import needs_anchor, settle_relation
 from lts_ros.runtime.result import Inference, Result
 
 if TYPE_CHECKING:
@@ -79,9 +80,9 @@ class Segmenter:
         self.backend, self.tokenizer = backend, tokenizer
         self.input_size, self.threshold = input_size, threshold
         self.refine_edges = True  # snap the mask's edges to the frame (runtime/refine.py); False: the model's own
-        self.rank_phrases = True  # read "the second mug from the left" as a set and a rank (runtime/rank_phrase.py)
+        self.resolve_phrases = True  # ranks and relations in commands (runtime/phrases.py); False: the model alone
         self.command: str | None = None
-        self.rank: RankPhrase | None = None  # the current command's rank, where it has one and rank_phrases is on
+        self.reading: Reading | None = None  # how the current command is read
         self._text: TextArrays | None = None
         # LRU by expression: switching back to a recent command skips the text encoder.
         self._encode = functools.lru_cache(maxsize=TEXT_CACHE_SIZE)(self._encode_uncached)
@@ -192,15 +193,16 @@ class Segmenter:
 
     def clear_command(self) -> None:
         """Forget the current command (the text cache stays)."""
-        self.command, self.rank, self._text = None, None, None
+        self.command, self.reading, self._text = None, None, None
 
     def set_command(self, text: str) -> None:
         """Set the expression naming the object; encoded once, reused for every frame. A rank phrase ("the
-        biggest ball") sends its set ("the ball") to the model and picks the member per frame (``self.rank``)."""
+        biggest ball") sends its set ("the ball") to the model and picks the member per frame; a relation ("the mug
+        left of the ball") may ask the model for its anchor too (``self.reading``, ``runtime.phrases``)."""
         command = check_expression(text)
-        rank = parse_rank_phrase(command) if self.rank_phrases else None
-        self._text = self._encode(command if rank is None else rank.base)
-        self.command, self.rank = command, rank
+        reading = read_command(command, self.resolve_phrases)
+        self._text = self._encode(reading.text)
+        self.command, self.reading = command, reading
 
     def segment(self, rgb: np.ndarray, depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
                 with_prior: bool = False, distortion: np.ndarray | None = None) -> Result:
@@ -212,7 +214,9 @@ class Segmenter:
     def infer(self, rgb: np.ndarray) -> Inference:
         """The model's part of ``segment``: preprocessing and inference, which need no depth. A node runs it
         while the frame's depth (a separate topic) is still on its way, and pairs depth for ``finish``."""
-        text = self.text_features
+        return self._infer(rgb, self.text_features, self.reading)
+
+    def _infer(self, rgb: np.ndarray, text: TextArrays, reading: Reading | None) -> Inference:
         start = time.perf_counter()
         image, box = prepare_image(rgb, self.input_size)
         prepared = time.perf_counter()
@@ -220,16 +224,27 @@ class Segmenter:
         inferred = time.perf_counter()
         return Inference(outputs.mask_logits[0, 0], outputs.prior_logits[0, 0], float(outputs.presence_logits[0, 0]),
                          float(outputs.several_logits[0, 0]), box, rgb,
-                         {"pre": 1e3 * (prepared - start), "infer": 1e3 * (inferred - prepared)}, self.rank)
+                         {"pre": 1e3 * (prepared - start), "infer": 1e3 * (inferred - prepared)}, reading)
 
     def finish(self, inference: Inference, depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
                with_prior: bool = False, distortion: np.ndarray | None = None) -> Result:
         """The Result of ``inference`` (status, candidates, the found object's mask at the frame's size, box and
-        centroids; see ``segment`` and ``runtime.result``)."""
+        centroids; see ``segment`` and ``runtime.result``). A relation's answer that holds several objects is
+        settled by its anchor: the model runs once more on the frame (``runtime.relation``)."""
         start = time.perf_counter()
         depth_m, K = check_depth_and_intrinsics(depth_m, K, inference.frame_shape)
-        result = build_result(inference.mask_logits, inference.presence_logit, inference.several_logit, inference.box,
-                              self.threshold, depth_m, K, inference.prior_logits if with_prior else None, distortion,
-                              inference.frame if self.refine_edges else None, inference.rank)
+        result = self._result(inference, depth_m, K, with_prior, distortion)
+        relation = inference.reading.relation if inference.reading else None
+        if needs_anchor(result, relation):
+            anchor = read_command(relation.anchor)
+            anchor_inference = self._infer(inference.frame, self._encode(anchor.text), anchor)
+            result = settle_relation(result, relation, self._result(anchor_inference, depth_m, K, False, distortion))
         result.timings_ms = {**inference.timings_ms, "post": 1e3 * (time.perf_counter() - start)}
         return result
+
+    def _result(self, inference: Inference, depth_m: np.ndarray | None, K: np.ndarray | None, with_prior: bool,
+                distortion: np.ndarray | None) -> Result:
+        return build_result(inference.mask_logits, inference.presence_logit, inference.several_logit, inference.box,
+                            self.threshold, depth_m, K, inference.prior_logits if with_prior else None, distortion,
+                            inference.frame if self.refine_edges else None,
+                            inference.reading.rank if inference.reading else None)
