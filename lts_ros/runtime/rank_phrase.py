@@ -7,7 +7,7 @@ rank phrase is split into the set ("the mug": segmented by the model, one region
 ``runtime.rank_select`` applies to the separate objects by their image position, depth or size.
 
 Only the phrase that opens the object description is read as a rank ("pick up the leftmost mug", not "the ball
-next to the leftmost mug": there the rank names the anchor, which the model resolves itself).
+next to the leftmost mug": there the rank names the anchor, read as a rank where ``runtime.relation`` asks for it).
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Relations: which of the objects the model found for "the mug left of the ball" is the one left of the ball.
 
 The model reads a relation whole and is mostly right (86 mIoU on the tabletop test split), but where its mask
-holds two objects while saying the expression names one, it could not tell which object the relation picks: 114
-of the 135 split one-target masks on that split were relations. Only then the runtime asks the model for the
+holds two objects while saying the expression names one, it could not tell which object the relation picks: with
+ranks read, 114 of the 135 split one-target masks on that split were relations. Only then the runtime asks the model for the
 anchor ("the ball"), once more on the same frame, and keeps the one candidate that stands in the relation to
 it: column for left / right, depth (or, without depth, how low it reaches in the image) for behind / in front
 of, distance for next to, which needs two candidates besides the anchor to compare (a mask that held the anchor
