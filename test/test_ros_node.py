@@ -95,6 +95,10 @@ def test_ordinals_are_answered_as_the_runtime_reads_them(graph, tabletop_root):
         assert probe.spin_until(lambda: probe.outputs_for("mask", stamp), 5)
         assert iou(image_to_array(probe.outputs_for("mask", stamp)[0]) > 0, sample.mask) >= 0.8, sample.text
         assert status.centroid_m is not None
+    # a rank past the objects there: "which one?", never a centroid to grasp
+    past = f"the sixth {reference.reading.rank.base.removeprefix('the ')} from the left"
+    _, status = probe.segment_stream(past, sample.image, depth_mm(sample.depth_m), sample.K)
+    assert status.state == "ambiguous" and status.centroid_m is None and status.bbox is None, past
 
 
 def test_a_found_target_gets_a_sphere_and_its_command_as_rviz_markers(graph, samples):

@@ -1,13 +1,13 @@
 """Relations: which of the objects the model found for "the mug left of the ball" is the one left of the ball.
 
 The model reads a relation whole and is mostly right (86 mIoU on the tabletop test split), but where its mask
-holds two objects while saying the expression names one, it could not tell which object the relation picks: with
-ranks read, 114 of the 135 split one-target masks on that split were relations. Only then the runtime asks the model for the
-anchor ("the ball"), once more on the same frame, and keeps the one candidate that stands in the relation to
-it: column for left / right, depth (or, without depth, how low it reaches in the image) for behind / in front
-of, distance for next to, which needs two candidates besides the anchor to compare (a mask that held the anchor
-and one other object had, in a grasp episode, fired on the wrong block beside the ball). No candidate or several:
-the answer stays "which one?".
+holds two objects while saying the expression names one, it could not tell which object the relation picks:
+with ranks read, 114 of the 135 split one-target masks on that split were relations. Only then the runtime asks
+the model for the anchor ("the ball"), once more on the same frame, and keeps the one candidate that stands in
+the relation to it: the keys of ``rank_select.order_keys`` (column for left / right; depth, or without depth how
+low it reaches in the image, for behind / in front of), and distance for next to, which needs two candidates
+besides the anchor to compare (a mask that held the anchor and one other object had, in a grasp episode, fired
+on the wrong block beside the ball). No candidate or several: the answer stays "which one?".
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lts_ros.runtime.rank_phrase import NOUN, alternatives, normalized, opens_with_the
-from lts_ros.runtime.rank_select import COLUMN_GAP, DEPTH_GAP_M, ROW_GAP
+from lts_ros.runtime.rank_phrase import FAR, LEFT, NEAR, NOUN, RIGHT, alternatives, normalized, opens_with_the
+from lts_ros.runtime.rank_select import order_keys
 from lts_ros.runtime.result import AMBIGUOUS, Candidate, Result
 
 LEFT_OF, RIGHT_OF, BEHIND, IN_FRONT_OF, NEXT_TO = "left_of", "right_of", "behind", "in_front_of", "next_to"
@@ -26,6 +26,7 @@ _WORDS = {LEFT_OF: ("left of", "to the left of", "on the left of"),
           RIGHT_OF: ("right of", "to the right of", "on the right of"),
           BEHIND: ("behind", "in back of", "at the back of"), IN_FRONT_OF: ("in front of",),
           NEXT_TO: ("next to", "beside", "by", "near", "close to")}
+_ORDER_OF = {LEFT_OF: LEFT, RIGHT_OF: RIGHT, BEHIND: FAR, IN_FRONT_OF: NEAR}  # what comes before the anchor
 _RELATION_OF = {word: relation for relation, words in _WORDS.items() for word in words}
 _RELATION_RE = re.compile(rf"\bthe {NOUN} (?P<words>{alternatives(tuple(_RELATION_OF))}) (?P<anchor>(?:the|a) .+)$")
 NEXT_TO_RATIO = 1.75  # the nearest candidate is this much nearer the anchor than the next (chosen on val)
@@ -68,18 +69,12 @@ def settle_relation(result: Result, phrase: RelationPhrase, anchor: Result) -> R
 
 
 def _fitting(candidates: list[Candidate], anchor: Candidate, relation: str, shape: tuple[int, int]) -> list[Candidate]:
-    height, width = shape
-    with_depth = anchor.centroid_3d is not None and all(c.centroid_3d is not None for c in candidates)
-    if relation in (LEFT_OF, RIGHT_OF):
-        sign = -1.0 if relation == LEFT_OF else 1.0
-        return [c for c in candidates if sign * (c.centroid_px[0] - anchor.centroid_px[0]) > COLUMN_GAP * width]
-    if relation in (BEHIND, IN_FRONT_OF):
-        sign = 1.0 if relation == BEHIND else -1.0
-        if with_depth:
-            return [c for c in candidates if sign * (c.centroid_3d[2] - anchor.centroid_3d[2]) > DEPTH_GAP_M]
-        return [c for c in candidates if sign * (anchor.bbox[3] - c.bbox[3]) > ROW_GAP * height]
+    if relation in _ORDER_OF:  # "left of the ball": clearly before the ball in the order "from the left"
+        keys, gap = order_keys([*candidates, anchor], _ORDER_OF[relation], shape)
+        return [c for c, key in zip(candidates, keys) if key < keys[-1] - gap]
     if len(candidates) < 2:
         return []  # "next to" compares: a lone candidate beside the anchor is only what else the model fired on
+    with_depth = anchor.centroid_3d is not None and all(c.centroid_3d is not None for c in candidates)
 
     def distance(c: Candidate) -> float:
         if with_depth:
