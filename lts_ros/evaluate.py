@@ -23,12 +23,12 @@ from lts_ros.metrics import (GroundingAccumulator, GroundingMetrics, RisAccumula
                              expected_calibration_error, intersection_union, is_split, reliability_bins)
 from lts_ros.model.lts import LTS
 from lts_ros.options import PRESENCE_THRESHOLD
+from lts_ros.language import Query, Selection, read_command
 from lts_ros.runtime.postprocess import build_result
-from lts_ros.runtime.phrases import Reading, read_command
-from lts_ros.runtime.rank_phrase import RankPhrase
-from lts_ros.runtime.relation import needs_anchor, settle_relation
+from lts_ros.runtime.query_plan import conclude, first_selection, first_text, follow_ups
 from lts_ros.runtime.result import Result
 
+ANSWERS = ("correct", "wrong_object", "ambiguous", "not_found")  # see answer_kind
 
 
 @dataclass
@@ -70,6 +70,25 @@ class EvalResult:
             groups[s["target_set"]].append(s)
         return {k: self.grounding(groups[k]) for k in ("none", "one", "several") if groups[k]}
 
+    def answers(self, key: str | None = None) -> dict[str, dict[str, float]]:
+        """How one-target commands were answered (``answer_kind``: shares of correct, wrong object, ambiguous,
+        not found, and the count), over all of them (key None: under "all") or per value of ``key``."""
+        groups: dict[str, list[str]] = defaultdict(list)
+        for s in self.unique():
+            if "answer" in s and (key is None or key in s):
+                groups["all" if key is None else str(s[key])].append(s["answer"])
+        return {name: {**{a: answers.count(a) / len(answers) for a in ANSWERS}, "count": len(answers)}
+                for name, answers in sorted(groups.items())}
+
+    def answers_table(self) -> str:
+        """The answers a robot acts on, overall, per expression kind and per phrasing family."""
+        lines = [f"{'':<20}{'count':>7}" + "".join(f"{a:>14}" for a in ANSWERS)]
+        for key in (None, "kind", "family"):
+            for name, shares in self.answers(key).items():
+                label = name if key is None else f"{key} {name}"
+                lines.append(f"{label:<20}{shares['count']:>7}" + "".join(f"{100 * shares[a]:>13.1f}%" for a in ANSWERS))
+        return "\n".join(lines)
+
     def split_share(self) -> float:
         unique = self.unique()
         return float(np.mean([s["split"] for s in unique])) if unique else float("nan")
@@ -104,6 +123,7 @@ class EvalResult:
             answers = [s["status"] for s in self.samples if s["target_set"] == name]
             shares = [100 * answers.count(a) / len(answers) for a in ("found", "not_found", "ambiguous")]
             lines.append(f"{name:<10}{len(answers):>7}{100 * group.giou:>8.2f}" + "".join(f"{v:>8.1f}" for v in shares))
+        lines += ["", "answers to one-target commands (wrong_object: found, IoU < 0.5):", self.answers_table()]
         lines += ["", f"split masks (one target, >= 2 regions of >= 5 % each): {100 * self.split_share():.2f} %",
                   f"presence calibration: ECE {self.ece():.4f}"]
         errors = self.centroid_errors_m()
@@ -116,6 +136,8 @@ class EvalResult:
         out = {"metrics": self.metrics.as_dict(), "grounding": self.grounding().as_dict(),
                "by_target_set": {k: m.as_dict() for k, m in self.by_target_set().items()},
                "split_share": self.split_share(), "ece": self.ece(), "samples": self.samples}
+        out["answers"] = {"all": self.answers().get("all", {}), "by_kind": self.answers("kind"),
+                          "by_family": self.answers("family")}
         kinds = self.breakdown("kind")
         if kinds:
             out["by_kind"] = {k: m.as_dict() for k, m in kinds.items()}
@@ -156,25 +178,40 @@ def apply_presence_temperature(model: LTS, temperature: float) -> None:
 
 
 def runtime_answer(sample, mask_logits: np.ndarray, presence_logit: float, several_logit: float, box,
-                   refine_edges: bool = True, rank: RankPhrase | None = None) -> Result:
+                   refine_edges: bool = True, selection: Selection | None = None) -> Result:
     """The runtime's answer for ``sample`` from the model's outputs: its mask's edges snapped to the frame unless
-    ``refine_edges`` is False; the member ``rank`` names where the outputs answer its set."""
+    ``refine_edges`` is False; the member ``selection`` names where the outputs answer its set."""
     depth = getattr(sample, "depth_m", None)
     return build_result(mask_logits, presence_logit, several_logit, box, PRESENCE_THRESHOLD, depth,
-                        sample.K if depth is not None else None, rgb=sample.image if refine_edges else None, rank=rank)
+                        sample.K if depth is not None else None, rgb=sample.image if refine_edges else None,
+                        selection=selection)
 
 
-def score_sample(sample, result: Result, presence_logit: float, index: int, reading: Reading | None = None,
-                 anchor_asked: bool = False) -> dict:
-    """Per-sample record: the runtime's answer for it, how the command was read (``reading``; ``anchor_asked``:
-    a relation settled by its anchor), its IoU counts, and the 3D centroid error where the sample has depth and a
-    one-target GT."""
+def answer_kind(status: str, iou: float) -> str:
+    """A one-target answer as a robot acts on it: ``correct`` (found, IoU >= 0.5), ``wrong_object`` (found,
+    IoU < 0.5: it would grasp something else), ``ambiguous`` ("which one?") or ``not_found``."""
+    if status == "found":
+        return "correct" if iou >= 0.5 else "wrong_object"
+    return status
+
+
+def score_sample(sample, result: Result, presence_logit: float, index: int, reading: Query | None = None,
+                 passes: int = 1) -> dict:
+    """Per-sample record: the runtime's answer for it, how the command was read (``reading``; ``passes``: model
+    passes it took, 2+ where an anchor or exclusions were asked), its IoU counts, the answer as a robot acts on it
+    (one target), and the 3D centroid error where the sample has depth and a one-target GT."""
     inter, union = intersection_union(result.mask, sample.mask)
     target_set = getattr(sample, "target_set", "one")
     record = {"index": index, "text": sample.text, "target_set": target_set, "status": result.status,
               "score": result.score, "presence_logit": presence_logit, "several_score": result.several_score,
               "intersection": inter, "union": union, "iou": inter / union if union else 1.0,
-              "split": is_split(result.mask), "ranked": bool(reading and reading.rank), "anchor_asked": anchor_asked}
+              "split": is_split(result.mask), "ranked": bool(reading and reading.selection),
+              "anchor_asked": bool(reading and reading.relation) and passes > 1, "passes": passes,
+              "reading": reading.describe() if reading else "", "reason": result.reason}
+    if target_set == "one":
+        record["answer"] = answer_kind(result.status, record["iou"])
+    if hasattr(sample, "family"):
+        record["family"] = sample.family
     if hasattr(sample, "kind"):
         record["kind"] = sample.kind
         record["combo"] = "held_out" if sample.held_out else "seen"  # target color x category in training?
@@ -219,8 +256,8 @@ def evaluate(model: LTS, source: SampleSource, batch_size: int = 8, workers: int
              resolve_phrases: bool = True) -> EvalResult:
     """Run ``model`` on (the first ``limit`` samples of) ``source``, each frame with ``corrupt`` applied. Samples
     of one image in a batch share its vision features (where the source says which image each shows).
-    ``refine_edges``: see ``runtime_answer``. ``resolve_phrases``: commands are read as the runtime reads them
-    (ranks and relations, ``runtime.phrases``); False: the model reads every command whole."""
+    ``refine_edges``: see ``runtime_answer``. ``resolve_phrases``: commands are read and executed as the runtime
+    does (``lts_ros.language``, ``runtime.query_plan``); False: the model reads every command whole."""
     if corrupt is not None:
         source = CorruptedSource(source, corrupt)
     indices = range(min(len(source), limit) if limit else len(source))
@@ -235,28 +272,26 @@ def evaluate(model: LTS, source: SampleSource, batch_size: int = 8, workers: int
         image_index = [slots.setdefault(keys[i], len(slots)) for i in batch["index"]]  # the batch's images, in order
         images = batch["image"][[image_index.index(slot) for slot in range(len(slots))]].to(device)
         image_index = torch.tensor(image_index, device=device)
-        readings = [read_command(text, resolve_phrases) for text in batch["text"]]
+        readings = [read_command(text) if resolve_phrases else Query(verbatim=text) for text in batch["text"]]
 
-        def answers(texts: list[str], rows: list[int], ranks: list[RankPhrase | None]) -> list[tuple[Result, float]]:
-            ids, attention = model.tokenize(texts)
+        def answers(queries: list[Query], rows: list[int]) -> list[tuple[Result, float]]:
+            ids, attention = model.tokenize([first_text(q, batch["text"][row]) for q, row in zip(queries, rows)])
             outputs = model(images, ids.to(device), attention.to(device), image_index[rows])
             return [(runtime_answer(batch["source"][row], logits, float(presence), float(several), batch["box"][row],
-                                    refine_edges, rank), float(presence))
-                    for logits, presence, several, row, rank in zip(
+                                    refine_edges, first_selection(query)), float(presence))
+                    for logits, presence, several, row, query in zip(
                         *(o[:, 0].float().cpu().numpy() for o in (outputs.mask_logits, outputs.presence_logits,
-                                                                  outputs.several_logits)), rows, ranks)]
+                                                                  outputs.several_logits)), rows, queries)]
 
-        results = answers([r.text for r in readings], list(range(len(readings))), [r.rank for r in readings])
-        settle = [row for row, ((result, _), reading) in enumerate(zip(results, readings))
-                  if needs_anchor(result, reading.relation)]
-        anchors = [read_command(readings[row].relation.anchor) for row in settle]
-        if settle:  # as the runtime does: the model once more, for the anchor
-            for row, anchor, (anchor_result, _) in zip(settle, anchors, answers([a.text for a in anchors], settle,
-                                                                               [a.rank for a in anchors])):
-                result, presence = results[row]
-                results[row] = settle_relation(result, readings[row].relation, anchor_result), presence
+        results = answers(readings, list(range(len(readings))))
+        # As the runtime does: the model once more for each follow-up (an anchor, an exclusion), all in one batch.
+        asked = [(row, q) for row, ((result, _), reading) in enumerate(zip(results, readings))
+                 for q in follow_ups(reading, result)]
+        follow = answers([q for _, q in asked], [row for row, _ in asked]) if asked else []
         for row, ((result, presence), reading) in enumerate(zip(results, readings)):
-            samples.append(score_sample(batch["source"][row], result, presence, batch["index"][row], reading,
-                                        row in settle))
+            settled = conclude(reading, result, [a for (r, _), (a, _) in zip(asked, follow) if r == row])
+            passes = 1 + sum(r == row for r, _ in asked)
+            samples.append(score_sample(batch["source"][row], settled, presence, batch["index"][row], reading,
+                                        passes))
     model.train(was_training)
     return EvalResult(samples)

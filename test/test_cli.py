@@ -53,10 +53,13 @@ def test_segment_and_eval_with_a_trained_checkpoint(refer_root, tmp_path):
     result = run_lts("segment", "--checkpoint", str(run / "model.safetensors"), "--image", str(image),
                      "--text", "the red circle", "--out", str(overlay))
     assert result.returncode == 0, result.stderr
-    assert overlay.stat().st_size > 1000 and "score" in result.stdout and "read as" not in result.stdout
+    assert overlay.stat().st_size > 1000 and "score" in result.stdout and "read as: red circle (" in result.stdout
     result = run_lts("segment", "--checkpoint", str(run / "model.safetensors"), "--image", str(image),
                      "--text", "the biggest red circle", "--out", str(overlay))
-    assert 'read as the set "the red circle"' in result.stdout and "1st by size, biggest first" in result.stdout
+    assert 'read as: red circle | biggest (the model segments "the red circle"' in result.stdout
+    result = run_lts("segment", "--checkpoint", str(run / "model.safetensors"), "--image", str(image),
+                     "--text", "the tallest red circle", "--out", str(overlay))
+    assert result.returncode == 0 and "not read: did not understand: 'tallest'" in result.stdout
     result = run_lts("eval", "--checkpoint", str(run / "model.safetensors"), "--data-root", str(refer_root),
                      "--split", "val", "--out", str(tmp_path / "eval.json"), "--grid", str(tmp_path / "grid.png"),
                      "--grid-count", "3", "--quiet")

@@ -90,15 +90,22 @@ def test_ordinals_are_answered_as_the_runtime_reads_them(graph, tabletop_root):
         stamp, status = probe.segment_stream(sample.text, sample.image, depth_mm(sample.depth_m), sample.K)
         reference.set_command(sample.text)
         expected = reference.segment(sample.image, sample.depth_m, sample.K)
-        assert reference.reading.rank is not None and expected.found, sample.text
+        assert reference.reading.selection is not None and expected.found, sample.text
+        assert status.reading == reference.reading.describe() and status.reason == "", sample.text
         assert status.state == "found" and status.bbox == expected.bbox, sample.text
         assert probe.spin_until(lambda: probe.outputs_for("mask", stamp), 5)
         assert iou(image_to_array(probe.outputs_for("mask", stamp)[0]) > 0, sample.mask) >= 0.8, sample.text
         assert status.centroid_m is not None
     # a rank past the objects there: "which one?", never a centroid to grasp
-    past = f"the sixth {reference.reading.rank.base.removeprefix('the ')} from the left"
+    past = f"the sixth {reference.reading.description.brief()} from the left"
     _, status = probe.segment_stream(past, sample.image, depth_mm(sample.depth_m), sample.K)
     assert status.state == "ambiguous" and status.centroid_m is None and status.bbox is None, past
+    # selecting words the reader cannot place: "which one?" with the reason in ~/status, never a guess
+    unread = f"the {reference.reading.description.brief()} between the other {reference.reading.description.noun} " \
+             "and the tray"
+    _, status = probe.segment_stream(unread, sample.image, depth_mm(sample.depth_m), sample.K)
+    assert status.state == "ambiguous" and status.centroid_m is None and status.bbox is None, unread
+    assert "did not understand" in status.reason and "between" in status.reason and status.reading == status.reason
 
 
 def test_a_found_target_gets_a_sphere_and_its_command_as_rviz_markers(graph, samples):

@@ -139,18 +139,18 @@ def test_mask_edges_snap_to_the_frame_unless_turned_off(segmenter):
     assert refined.found and refined.mask[206:344, 106:294].all()
 
 
-def test_a_rank_phrase_sends_its_set_to_the_model_and_picks_the_member(segmenter):
+def test_a_selection_sends_its_set_to_the_model_and_picks_the_member(segmenter):
     segmenter.set_command("the leftmost red mug")
-    assert segmenter.reading.text == segmenter.reading.rank.base == "the red mug"
+    assert segmenter.reading.model_text() == "the red mug" and segmenter.reading.describe() == "red mug | 1st from left"
     assert segmenter.command == "the leftmost red mug"
     assert segmenter.segment(RGB).found  # the one object the set holds is the leftmost
     segmenter.set_command("the second red mug from the left")
     assert segmenter.segment(RGB).status == "ambiguous"  # one object found: no second one to point at
     segmenter.set_command("the red mug")  # the set itself: already encoded
-    assert segmenter.reading.rank is None and segmenter.backend.encodes == 1
+    assert segmenter.reading.selection is None and segmenter.backend.encodes == 1
     segmenter.resolve_phrases = False  # the model reads the phrase whole
     segmenter.set_command("the leftmost red mug")
-    assert segmenter.reading.rank is None and segmenter.backend.encodes == 2
+    assert segmenter.reading.model_text() == "the leftmost red mug" and segmenter.backend.encodes == 2
     segmenter.resolve_phrases = True
     segmenter.set_command("the second red mug from the left")
     inference = segmenter.infer(RGB)
@@ -158,6 +158,19 @@ def test_a_rank_phrase_sends_its_set_to_the_model_and_picks_the_member(segmenter
     assert segmenter.finish(inference).status == "ambiguous"
     segmenter.clear_command()
     assert segmenter.reading is None
+
+
+def test_a_command_it_cannot_read_is_answered_which_one_with_the_reason(segmenter):
+    """The object is there and alone, but the command selects by words the reader could not place: no guess."""
+    segmenter.set_command("the red mug between the other mug and the duck")
+    result = segmenter.segment(RGB, np.ones((480, 640), np.float32), K)
+    assert result.status == "ambiguous" and result.centroid_3d is None and result.bbox is None
+    assert "did not understand" in result.reason and "between" in result.reason
+    segmenter.set_command("the one on the left")  # nothing named: nothing to show
+    result = segmenter.segment(RGB)
+    assert result.status == "ambiguous" and not result.mask.any() and "no object named" in result.reason
+    segmenter.set_command("the red mug")
+    assert segmenter.segment(RGB).found and segmenter.segment(RGB).reason == ""
 
 
 class ScriptedBackend(CountingBackend):
@@ -193,3 +206,22 @@ def test_a_relation_answered_with_two_objects_is_settled_by_asking_for_its_ancho
     segmenter.resolve_phrases = False
     segmenter.set_command("the mug left of the ball")
     assert segmenter.segment(RGB).status == "ambiguous" and backend.segments == 6
+
+
+def test_exclusions_drop_what_they_name_and_keep_the_one_left():
+    """"the mug that is not red": the model finds the mugs, then the red mug; the other one is the answer. Where
+    every mug found is excluded the answer is not_found, never the excluded object."""
+    tokenizer = WordTokenizer.build(["the mug", "the red mug", "the blue mug", "the green mug"], 12)
+    two_mugs = [(60, 80, 20, 40), (60, 80, 90, 110)]
+    backend = ScriptedBackend(tokenizer, {"the mug": two_mugs, "the red mug": [two_mugs[0]],
+                                          "the blue mug": [two_mugs[1]], "the green mug": []})
+    segmenter = Segmenter(backend, tokenizer, S)
+    for command in ("the mug that is not red", "not the red mug, the blue one", "the non-red mug"):
+        segmenter.set_command(command)
+        result = segmenter.segment(RGB)
+        assert result.found and result.bbox[0] > 400, command
+    segmenter.set_command("the mug that is neither red nor blue")
+    result = segmenter.segment(RGB)
+    assert result.status == "not_found" and result.reason == "only excluded objects fit"
+    segmenter.set_command("the mug that is not green")  # nothing excluded is there: both mugs still fit
+    assert segmenter.segment(RGB).status == "ambiguous"

@@ -40,13 +40,11 @@ def cmd_segment(args: argparse.Namespace) -> int:
     cv2.imwrite(str(out), cv2.cvtColor(overlay(image, result.mask), cv2.COLOR_RGB2BGR))
     print(f'"{segmenter.command}": {result.status.replace("_", " ")}, score {result.score:.3f} '
           f"(several objects named: {result.several_score:.3f}), {int(result.mask.sum())} px; overlay: {out}")
-    reading = segmenter.reading
-    if reading.rank is not None:
-        print(f'read as the set "{reading.text}" ({len(result.candidates)} objects found), '
-              f"then the {reading.rank.describe()}")
-    elif reading.relation is not None:
-        print(f'read as a relation ({reading.relation.relation.replace("_", " ")} "{reading.relation.anchor}"): '
-              "the anchor settles an answer that holds several objects")
+    print(f"read as: {segmenter.reading.describe()} (the model segments \"{segmenter.reading.model_text()}\", "
+          f"{len(result.candidates)} objects found)" if segmenter.reading.understood else
+          f"not read: {segmenter.reading.refusal}")
+    if result.reason:
+        print(f"{result.status.replace('_', ' ')}: {result.reason}")
     if result.status == "ambiguous":
         print(f"{len(result.candidates)} candidates (x0, y0, x1, y1): "
               + "; ".join(", ".join(map(str, c.bbox)) for c in result.candidates))

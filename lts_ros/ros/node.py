@@ -283,8 +283,9 @@ class LtsNode(LifecycleNode):
         no_3d = depth.no_3d
         if result.found and result.centroid_3d is None and not no_3d:
             no_3d = "no valid depth inside the mask"
+        reading = inference.reading.describe() if inference.reading else ""
         self.outputs.publish(header, result, command, no_3d, lambda: 1e3 * (time.monotonic() - frame.received_at),
-                             model_ms)
+                             model_ms, reading)
         latency_ms = 1e3 * (self.get_clock().now().nanoseconds * 1e-9 - stamp_s(header))
         self.stats.frame_done(latency_ms, model_ms, 1e3 * (time.monotonic() - frame.received_at))
         self.outputs.publish_visuals(header, rgb, result, command, self.p("publish_overlay"))

@@ -35,8 +35,9 @@ class FrameOutputs:
         self._marker_shown = False
 
     def publish(self, header, result: Result, command: Command, no_centroid_reason: str,
-                node_ms: Callable[[], float], model_ms: float) -> None:
-        """Mask, centroid, then the status (``node_ms()``: the node's time on the frame so far)."""
+                node_ms: Callable[[], float], model_ms: float, reading: str = "") -> None:
+        """Mask, centroid, then the status (``node_ms()``: the node's time on the frame so far; ``reading``: how
+        the command was read)."""
         if result.found:
             self.mask.publish(conversions.fill_image(Image(header=header), result.mask.view(np.uint8) * 255, "mono8"))
         if result.found and result.centroid_3d is not None:
@@ -44,7 +45,7 @@ class FrameOutputs:
             point.point.x, point.point.y, point.point.z = (float(c) for c in result.centroid_3d)
             self.centroid.publish(point)
         self.status.publish(status_message(header, self._node.get_fully_qualified_name(), command.text,
-                                           command.seq, result, no_centroid_reason, node_ms(), model_ms))
+                                           command.seq, result, no_centroid_reason, node_ms(), model_ms, reading))
 
     def publish_visuals(self, header, rgb: np.ndarray, result: Result, command: Command,
                         overlay_always: bool) -> None:

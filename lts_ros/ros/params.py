@@ -85,10 +85,11 @@ PARAMS = (
           low=0.0, high=1.0, live=True),
     Param("refine_edges", True, "snap the mask's edges to the camera frame (a guided filter around the object, a "
           "few ms); false = the model's own, coarser edges", live=True),
-    Param("resolve_phrases", True, "settle ranks and relations by geometry over the objects the model finds: "
-          "'the second mug from the left' segments the mugs and picks the second; 'the mug left of the ball', where "
-          "the answer holds two objects, asks the model for the ball too (lts_ros/runtime/phrases.py); false = the "
-          "model reads every command whole"),
+    Param("resolve_phrases", True, "read commands into a query (lts_ros/language) and execute it: 'the second mug "
+          "from the left' segments the mugs and picks the second; 'the mug left of the ball', where the answer "
+          "holds two objects, asks the model for the ball too; 'not the red one' drops what it excludes; words "
+          "that select but cannot be read are answered 'which one?' with the reason; false = the model reads every "
+          "command whole"),
     Param("command", "", "initial command, e.g. 'the red mug'; later ones arrive on the command topic",
           live=True),
     Param("publish_overlay", False, "always compute ~/overlay (otherwise only while it has subscribers)",

@@ -34,6 +34,8 @@ class FrameStatus:
     candidates: tuple[tuple[int, int, int, int], ...]  # bbox of each separate object in the prediction
     node_ms: float  # frame received -> status built, in the node
     model_ms: float  # of which the model: Segmenter.segment() (preprocess, inference, postprocess)
+    reading: str = ""  # how the command was read: "mug | 2nd from left" (lts_ros.language)
+    reason: str = ""  # why the answer is ambiguous / not_found where the reader or a rule says
 
     @property
     def found(self) -> bool:
@@ -48,12 +50,14 @@ class FrameStatus:
                    None if bbox is None else tuple(int(v) for v in bbox),
                    _numbers(values["centroid_px"]), _numbers(values["centroid_m"]), values["no_centroid_reason"],
                    tuple(tuple(int(v) for v in box.split()) for box in values["candidates"].split(";") if box),
-                   float(values["node_ms"]), float(values["model_ms"]))
+                   float(values["node_ms"]), float(values["model_ms"]), values.get("reading", ""),
+                   values.get("reason", ""))
 
 
 def status_message(header, name: str, command: str, command_seq: int, result: Result, no_centroid_reason: str,
-                   node_ms: float, model_ms: float) -> DiagnosticArray:
-    """The frame's status. Level OK: it reports the node's health, the answer is in ``state``."""
+                   node_ms: float, model_ms: float, reading: str = "") -> DiagnosticArray:
+    """The frame's status. Level OK: it reports the node's health, the answer is in ``state``; ``reading``: how
+    the command was read, ``reason``: why it is not found / "which one?" where the reader or a rule says."""
     found = result.found
     centroid = result.centroid_3d if found else None
     values = {
@@ -64,7 +68,7 @@ def status_message(header, name: str, command: str, command_seq: int, result: Re
         "centroid_m": "" if centroid is None else " ".join(f"{v:.5f}" for v in centroid),
         "no_centroid_reason": no_centroid_reason if found and centroid is None else "",
         "candidates": ";".join(" ".join(str(v) for v in c.bbox) for c in result.candidates),
-        "node_ms": f"{node_ms:.2f}", "model_ms": f"{model_ms:.2f}",
+        "node_ms": f"{node_ms:.2f}", "model_ms": f"{model_ms:.2f}", "reading": reading, "reason": result.reason,
     }
     status = DiagnosticStatus(level=DiagnosticStatus.OK, name=name, message=values["state"],
                               hardware_id=header.frame_id,

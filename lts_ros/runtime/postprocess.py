@@ -6,8 +6,8 @@ import numpy as np
 
 from lts_ros.data.transforms import Letterbox
 from lts_ros.geometry import CENTROID_ERODE_PX, robust_centroid, shifted_intrinsics
+from lts_ros.language.query import Selection
 from lts_ros.runtime.pixels import fired_box, sigmoid
-from lts_ros.runtime.rank_phrase import RankPhrase
 from lts_ros.runtime.rank_select import select_ranked
 from lts_ros.runtime.refine import refine_logits
 from lts_ros.runtime.result import AMBIGUOUS, FOUND, NOT_FOUND, Candidate, Result, paste
@@ -67,14 +67,14 @@ def candidates_of(logits: np.ndarray, depth_m: np.ndarray | None = None, K: np.n
 def build_result(mask_logits: np.ndarray, presence_logit: float, several_logit: float, box: Letterbox,
                  threshold: float, depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
                  prior_logits: np.ndarray | None = None, D: np.ndarray | None = None,
-                 rgb: np.ndarray | None = None, rank: RankPhrase | None = None) -> Result:
+                 rgb: np.ndarray | None = None, selection: Selection | None = None) -> Result:
     """``mask_logits``: (S, S) at the model input. Logits are resized (bilinear) and thresholded at 0
     (probability 0.5), so the mask edge lands where the interpolated logit crosses 0. The object is there when
     the presence probability reaches ``threshold`` and the mask holds a candidate; ambiguous when the model says
     the expression names several objects or the mask holds several, found otherwise. ``D``: lens distortion for
     the 3D centroids. ``rgb``: the frame (H, W, 3) uint8; given, the mask's edges are snapped to it
-    (``refine_logits``). ``rank``: the logits are the model's answer for ``rank.base`` (a set); the object is the
-    member the rank names (``runtime.rank_select``), ambiguous where that is not clear."""
+    (``refine_logits``). ``selection``: the logits are the model's answer for a set; the object is the member the
+    selection names (``runtime.rank_select``), ambiguous where that is not clear."""
     logits = box.invert(mask_logits.astype(np.float32, copy=False))
     if rgb is not None:
         logits = refine_logits(logits, rgb)
@@ -84,8 +84,8 @@ def build_result(mask_logits: np.ndarray, presence_logit: float, several_logit: 
     if score < threshold or not candidates:
         return Result(NOT_FOUND, np.zeros(logits.shape, bool), score, several_score, candidates, None, None, None,
                       prior)
-    if rank is not None:
-        one = select_ranked(candidates, rank, logits.shape)
+    if selection is not None:
+        one = select_ranked(candidates, selection, logits.shape)
     else:
         one = candidates[0] if several_score < 0.5 and len(candidates) == 1 else None
     if one is None:

@@ -1,17 +1,18 @@
-"""Pick the member a rank phrase names among the separate objects the model found for its set
-(``runtime.rank_phrase``): by image column for left / right, by camera depth (or, without depth, by how low the
+"""Pick the member a query's selection names among the separate objects the model found for its set
+(``language.query.Selection``): by image column for left / right, by camera depth (or, without depth, by how low the
 object reaches in the image) for near / far, and by apparent size (times depth, where given) for big / small.
 
 The answer is ``ambiguous`` when the named member is not clearly apart from the next one in the order (two mugs
 of about the same size for "the bigger mug") and when the model found fewer objects than the rank counts to
 (two mugs for "the third mug": one may be hidden, or two touching mugs read as one): "which one?" is the safe
-question then; ``not_found`` stays the model's answer for the set itself.
+question then; ``not_found`` stays the model's answer for the set itself. "The middle one" is the middle of an odd
+number of objects from the left, clearly apart from both neighbours.
 """
 from __future__ import annotations
 
 import math
 
-from lts_ros.runtime.rank_phrase import BIG, FAR, LEFT, NEAR, RIGHT, SMALL, RankPhrase
+from lts_ros.language.query import BIG, FAR, LEFT, NEAR, RIGHT, SMALL, Selection
 from lts_ros.runtime.result import Candidate
 
 # How far apart two objects' keys must be for one to come clearly before the other.
@@ -40,14 +41,19 @@ def order_keys(candidates: list[Candidate], order: str, shape: tuple[int, int]) 
     raise ValueError(f"unknown order {order!r}")
 
 
-def select_ranked(candidates: list[Candidate], phrase: RankPhrase, shape: tuple[int, int]) -> Candidate | None:
-    """The candidate ``phrase`` names, or None where that is not clear (see the module docstring)."""
-    if len(candidates) < phrase.rank:
+def select_ranked(candidates: list[Candidate], selection: Selection, shape: tuple[int, int]) -> Candidate | None:
+    """The candidate ``selection`` names, or None where that is not clear (see the module docstring)."""
+    rank = selection.rank
+    if selection.middle:
+        if len(candidates) < 3 or len(candidates) % 2 == 0:
+            return None
+        rank = (len(candidates) + 1) // 2
+    if len(candidates) < rank:
         return None
-    keys, gap = order_keys(candidates, phrase.order, shape)
+    keys, gap = order_keys(candidates, selection.order, shape)
     ranked = sorted(range(len(candidates)), key=keys.__getitem__)
-    chosen = keys[ranked[phrase.rank - 1]]
-    neighbours = [keys[i] for i in ranked[max(0, phrase.rank - 2):phrase.rank + 1] if i != ranked[phrase.rank - 1]]
+    chosen = keys[ranked[rank - 1]]
+    neighbours = [keys[i] for i in ranked[max(0, rank - 2):rank + 1] if i != ranked[rank - 1]]
     if any(abs(chosen - key) < gap for key in neighbours):
         return None
-    return candidates[ranked[phrase.rank - 1]]
+    return candidates[ranked[rank - 1]]

@@ -12,59 +12,34 @@ on the wrong block beside the ball). No candidate or several: the answer stays "
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass
 
 import numpy as np
 
-from lts_ros.runtime.rank_phrase import FAR, LEFT, NEAR, NOUN, RIGHT, alternatives, normalized, opens_with_the
+from lts_ros.language.query import BEHIND, FAR, IN_FRONT_OF, LEFT, LEFT_OF, NEAR, RIGHT, RIGHT_OF
 from lts_ros.runtime.rank_select import order_keys
 from lts_ros.runtime.result import AMBIGUOUS, Candidate, Result
 
-LEFT_OF, RIGHT_OF, BEHIND, IN_FRONT_OF, NEXT_TO = "left_of", "right_of", "behind", "in_front_of", "next_to"
-_WORDS = {LEFT_OF: ("left of", "to the left of", "on the left of"),
-          RIGHT_OF: ("right of", "to the right of", "on the right of"),
-          BEHIND: ("behind", "in back of", "at the back of"), IN_FRONT_OF: ("in front of",),
-          NEXT_TO: ("next to", "beside", "by", "near", "close to")}
 _ORDER_OF = {LEFT_OF: LEFT, RIGHT_OF: RIGHT, BEHIND: FAR, IN_FRONT_OF: NEAR}  # what comes before the anchor
-_RELATION_OF = {word: relation for relation, words in _WORDS.items() for word in words}
-_RELATION_RE = re.compile(rf"\bthe {NOUN} (?P<words>{alternatives(tuple(_RELATION_OF))}) (?P<anchor>(?:the|a) .+)$")
 NEXT_TO_RATIO = 1.75  # the nearest candidate is this much nearer the anchor than the next (chosen on val)
-SAME_OBJECT_SHARE = 0.5  # a candidate with this share of its pixels in the anchor's mask is the anchor itself
+SAME_OBJECT_SHARE = 0.5  # a candidate with this share of its pixels in another answer's mask is that object
 
 
-@dataclass(frozen=True)
-class RelationPhrase:
-    """A command that names its object by ``relation`` (one of LEFT_OF ... NEXT_TO) to ``anchor`` ("the ball")."""
-
-    relation: str
-    anchor: str
-
-
-def parse_relation_phrase(command: str) -> RelationPhrase | None:
-    """The relation that names ``command``'s object, or None (none, or one this module does not read)."""
-    text = normalized(command)
-    match = _RELATION_RE.search(text)
-    if match is None or opens_with_the(text[:match.start()]):
-        return None
-    return RelationPhrase(_RELATION_OF[match["words"]], match["anchor"])
-
-
-def needs_anchor(result: Result, phrase: RelationPhrase | None) -> bool:
+def needs_anchor(result: Result) -> bool:
     """Whether the answer to a relation should be settled by its anchor: the model says the expression names one
     object but its mask holds several."""
-    return phrase is not None and result.status == AMBIGUOUS and len(result.candidates) > 1 \
+    return result.status == AMBIGUOUS and len(result.candidates) > 1 \
         and result.several_score < 0.5
 
 
-def settle_relation(result: Result, phrase: RelationPhrase, anchor: Result) -> Result:
-    """``result`` found as its one candidate in ``phrase``'s relation to the ``anchor`` answer's object, or
+def settle_relation(result: Result, relation: str, anchor: Result) -> Result:
+    """``result`` found as its one candidate in ``relation`` (a ``language.query`` relation kind) to the
+    ``anchor`` answer's object, or
     ``result`` as it was where the anchor is not found or not exactly one candidate fits."""
     if not anchor.found:
         return result
     (anchor_object,) = [c for c in anchor.candidates if c.bbox == anchor.bbox]
-    others = [c for c in result.candidates if _share_inside(c, anchor.mask) < SAME_OBJECT_SHARE]
-    fitting = _fitting(others, anchor_object, phrase.relation, result.mask.shape)
+    others = [c for c in result.candidates if share_inside(c, anchor.mask) < SAME_OBJECT_SHARE]
+    fitting = _fitting(others, anchor_object, relation, result.mask.shape)
     return result.found_as(fitting[0]) if len(fitting) == 1 else result
 
 
@@ -84,6 +59,7 @@ def _fitting(candidates: list[Candidate], anchor: Candidate, relation: str, shap
     return [nearest] if distance(runner_up) > NEXT_TO_RATIO * distance(nearest) else []
 
 
-def _share_inside(candidate: Candidate, mask: np.ndarray) -> float:
+def share_inside(candidate: Candidate, mask: np.ndarray) -> float:
+    """The share of ``candidate``'s pixels inside ``mask``."""
     x0, y0, x1, y1 = candidate.bbox
     return float(mask[y0:y1 + 1, x0:x1 + 1][candidate.region].mean())

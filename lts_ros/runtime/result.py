@@ -9,7 +9,7 @@ import numpy as np
 from lts_ros.data.transforms import Letterbox
 
 if TYPE_CHECKING:
-    from lts_ros.runtime.phrases import Reading
+    from lts_ros.language.query import Query
 
 
 FOUND, NOT_FOUND, AMBIGUOUS = "found", "not_found", "ambiguous"
@@ -60,6 +60,7 @@ class Result:
     centroid_3d: np.ndarray | None  # (3,) metres, camera optical frame; found with depth + K and valid depth
     prior: np.ndarray | None = None  # (H, W) float32 position-prior probability, only when requested
     timings_ms: dict[str, float] = field(default_factory=dict)  # pre, infer, post
+    reason: str = ""  # why the answer is not found / "which one?" where the reader or a rule says ("" otherwise)
 
     @property
     def found(self) -> bool:
@@ -68,7 +69,7 @@ class Result:
     def found_as(self, candidate: Candidate) -> "Result":
         """This result, answered found with ``candidate`` (one of its candidates) as the object."""
         return replace(self, status=FOUND, mask=candidate.mask(self.mask.shape), bbox=candidate.bbox,
-                       centroid_px=candidate.centroid_px, centroid_3d=candidate.centroid_3d)
+                       centroid_px=candidate.centroid_px, centroid_3d=candidate.centroid_3d, reason="")
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class Inference:
     box: Letterbox
     frame: np.ndarray  # (H, W, 3) uint8, the source RGB (the mask's edges are snapped to it)
     timings_ms: dict[str, float]  # pre, infer
-    reading: Reading | None = None  # how the command was read (``runtime.phrases``); None: whole
+    reading: Query | None = None  # how the command was read (``language``); None: the model reads it whole
 
     @property
     def frame_shape(self) -> tuple[int, int]:

@@ -14,6 +14,7 @@ from lts_ros.artifacts.cache_root import default_engine_dir
 from lts_ros.artifacts.export_manifest import Export, variant_for
 from lts_ros.checkpoint import load_checkpoint, read_metadata
 from lts_ros.errors import LtsError
+from lts_ros.language import Query, read_command
 from lts_ros.model.text import Tokenizer, build_tokenizer, check_expression
 from lts_ros.options import BACKEND_CHOICES, PRESENCE_THRESHOLD, check_choice, check_precision, parse_device
 from lts_ros.runtime.backends.base import Backend, TextArrays
@@ -21,8 +22,7 @@ from lts_ros.runtime.backends.onnxruntime_backend import OnnxRuntimeBackend, cho
 from lts_ros.runtime.backends.torch_backend import TorchBackend
 from lts_ros.runtime.postprocess import build_result
 from lts_ros.runtime.preprocess import check_depth_and_intrinsics, prepare_image
-from lts_ros.runtime.phrases import Reading, read_command
-from lts_ros.runtime.relation import needs_anchor, settle_relation
+from lts_ros.runtime.query_plan import conclude, first_selection, first_text, follow_ups
 from lts_ros.runtime.result import Inference, Result
 
 if TYPE_CHECKING:
@@ -80,9 +80,9 @@ class Segmenter:
         self.backend, self.tokenizer = backend, tokenizer
         self.input_size, self.threshold = input_size, threshold
         self.refine_edges = True  # snap the mask's edges to the frame (runtime/refine.py); False: the model's own
-        self.resolve_phrases = True  # ranks and relations in commands (runtime/phrases.py); False: the model alone
+        self.resolve_phrases = True  # read commands (lts_ros.language) and execute the query; False: the model alone
         self.command: str | None = None
-        self.reading: Reading | None = None  # how the current command is read
+        self.reading: Query | None = None  # how the current command is read
         self._text: TextArrays | None = None
         # LRU by expression: switching back to a recent command skips the text encoder.
         self._encode = functools.lru_cache(maxsize=TEXT_CACHE_SIZE)(self._encode_uncached)
@@ -196,12 +196,15 @@ class Segmenter:
         self.command, self.reading, self._text = None, None, None
 
     def set_command(self, text: str) -> None:
-        """Set the expression naming the object; encoded once, reused for every frame. A rank phrase ("the
-        biggest ball") sends its set ("the ball") to the model and picks the member per frame; a relation ("the mug
-        left of the ball") may ask the model for its anchor too (``self.reading``, ``runtime.phrases``)."""
+        """Set the expression naming the object; read once (``self.reading``, a ``language.Query``), its text
+        encoded once and reused for every frame. A selection ("the second ball from the left") sends its set
+        ("the ball") to the model and picks the member per frame; a relation ("the mug left of the ball") may ask
+        the model for its anchor too, and exclusions ("not the red one") for what they exclude
+        (``runtime.query_plan``). A command the reader cannot read for sure is answered "which one?" with the
+        reason (``Result.reason``)."""
         command = check_expression(text)
-        reading = read_command(command, self.resolve_phrases)
-        self._text = self._encode(reading.text)
+        reading = read_command(command) if self.resolve_phrases else Query(verbatim=command)
+        self._text = self._encode(first_text(reading, command))
         self.command, self.reading = command, reading
 
     def segment(self, rgb: np.ndarray, depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
@@ -216,7 +219,7 @@ class Segmenter:
         while the frame's depth (a separate topic) is still on its way, and pairs depth for ``finish``."""
         return self._infer(rgb, self.text_features, self.reading)
 
-    def _infer(self, rgb: np.ndarray, text: TextArrays, reading: Reading | None) -> Inference:
+    def _infer(self, rgb: np.ndarray, text: TextArrays, reading: Query | None) -> Inference:
         start = time.perf_counter()
         image, box = prepare_image(rgb, self.input_size)
         prepared = time.perf_counter()
@@ -229,16 +232,16 @@ class Segmenter:
     def finish(self, inference: Inference, depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
                with_prior: bool = False, distortion: np.ndarray | None = None) -> Result:
         """The Result of ``inference`` (status, candidates, the found object's mask at the frame's size, box and
-        centroids; see ``segment`` and ``runtime.result``). A relation's answer that holds several objects is
-        settled by its anchor: the model runs once more on the frame (``runtime.relation``)."""
+        centroids; see ``segment`` and ``runtime.result``). Where the query needs them, the model runs again on
+        the frame for a relation's anchor or the exclusions, and they settle the answer (``runtime.query_plan``)."""
         start = time.perf_counter()
         depth_m, K = check_depth_and_intrinsics(depth_m, K, inference.frame_shape)
         result = self._result(inference, depth_m, K, with_prior, distortion)
-        relation = inference.reading.relation if inference.reading else None
-        if needs_anchor(result, relation):
-            anchor = read_command(relation.anchor)
-            anchor_inference = self._infer(inference.frame, self._encode(anchor.text), anchor)
-            result = settle_relation(result, relation, self._result(anchor_inference, depth_m, K, False, distortion))
+        query = inference.reading
+        if query is not None:
+            answers = [self._result(self._infer(inference.frame, self._encode(q.model_text()), q), depth_m, K, False,
+                                    distortion) for q in follow_ups(query, result)]
+            result = conclude(query, result, answers)
         result.timings_ms = {**inference.timings_ms, "post": 1e3 * (time.perf_counter() - start)}
         return result
 
@@ -247,4 +250,4 @@ class Segmenter:
         return build_result(inference.mask_logits, inference.presence_logit, inference.several_logit, inference.box,
                             self.threshold, depth_m, K, inference.prior_logits if with_prior else None, distortion,
                             inference.frame if self.refine_edges else None,
-                            inference.reading.rank if inference.reading else None)
+                            first_selection(inference.reading) if inference.reading else None)

@@ -26,6 +26,7 @@ class TabletopSample:
     target_set: str = "one"  # none | one | several (scene.TARGET_SETS); the mask is their union
     depth_m: np.ndarray | None = None  # (H, W) float32 metres, 0 = invalid (None: not loaded)
     centroid_3d: np.ndarray | None = None  # GT visible-surface centroid, optical frame, metres
+    family: str = "generator"  # the expression's phrasing family (data/tabletop/phrasings.py)
 
 
 def read_image(path: Path, flags: int) -> np.ndarray:
@@ -78,7 +79,8 @@ class TabletopDataset:
         K = np.asarray(scene["camera"]["K"], np.float64)
         combos = {(o["color"], o["category"]) for o in scene["objects"] if o["instance_id"] in targets}
         sample = TabletopSample(rgb, mask, expression["text"], expression["kind"], K, sid,
-                                bool(combos & HELD_OUT_COMBOS), target_set_name(len(targets)))
+                                bool(combos & HELD_OUT_COMBOS), target_set_name(len(targets)),
+                                family=expression.get("family", "generator"))
         if self.load_depth:
             sample.depth_m = depth_in_metres(read_image(self.dir / "depth" / f"{sid}.png", cv2.IMREAD_UNCHANGED))
             if len(targets) == 1:

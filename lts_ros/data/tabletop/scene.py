@@ -85,7 +85,8 @@ class SceneObject:
 class Expression:
     text: str
     targets: tuple[int, ...]  # instance_ids of the referred objects: none, one, or several
-    kind: str  # attribute | size | position | relation | ordinal | command
+    kind: str  # attribute | size | position | relation | ordinal | command | exclusion
+    family: str = "generator"  # the phrasing family (data/tabletop/phrasings.py); "generator": its own templates
 
     @property
     def target(self) -> int:
@@ -99,7 +100,8 @@ class Expression:
         return target_set_name(len(self.targets))
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "targets": list(self.targets), "kind": self.kind}
+        record = {"text": self.text, "targets": list(self.targets), "kind": self.kind}
+        return record if self.family == "generator" else {**record, "family": self.family}
 
 
 TARGET_SETS = ("none", "one", "several")

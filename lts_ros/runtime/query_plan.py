@@ -1,0 +1,70 @@
+"""Executing a ``language.Query`` over the model's answers: which text the model segments first, which further
+passes a frame's answer needs (the anchor of a relation whose answer split; each excluded description), and the
+answer they settle. ``Segmenter`` and ``lts eval`` both run a query through these three steps, so the figures
+``lts eval`` reports are the answers the node gives.
+
+Refusals are answered "which one?" (``ambiguous``) with the reader's reason, however the frame looks, except that
+a described object the model does not see at all stays ``not_found``; without a description nothing is asked of
+the model's mask.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from lts_ros.language.query import Query, Selection
+from lts_ros.runtime.rank_select import select_ranked
+from lts_ros.runtime.relation import SAME_OBJECT_SHARE, needs_anchor, settle_relation, share_inside
+from lts_ros.runtime.result import AMBIGUOUS, NOT_FOUND, Result, paste
+
+
+def first_text(query: Query, command: str) -> str:
+    """The text the model segments first: the query's, or the command itself where the query names nothing."""
+    return command if query.description.empty and not query.verbatim else query.model_text()
+
+
+def first_selection(query: Query) -> Selection | None:
+    """The selection the first answer applies; with exclusions it waits until they are known (``conclude``)."""
+    return None if query.exclusions else query.selection
+
+
+def follow_ups(query: Query, result: Result) -> list[Query]:
+    """The queries the model must answer too before ``result`` (the first answer) is settled: the anchor where a
+    relation's answer holds several objects, each exclusion (as its description) unless the set is not there."""
+    if query.refusal or result.status == NOT_FOUND:
+        return []
+    if query.relation is not None:
+        return [query.relation.anchor] if needs_anchor(result) else []
+    return [Query(description) for description in query.exclusions]
+
+
+def conclude(query: Query, result: Result, answers: list[Result]) -> Result:
+    """The answer to ``query``: ``result`` settled by the ``answers`` to its ``follow_ups`` (same order)."""
+    if query.refusal:
+        return refused(result, query.refusal, keep_not_found=not query.description.empty)
+    if query.relation is not None and answers:
+        return settle_relation(result, query.relation.kind, answers[0])
+    if not query.exclusions or result.status == NOT_FOUND:
+        return result
+    excluded = [answer.mask for answer in answers if answer.status != NOT_FOUND]
+    kept = [c for c in result.candidates if all(share_inside(c, mask) < SAME_OBJECT_SHARE for mask in excluded)]
+    if not kept:
+        return replace(result, status=NOT_FOUND, mask=np.zeros_like(result.mask), reason="only excluded objects fit")
+    one = select_ranked(kept, query.selection, result.mask.shape) if query.selection else \
+        (kept[0] if len(kept) == 1 else None)
+    if one is None:
+        return replace(result, status=AMBIGUOUS, mask=paste(kept, result.mask.shape), bbox=None, centroid_px=None,
+                       centroid_3d=None, candidates=kept, reason=f"{len(kept)} objects fit after the exclusions")
+    return result.found_as(one)
+
+
+def refused(result: Result, reason: str, keep_not_found: bool) -> Result:
+    """``result`` answered "which one?" with ``reason`` (no object, box or centroid); ``not_found`` stays where
+    ``keep_not_found``."""
+    if keep_not_found and result.status == NOT_FOUND:
+        return replace(result, reason=reason)
+    mask = paste(result.candidates, result.mask.shape) if keep_not_found else np.zeros_like(result.mask)
+    return replace(result, status=AMBIGUOUS, mask=mask, bbox=None, centroid_px=None, centroid_3d=None,
+                   candidates=result.candidates if keep_not_found else [], reason=reason)
+

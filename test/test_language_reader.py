@@ -1,0 +1,144 @@
+"""The command reader (lts_ros/language): people's phrasings of one meaning read as the same query, every
+template of the tabletop generator read back, and commands it cannot read for sure refused with the reason."""
+import numpy as np
+import pytest
+
+from lts_ros.data.tabletop.expressions import ORDINALS, RELATIONS, Meaning, category_words, render_meaning
+from lts_ros.data.tabletop.scene import CATEGORIES, SceneObject
+from lts_ros.language import Description, Query, Relation, Selection, read_command
+
+
+def _object(i: int, category: str) -> SceneObject:
+    return SceneObject(i, category, "red", 0.1, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0, 1.0), (0.0, 0.0, 0.5), 1000,
+                       (100.0 * i, 200.0))
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+@pytest.mark.parametrize("group", [2, 3])
+def test_every_rank_the_tabletop_generator_writes_is_read_back(category, group):
+    objects = [_object(i, category) for i in range(group)]
+    words = category_words(objects)
+    meanings = [(kind, Meaning(category, color, order, rank)) for color in (None, "red")
+                for kind, order, rank in [("size", "big", 1), ("size", "small", 1)]
+                + [("position", order, 1) for order in ("left", "right", "near", "far")]
+                + [("ordinal", side, k) for side in ("left", "right") for k in range(1, len(ORDINALS) + 1)]]
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        for kind, meaning in meanings:
+            text = render_meaning(kind, meaning, objects, words, rng)
+            query = read_command(text)
+            assert query.understood and query.selection == Selection(meaning.order, meaning.rank), text
+            assert query.description.noun in words[category], text
+            assert query.description.attributes == ((meaning.color,) if meaning.color else ()), text
+
+
+def test_every_relation_the_tabletop_generator_writes_is_read_back():
+    objects = [_object(i, c) for i, c in enumerate(("mug", "ball"))]
+    words = category_words(objects)
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        for relation in RELATIONS:
+            for anchor in (Meaning("ball"), Meaning("ball", "red")):
+                text = render_meaning("relation", Meaning("mug", relation=relation, anchor=anchor), objects, words, rng)
+                query = read_command(text)
+                assert query.relation is not None and query.relation.kind == relation, text
+                assert query.relation.anchor.description.noun in words["ball"], text
+                assert query.description.noun in words["mug"], text
+
+
+SECOND_DUCK = Query(Description("duck"), Selection("left", 2))
+
+
+@pytest.mark.parametrize("command", [
+    "the second duck from the left", "second duck from the left", "the duck second from the left",
+    "the second duck from left", "the 2nd duck from the left", "The 2ND duck from the LEFT!",
+    "could you please hand me the second duck from the left", "grab the second duck from the left, thanks",
+    "the second of the ducks from the left", "the duck that is second from the left",
+    "counting from the left, the second duck", "the second duck counting from the left",
+    "the second duck on the left",
+])
+def test_ordinal_phrasings_read_as_one_query(command):
+    assert read_command(command) == SECOND_DUCK
+
+
+@pytest.mark.parametrize("command, selection", [
+    ("the leftmost ball", Selection("left")), ("the left-most ball", Selection("left")),
+    ("the ball on the left side", Selection("left")), ("the ball on the far left", Selection("left")),
+    ("the ball farthest right", Selection("right")), ("rightmost ball", Selection("right")),
+    ("the ball furthest to the right", Selection("right")), ("the first ball on the left", Selection("left")),
+    ("the last ball on the right", Selection("right")), ("the last ball from the left", Selection("right")),
+    ("the second to last ball from the left", Selection("right", 2)),
+    ("the ball in the middle", Selection("left", middle=True)), ("the middle ball", Selection("left", middle=True)),
+    ("the centre ball", Selection("left", middle=True)), ("the biggest ball", Selection("big")),
+    ("the larger of the two balls", Selection("big")), ("the ball closest to the camera", Selection("near")),
+    ("the ball nearest to me", Selection("near")), ("the ball at the back", Selection("far")),
+    ("the ball farthest away", Selection("far")), ("the smaller ball", Selection("small")),
+])
+def test_selections_by_meaning(command, selection):
+    query = read_command(command)
+    assert query.description == Description("ball") and query.selection == selection, query.describe()
+
+
+@pytest.mark.parametrize("command", [
+    "the cup left of the duck", "the cup to the left of the duck", "the cup that is to the left of the duck",
+    "the cup on the left side of the duck", "the cup on the duck's left", "pick up the cup left of the duck",
+])
+def test_relation_phrasings(command):
+    assert read_command(command) == Query(Description("cup"), relation=Relation("left_of", Query(Description("duck"))))
+
+
+def test_a_relation_goes_to_the_model_whole_in_the_words_it_knows():
+    query = read_command("the red cup which is sitting right next to the leftmost duck")
+    assert query.model_text() == "the red cup next to the leftmost duck"
+    assert query.relation.anchor.selection == Selection("left")
+    assert query.describe() == "red cup | next to: duck | 1st from left"
+
+
+@pytest.mark.parametrize("command, description, excluded", [
+    ("not the red block, the green one", Description("block", ("green",)), ("red",)),
+    ("the green block, not the red one", Description("block", ("green",)), ("red",)),
+    ("the duck that is neither white nor black", Description("duck"), ("white", "black")),
+    ("the duck that isn't white", Description("duck"), ("white",)),
+    ("any duck except the white and the black ones", Description("duck"), ("white", "black")),
+    ("the non-red block", Description("block"), ("red",)),
+    ("not the red block", Description("block"), ("red",)),
+])
+def test_exclusions(command, description, excluded):
+    query = read_command(command)
+    assert query.description == description, query.describe()
+    assert query.exclusions == tuple(Description(description.noun, (c,)) for c in excluded)
+    assert query.model_text() == description.text()
+
+
+@pytest.mark.parametrize("command", [
+    "the red mug", "I want the red mug", "the red mug please", "can I have the red mug?", "yank the red mug",
+    "the mug that is red", "the red mug on the table", "the red one of the mugs",
+])
+def test_descriptions_around_requests_and_politeness(command):
+    assert read_command(command) == Query(Description("mug", ("red",)))
+
+
+@pytest.mark.parametrize("command, reason", [
+    ("the second duck", "count from which side"),
+    ("the tallest mug", "'tallest'"),
+    ("the other duck", "'other'"),
+    ("the duck on the tray", "'on'"),
+    ("the mug between the duck and the ball", "'between"),
+    ("the mugs", "several objects"),
+    ("both mugs", "several objects"),
+    ("the red and the blue ball", "several objects"),
+    ("the one on the left", "no object named"),
+    ("that one", "'that'"),
+    ("the leftmost biggest ball", "two orders"),
+    ("the ball farthest from the duck", "'from'"),
+    ("the leftmost cup next to the duck", "rank together with a relation"),
+    ("", "no object named"),
+])
+def test_selecting_words_it_cannot_read_are_a_refusal_with_the_reason(command, reason):
+    query = read_command(command)
+    assert not query.understood and reason in query.refusal, query.refusal
+    assert query.describe() == query.refusal
+
+
+def test_the_model_alone_reads_the_command_whole():
+    assert Query(verbatim="the second duck").model_text() == "the second duck"
