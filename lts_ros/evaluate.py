@@ -82,11 +82,11 @@ class EvalResult:
 
     def answers_table(self) -> str:
         """The answers a robot acts on, overall, per expression kind and per phrasing family."""
-        lines = [f"{'':<20}{'count':>7}" + "".join(f"{a:>14}" for a in ANSWERS)]
+        lines = [f"{'':<26}{'count':>7}" + "".join(f"{a:>14}" for a in ANSWERS)]
         for key in (None, "kind", "family"):
             for name, shares in self.answers(key).items():
                 label = name if key is None else f"{key} {name}"
-                lines.append(f"{label:<20}{shares['count']:>7}" + "".join(f"{100 * shares[a]:>13.1f}%" for a in ANSWERS))
+                lines.append(f"{label:<26}{shares['count']:>7}" + "".join(f"{100 * shares[a]:>13.1f}%" for a in ANSWERS))
         return "\n".join(lines)
 
     def split_share(self) -> float:

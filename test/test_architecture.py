@@ -14,7 +14,7 @@ LAYERS = (
     ("", "errors"),  # "" = lts_ros/__init__.py
     ("options", "geometry", "config", "metrics", "plots"),
     ("data", "model"),
-    ("artifacts", "checkpoint"),
+    ("artifacts", "checkpoint", "language"),
     ("runtime",),
     ("export", "ros"),
     ("bag",),

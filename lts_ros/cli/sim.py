@@ -42,6 +42,10 @@ def add_render_parser(sim_sub) -> None:
                         help=f"object categories to draw from (default: all: {', '.join(CATEGORIES)})")
     render.add_argument("--colors", nargs="+", default=list(COLORS), metavar="NAME",
                         help=f"colors to draw from (default: all: {', '.join(COLORS)})")
+    render.add_argument("--phrasings", nargs="+", default=[], metavar="FAMILY",
+                        help="instead of the generator's expressions, up to --per-object one-target expressions per "
+                             "object in each phrasing family (docs/phrasing-families.md): family names, or "
+                             "development, held_out (test split only: never trained on) or all")
     render.add_argument("--quiet", action="store_true")
     render.set_defaults(func=cmd_sim_render)
 
@@ -50,7 +54,8 @@ def cmd_sim_render(args: argparse.Namespace) -> int:
     from lts_ros.data.tabletop.store import render_split
 
     summary = render_split(args.out, args.split, args.n, args.seed, args.workers, args.width, args.height,
-                           args.per_object, args.categories, args.colors, progress=not args.quiet)
+                           args.per_object, args.categories, args.colors, progress=not args.quiet,
+                           families=args.phrasings)
     print(f"{args.split}: {summary.scenes} scenes, {summary.expressions} expressions "
           f"({', '.join(f'{k} {v}' for k, v in sorted(summary.kinds.items()))}); skipped {summary.skipped}")
     for reason in summary.reasons[:5]:

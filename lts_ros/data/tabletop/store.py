@@ -21,6 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lts_ros.data.tabletop.expressions import Margins, check_vocabulary, generate_expressions
+from lts_ros.data.tabletop.phrasings import HELD_OUT, check_families, phrased_expressions
 from lts_ros.data.tabletop.scene import CATEGORIES, COLORS, Expression, Scene, SceneObject, target_set_name
 from lts_ros.data.tabletop.target_sets import target_set_expressions
 from lts_ros.errors import LtsError
@@ -51,6 +52,7 @@ class RenderJob:
     categories: tuple[str, ...]
     colors: tuple[str, ...]
     attempts: int = 3
+    families: tuple[str, ...] = ()  # phrasing families (phrasings.py): their one-target expressions only
 
 
 def scene_id(index: int) -> str:
@@ -72,10 +74,14 @@ def write_scene(root: Path, sid: str, scene: Scene) -> dict:
             "expressions": [e.to_dict() for e in scene.expressions]}
 
 
-def describe_scene(objects: list[SceneObject], seed: int, per_object: int, width: int) -> list[Expression]:
+def describe_scene(objects: list[SceneObject], seed: int, per_object: int, width: int,
+                   families: tuple[str, ...] = ()) -> list[Expression]:
     """A scene's expressions: up to ``per_object`` unique ones per object, then the no-target and several-target
-    ones (from a second stream of the scene's seed, so the unique ones are the same as without them)."""
+    ones (from a second stream of the scene's seed, so the unique ones are the same as without them). With
+    ``families``: instead, up to ``per_object`` one-target expressions per object in each phrasing family."""
     margins = Margins(image_width=width)
+    if families:
+        return phrased_expressions(objects, np.random.default_rng([seed, 2]), families, per_object, margins=margins)
     return (generate_expressions(objects, np.random.default_rng(seed), per_object, margins=margins)
             + target_set_expressions(objects, np.random.default_rng([seed, 1]), margins=margins))
 
@@ -96,7 +102,7 @@ def render_job(job: RenderJob) -> dict | str:
         except Exception as exc:  # noqa: BLE001 - one broken scene must not end a long batch
             reason = f"scene {job.index} (seed {seed}): unexpected {type(exc).__name__}: {exc}"
             continue
-        scene.expressions = describe_scene(scene.objects, seed, job.per_object, job.width)
+        scene.expressions = describe_scene(scene.objects, seed, job.per_object, job.width, job.families)
         if not any(len(e.targets) == 1 for e in scene.expressions):
             reason = f"scene {job.index} (seed {seed}): no unambiguous expression"
             continue
@@ -115,10 +121,14 @@ class RenderSummary:
 
 def render_split(root: Path, split: str, n: int, seed: int | None = None, workers: int | None = None,
                  width: int = 640, height: int = 480, per_object: int = 3, categories: Sequence[str] = CATEGORIES,
-                 colors: Sequence[str] = COLORS, progress: bool = True) -> RenderSummary:
+                 colors: Sequence[str] = COLORS, progress: bool = True, families: Sequence[str] = ()) -> RenderSummary:
     """Render ``n`` scenes of ``split`` into ``root/split`` with ``workers`` processes. Scenes that fail
-    to build or settle are retried with another seed, then skipped and counted."""
+    to build or settle are retried with another seed, then skipped and counted. ``families``: phrasing families
+    (``phrasings.check_families``) whose expressions replace the generator's; held-out ones only into test."""
     check_vocabulary(categories, colors)
+    families = check_families(families)
+    if split != "test" and set(families) & set(HELD_OUT):
+        raise LtsError("held-out phrasing families are rendered only into the test split (never trained on)")
     if split not in SPLITS:
         raise LtsError(f"unknown split '{split}' (choose from {', '.join(SPLITS)})")
     if n < 1:
@@ -128,7 +138,7 @@ def render_split(root: Path, split: str, n: int, seed: int | None = None, worker
     out.mkdir(parents=True, exist_ok=True)
     exclude = frozenset() if split == "test" else HELD_OUT_COMBOS
     jobs = [RenderJob(out, i, scene_seed(seed, i), width, height, exclude, per_object, tuple(categories),
-                      tuple(colors)) for i in range(n)]
+                      tuple(colors), families=families) for i in range(n)]
     workers = max(1, min(workers or os.cpu_count() or 1, n))
     records, reasons = [], []
     with contextlib.ExitStack() as stack:
