@@ -166,9 +166,9 @@ def test_a_command_it_cannot_read_is_answered_which_one_with_the_reason(segmente
     result = segmenter.segment(RGB, np.ones((480, 640), np.float32), K)
     assert result.status == "ambiguous" and result.centroid_3d is None and result.bbox is None
     assert "did not understand" in result.reason and "between" in result.reason
-    segmenter.set_command("the one on the left")  # nothing named: nothing to show
+    segmenter.set_command("the one on the left")  # nothing named: the model's mask is shown, no object given
     result = segmenter.segment(RGB)
-    assert result.status == "ambiguous" and not result.mask.any() and "no object named" in result.reason
+    assert result.status == "ambiguous" and result.bbox is None and "no object named" in result.reason
     segmenter.set_command("the red mug")
     assert segmenter.segment(RGB).found and segmenter.segment(RGB).reason == ""
 

@@ -3,9 +3,9 @@ passes a frame's answer needs (the anchor of a relation whose answer split; each
 answer they settle. ``Segmenter`` and ``lts eval`` both run a query through these three steps, so the figures
 ``lts eval`` reports are the answers the node gives.
 
-Refusals are answered "which one?" (``ambiguous``) with the reader's reason, however the frame looks, except that
-a described object the model does not see at all stays ``not_found``; without a description nothing is asked of
-the model's mask.
+Refusals are answered "which one?" (``ambiguous``) with the reader's reason, however the frame looks: the model
+reads the command whole, its mask is shown but no object, box or centroid is given; where it sees nothing of what
+was said the answer stays ``not_found``.
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from lts_ros.runtime.result import AMBIGUOUS, NOT_FOUND, Result, paste
 
 
 def first_text(query: Query, command: str) -> str:
-    """The text the model segments first: the query's, or the command itself where the query names nothing."""
-    return command if query.description.empty and not query.verbatim else query.model_text()
+    """The text the model segments first: the query's, or the command itself where the reader refused it."""
+    return command if query.refusal else query.model_text()
 
 
 def first_selection(query: Query) -> Selection | None:
@@ -42,7 +42,7 @@ def follow_ups(query: Query, result: Result) -> list[Query]:
 def conclude(query: Query, result: Result, answers: list[Result]) -> Result:
     """The answer to ``query``: ``result`` settled by the ``answers`` to its ``follow_ups`` (same order)."""
     if query.refusal:
-        return refused(result, query.refusal, keep_not_found=not query.description.empty)
+        return refused(result, query.refusal)
     if query.relation is not None and answers:
         return settle_relation(result, query.relation.kind, answers[0])
     if not query.exclusions or result.status == NOT_FOUND:
@@ -59,12 +59,10 @@ def conclude(query: Query, result: Result, answers: list[Result]) -> Result:
     return result.found_as(one)
 
 
-def refused(result: Result, reason: str, keep_not_found: bool) -> Result:
-    """``result`` answered "which one?" with ``reason`` (no object, box or centroid); ``not_found`` stays where
-    ``keep_not_found``."""
-    if keep_not_found and result.status == NOT_FOUND:
+def refused(result: Result, reason: str) -> Result:
+    """``result`` answered "which one?" with ``reason`` (no object, box or centroid); ``not_found`` stays."""
+    if result.status == NOT_FOUND:
         return replace(result, reason=reason)
-    mask = paste(result.candidates, result.mask.shape) if keep_not_found else np.zeros_like(result.mask)
-    return replace(result, status=AMBIGUOUS, mask=mask, bbox=None, centroid_px=None, centroid_3d=None,
-                   candidates=result.candidates if keep_not_found else [], reason=reason)
+    return replace(result, status=AMBIGUOUS, mask=paste(result.candidates, result.mask.shape), bbox=None,
+                   centroid_px=None, centroid_3d=None, reason=reason)
 
