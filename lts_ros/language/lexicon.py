@@ -15,7 +15,7 @@ PRONOUN_NOUNS = frozenset({"one", "ones", "object", "objects", "thing", "things"
 # Words of a relative clause or a copula that carry no meaning of their own ("the duck that is purple").
 CLAUSE_WORDS = frozenset({"that", "which", "who", "is", "are", "was", "being", "colored", "coloured",
                           "sitting", "standing", "lying", "placed", "located", "positioned", "situated", "resting",
-                          "sits", "stands", "lies", "kept", "set", "put", "you", "see", "can"})
+                          "sits", "stands", "lies", "kept", "set", "put", "you", "see", "can", "whose", "color"})
 SURFACES = frozenset({"table", "desk", "tabletop", "counter", "surface", "workspace", "bench", "floor"})
 COLOR_WORDS = frozenset(COLORS) | {"gray", "brown", "pink", "cyan", "magenta", "beige", "gold", "silver", "violet"}
 # Multi-word and single category words, longest first, with the plural people say ("teddies", "boxes").
@@ -77,8 +77,7 @@ SELECTING = (frozenset(DIRECTIONS) | frozenset(ORDER_ADJECTIVES) | frozenset(ORD
                                                           "less", "only", "which", "either"})
 
 _SPELLING = {"centre": "center", "grey": "gray", "colour": "color", "coloured": "colored", "furthest": "farthest",
-             "further": "farther", "lefthand": "left", "righthand": "right", "left-hand": "left",
-             "right-hand": "right", "ur": "your"}
+             "further": "farther", "lefthand": "left", "righthand": "right"}
 _CONTRACTIONS = ((r"n't\b", " not"), (r"\b(that|it|there|what|which|who|here|where)'s\b", r"\1 is"),
                  (r"'d\b", " would"), (r"'ll\b", " will"), (r"'re\b", " are"), (r"'m\b", " am"),
                  (r"\blet's\b", "let us"), (r"(?<=[a-z])'s\b", " 's"))

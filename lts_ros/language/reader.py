@@ -404,8 +404,8 @@ def _read_description(tokens: list[str]) -> Description:
             if word == "on" and tuple(part[i + 1:i + 2]) == ("the",) and i + 2 < len(part) and part[i + 2] in SURFACES:
                 i += 3
                 continue
-            if word in ARTICLES or word in CLAUSE_WORDS or word in PRONOUN_NOUNS or word == "whose" \
-                    or word == "color" or (is_partitive and word in ("all", "those", "these", *CARDINALS)):
+            if word in ARTICLES or word in CLAUSE_WORDS or word in PRONOUN_NOUNS \
+                    or (is_partitive and word in ("all", "those", "these", *CARDINALS)):
                 i += 1
                 continue
             if word in COLOR_WORDS:

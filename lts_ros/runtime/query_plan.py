@@ -14,9 +14,9 @@ from dataclasses import replace
 import numpy as np
 
 from lts_ros.language.query import Query, Selection
-from lts_ros.runtime.rank_select import select_ranked
+from lts_ros.runtime.rank_select import pick_member
 from lts_ros.runtime.relation import SAME_OBJECT_SHARE, needs_anchor, settle_relation, share_inside
-from lts_ros.runtime.result import AMBIGUOUS, NOT_FOUND, Result, paste
+from lts_ros.runtime.result import NOT_FOUND, Result
 
 
 def first_text(query: Query, command: str) -> str:
@@ -51,11 +51,9 @@ def conclude(query: Query, result: Result, answers: list[Result]) -> Result:
     kept = [c for c in result.candidates if all(share_inside(c, mask) < SAME_OBJECT_SHARE for mask in excluded)]
     if not kept:
         return replace(result, status=NOT_FOUND, mask=np.zeros_like(result.mask), reason="only excluded objects fit")
-    one = select_ranked(kept, query.selection, result.mask.shape) if query.selection else \
-        (kept[0] if len(kept) == 1 else None)
+    one = pick_member(kept, query.selection, result.mask.shape)
     if one is None:
-        return replace(result, status=AMBIGUOUS, mask=paste(kept, result.mask.shape), bbox=None, centroid_px=None,
-                       centroid_3d=None, candidates=kept, reason=f"{len(kept)} objects fit after the exclusions")
+        return result.ambiguous_among(kept, f"{len(kept)} objects fit after the exclusions")
     return result.found_as(one)
 
 
@@ -63,6 +61,4 @@ def refused(result: Result, reason: str) -> Result:
     """``result`` answered "which one?" with ``reason`` (no object, box or centroid); ``not_found`` stays."""
     if result.status == NOT_FOUND:
         return replace(result, reason=reason)
-    return replace(result, status=AMBIGUOUS, mask=paste(result.candidates, result.mask.shape), bbox=None,
-                   centroid_px=None, centroid_3d=None, reason=reason)
-
+    return result.ambiguous_among(result.candidates, reason)

@@ -57,3 +57,12 @@ def select_ranked(candidates: list[Candidate], selection: Selection, shape: tupl
     if any(abs(chosen - key) < gap for key in neighbours):
         return None
     return candidates[ranked[rank - 1]]
+
+
+def pick_member(candidates: list[Candidate], selection: Selection | None, shape: tuple[int, int],
+                several: bool = False) -> Candidate | None:
+    """The candidate ``selection`` names; without a selection the sole candidate, unless ``several`` (the model
+    says the command names more than one object)."""
+    if selection is not None:
+        return select_ranked(candidates, selection, shape)
+    return candidates[0] if len(candidates) == 1 and not several else None

@@ -71,6 +71,11 @@ class Result:
         return replace(self, status=FOUND, mask=candidate.mask(self.mask.shape), bbox=candidate.bbox,
                        centroid_px=candidate.centroid_px, centroid_3d=candidate.centroid_3d, reason="")
 
+    def ambiguous_among(self, candidates: list[Candidate], reason: str) -> "Result":
+        """This result, answered "which one?" among ``candidates`` (their union the mask; no box or centroid)."""
+        return replace(self, status=AMBIGUOUS, mask=paste(candidates, self.mask.shape), bbox=None, centroid_px=None,
+                       centroid_3d=None, candidates=candidates, reason=reason)
+
 
 @dataclass(frozen=True)
 class Inference:
