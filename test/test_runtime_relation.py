@@ -4,7 +4,7 @@ import pytest
 
 from lts_ros.data.transforms import Letterbox
 from lts_ros.runtime.postprocess import build_result
-from lts_ros.runtime.relation import needs_anchor, settle_relation
+from lts_ros.runtime.relation import check_relation, needs_anchor, settle_relation
 
 K = np.array([[500.0, 0, 320], [0, 500.0, 240], [0, 0, 1]])
 BOX = Letterbox.fit(480, 640, 640)
@@ -65,3 +65,21 @@ def test_behind_and_next_to_use_depth():
     assert settle_relation(split, "behind", ball).bbox[0] == 450
     assert settle_relation(split, "in_front_of", ball).status == "ambiguous"  # level
     assert settle_relation(split, "next_to", ball).bbox[0] == 100  # 3D: far one
+
+
+def test_a_found_answer_is_checked_against_its_anchor_and_the_set():
+    """The model read "the mug left of the ball" whole and found one mug: kept only where the geometry agrees."""
+    left_mug, right_mug = squares((100, 200, 60)), squares((450, 200, 60))
+    mugs = answer(TWO_MUGS)  # the model's answer for "the mug": both
+    ball = answer(BALL)
+    assert check_relation(answer(left_mug), "left_of", ball, mugs).found
+    wrong = check_relation(answer(right_mug), "left_of", ball, mugs)
+    assert wrong.status == "ambiguous" and wrong.bbox is None and "not left of" in wrong.reason
+    three = answer(squares((100, 200, 60), (200, 200, 60), (450, 200, 60)))  # two mugs left of the ball
+    assert check_relation(answer(left_mug), "left_of", ball, three).status == "ambiguous"
+    assert check_relation(answer(left_mug), "next_to", ball, answer(squares((100, 200, 60), (340, 200, 60)))) \
+        .status == "ambiguous"  # another mug is nearer the ball
+    assert check_relation(answer(left_mug), "next_to", ball, mugs).found  # equally near: nothing contradicts it
+    itself = check_relation(answer(BALL), "right_of", ball, mugs)
+    assert itself.status == "ambiguous" and "anchor itself" in itself.reason
+    assert check_relation(answer(right_mug), "left_of", answer(BALL, presence=ABSENT), mugs).found  # nothing to check

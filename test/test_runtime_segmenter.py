@@ -225,3 +225,16 @@ def test_exclusions_drop_what_they_name_and_keep_the_one_left():
     assert result.status == "not_found" and result.reason == "only excluded objects fit"
     segmenter.set_command("the mug that is not green")  # nothing excluded is there: both mugs still fit
     assert segmenter.segment(RGB).status == "ambiguous"
+
+
+def test_a_relation_found_by_the_model_is_checked_by_its_anchor_and_set():
+    tokenizer = WordTokenizer.build(["the mug left of the ball"], 12)
+    two_mugs, ball = [(60, 80, 20, 40), (60, 80, 90, 110)], [(62, 78, 60, 72)]
+    backend = ScriptedBackend(tokenizer, {"the mug left of the ball": [two_mugs[1]], "the ball": ball,
+                                          "the mug": two_mugs})
+    segmenter = Segmenter(backend, tokenizer, S)
+    segmenter.set_command("the mug left of the ball")  # the model is sure, of the mug right of the ball
+    result = segmenter.segment(RGB)
+    assert result.status == "ambiguous" and "not left of" in result.reason and backend.segments == 3
+    backend.answers[tuple(tokenizer(["the mug left of the ball"])[0][0].tolist())] = [two_mugs[0]]
+    assert segmenter.segment(RGB).found and backend.segments == 6

@@ -15,7 +15,8 @@ import numpy as np
 
 from lts_ros.language.query import Query, Selection
 from lts_ros.runtime.rank_select import pick_member
-from lts_ros.runtime.relation import SAME_OBJECT_SHARE, needs_anchor, settle_relation, share_inside
+from lts_ros.runtime.relation import (SAME_OBJECT_SHARE, check_relation, needs_anchor, settle_relation,
+                                     share_inside)
 from lts_ros.runtime.result import NOT_FOUND, Result
 
 
@@ -35,7 +36,11 @@ def follow_ups(query: Query, result: Result) -> list[Query]:
     if query.refusal or result.status == NOT_FOUND:
         return []
     if query.relation is not None:
-        return [query.relation.anchor] if needs_anchor(result) else []
+        if needs_anchor(result):
+            return [query.relation.anchor]
+        if not result.found:
+            return []
+        return [query.relation.anchor, Query(query.description)]  # to check the answer against the geometry
     return [Query(description) for description in query.exclusions]
 
 
@@ -44,7 +49,9 @@ def conclude(query: Query, result: Result, answers: list[Result]) -> Result:
     if query.refusal:
         return refused(result, query.refusal)
     if query.relation is not None and answers:
-        return settle_relation(result, query.relation.kind, answers[0])
+        if not result.found:
+            return settle_relation(result, query.relation.kind, answers[0])
+        return check_relation(result, query.relation.kind, answers[0], answers[1] if len(answers) > 1 else None)
     if not query.exclusions or result.status == NOT_FOUND:
         return result
     excluded = [answer.mask for answer in answers if answer.status != NOT_FOUND]

@@ -17,7 +17,7 @@ import numpy as np
 
 from lts_ros.language.query import BEHIND, FAR, IN_FRONT_OF, LEFT, LEFT_OF, NEAR, RIGHT, RIGHT_OF
 from lts_ros.runtime.rank_select import order_keys
-from lts_ros.runtime.result import AMBIGUOUS, Candidate, Result
+from lts_ros.runtime.result import AMBIGUOUS, NOT_FOUND, Candidate, Result
 
 _ORDER_OF = {LEFT_OF: LEFT, RIGHT_OF: RIGHT, BEHIND: FAR, IN_FRONT_OF: NEAR}  # what comes before the anchor
 NEXT_TO_RATIO = 1.75  # the nearest candidate is this much nearer the anchor than the next (chosen on val)
@@ -43,20 +43,51 @@ def settle_relation(result: Result, relation: str, anchor: Result) -> Result:
     return result.found_as(fitting[0]) if len(fitting) == 1 else result
 
 
+def check_relation(result: Result, relation: str, anchor: Result, members: Result | None) -> Result:
+    """``result`` (found by the model reading the relation whole) kept where its object stands in ``relation`` to
+    the ``anchor`` answer's object, judged among the objects ``members`` (the model's answer for the described
+    set) holds: the one of them clearly before the anchor in the relation's order, or for next to the nearest. Where the geometry contradicts the
+    answer, or the answer is the anchor itself, it is "which one?" with the reason. Where the anchor is not
+    found alone there is nothing to check against and ``result`` stands."""
+    if not result.found or not anchor.found:
+        return result
+    (anchor_object,) = [c for c in anchor.candidates if c.bbox == anchor.bbox]
+    (answer,) = [c for c in result.candidates if c.bbox == result.bbox]
+    words = relation.replace("_", " ")
+    if share_inside(answer, anchor.mask) >= SAME_OBJECT_SHARE:
+        return result.ambiguous_among(result.candidates, f"the answer is the anchor itself ({words})")
+    objects = [c for c in (members.candidates if members is not None and members.status != NOT_FOUND else [])
+               if share_inside(c, anchor.mask) < SAME_OBJECT_SHARE]
+    if relation in _ORDER_OF:  # the answer before the anchor, and no other object of the set as well
+        fitting = _fitting(objects or [answer], anchor_object, relation, result.mask.shape)
+        holds = len(fitting) == 1 and share_inside(fitting[0], result.mask) >= SAME_OBJECT_SHARE
+    else:
+        with_depth = _with_depth(objects, anchor_object)
+        nearest = min(objects, key=lambda c: _distance(c, anchor_object, with_depth), default=None)
+        holds = nearest is None or share_inside(nearest, result.mask) >= SAME_OBJECT_SHARE
+    return result if holds else result.ambiguous_among(result.candidates, f"the answer is not {words} the anchor")
+
+
+def _with_depth(candidates: list[Candidate], anchor: Candidate) -> bool:
+    return anchor.centroid_3d is not None and all(c.centroid_3d is not None for c in candidates)
+
+
+def _distance(candidate: Candidate, anchor: Candidate, with_depth: bool) -> float:
+    if with_depth:
+        return float(np.linalg.norm(np.asarray(candidate.centroid_3d) - np.asarray(anchor.centroid_3d)))
+    return math.dist(candidate.centroid_px, anchor.centroid_px)
+
+
 def _fitting(candidates: list[Candidate], anchor: Candidate, relation: str, shape: tuple[int, int]) -> list[Candidate]:
     if relation in _ORDER_OF:  # "left of the ball": clearly before the ball in the order "from the left"
         keys, gap = order_keys([*candidates, anchor], _ORDER_OF[relation], shape)
         return [c for c, key in zip(candidates, keys) if key < keys[-1] - gap]
     if len(candidates) < 2:
         return []  # "next to" compares: a lone candidate beside the anchor is only what else the model fired on
-    with_depth = anchor.centroid_3d is not None and all(c.centroid_3d is not None for c in candidates)
-
-    def distance(c: Candidate) -> float:
-        if with_depth:
-            return float(np.linalg.norm(np.asarray(c.centroid_3d) - np.asarray(anchor.centroid_3d)))
-        return math.dist(c.centroid_px, anchor.centroid_px)
-    nearest, runner_up = sorted(candidates, key=distance)[:2]
-    return [nearest] if distance(runner_up) > NEXT_TO_RATIO * distance(nearest) else []
+    with_depth = _with_depth(candidates, anchor)
+    nearest, runner_up = sorted(candidates, key=lambda c: _distance(c, anchor, with_depth))[:2]
+    return [nearest] if _distance(runner_up, anchor, with_depth) > NEXT_TO_RATIO * _distance(nearest, anchor,
+                                                                                          with_depth) else []
 
 
 def share_inside(candidate: Candidate, mask: np.ndarray) -> float:
