@@ -142,3 +142,15 @@ def test_selecting_words_it_cannot_read_are_a_refusal_with_the_reason(command, r
 
 def test_the_model_alone_reads_the_command_whole():
     assert Query(verbatim="the second duck").model_text() == "the second duck"
+
+
+def test_the_reader_benchmark_reads_every_command_of_a_root_and_writes_json(tabletop_root, tmp_path):
+    import json
+
+    from lts_ros.bench.reader import main
+
+    assert main(["--data-root", str(tabletop_root), "--out", str(tmp_path / "r.json"), "--doc", "",
+                 "--repeats", "1"]) == 0
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["commands"] > 20 and 0 < result["median_us"] <= result["p99_us"] <= result["max_us"]
+    assert main(["--data-root", str(tmp_path / "none"), "--doc", ""]) == 2  # a one-line error, no traceback
