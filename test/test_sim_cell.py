@@ -77,10 +77,12 @@ def test_commands_are_unique_expressions_or_name_an_absent_object(cell):
     present = {(o.color, o.category) for o in scene.objects if o.color}
     absent = {f"the {c} {CATEGORY_WORDS[k][0]}" for k in GRASPABLE for c in COLORS if (c, k) not in present}
     for k in range(10):
-        text, kind, target = choose_command(scene, np.random.default_rng(k), no_target=True)
-        assert kind == "no_target" and target is None and text in absent
-        text, kind, target = choose_command(scene, np.random.default_rng(k), no_target=False)
+        text, kind, target, family = choose_command(scene, np.random.default_rng(k), no_target=True)
+        assert kind == "no_target" and target is None and text in absent and family == "generator"
+        text, kind, target, family = choose_command(scene, np.random.default_rng(k), no_target=False)
         assert kind != "no_target" and scene.objects[target].color and scene.objects[target].visible_px >= 400
+        text, kind, target, family = choose_command(scene, np.random.default_rng(k), False, ("polite", "of_the"))
+        assert family in ("polite", "of_the") and scene.objects[target].visible_px >= 400, text
 
 
 def test_an_absent_object_is_not_one_that_a_present_objects_name_covers(cell):
@@ -118,4 +120,5 @@ def test_outcomes_and_rates():
     assert figures["success_rate"] == 0.5 and figures["wrong_object_rate"] == 0.25
     assert figures["refusal_rate"] == 0.5 and figures["no_target_arm_still_rate"] == 0.5
     assert figures["failures"]["not_found"] == 1 and figures["per_category"]["block"]["episodes"] == 4
+    assert figures["per_family"]["generator"] == {"episodes": 4, "success_rate": 0.5, "wrong_object_rate": 0.25}
     assert figures["seconds_median"]["episode_s"] == 12.5

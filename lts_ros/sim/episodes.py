@@ -14,6 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lts_ros.data.tabletop.expressions import generate_expressions
+from lts_ros.data.tabletop.phrasings import check_families, phrased_expressions
 from lts_ros.data.tabletop.scene import CATEGORY_WORDS, COLORS, TABLE_TOP_Z, Scene
 from lts_ros.data.tabletop.store import scene_seed
 from lts_ros.data.tabletop.world import SceneError
@@ -42,6 +43,7 @@ class Episode:
     kind: str  # the expression kind, or "no_target"
     target: int | None  # instance id; None for no-target commands
     category: str | None
+    family: str = "generator"  # the command's phrasing family (data/tabletop/phrasings.py)
     outcome: str = ""  # success | wrong_object | grasp_missed | disturbed_others | not_found | ik_or_motion |
     #                    timeout (unique commands); refused | moved | not_moved (no-target commands)
     decision: str = ""  # the client's (attempt.DECISIONS); "killed" past EPISODE_TIMEOUT_S, "crashed" if no result
@@ -51,20 +53,25 @@ class Episode:
     timings: dict = field(default_factory=dict)
 
 
-def choose_command(scene: Scene, rng: np.random.Generator, no_target: bool) -> tuple[str, str, int | None]:
-    """(text, kind, target): one unique expression for a visible object, or a colour x category that is absent."""
+def choose_command(scene: Scene, rng: np.random.Generator, no_target: bool,
+                   families: tuple[str, ...] = ()) -> tuple[str, str, int | None, str]:
+    """(text, kind, target, family): one unique expression for a visible object, phrased in one of ``families``
+    where given (else the generator's own), or a colour x category that is absent."""
     if no_target:
         present = {(o.color, o.category) for o in scene.objects if o.color}
         absent = [(c, k) for k in GRASPABLE for c in COLORS if not any(
             c == color and any(CATEGORY_WORDS[k][0] in word for word in CATEGORY_WORDS[other])
             for color, other in present)]  # not "the red block" beside a red jenga block
         color, category = absent[int(rng.integers(len(absent)))]
-        return f"the {color} {CATEGORY_WORDS[category][0]}", "no_target", None
-    expressions = generate_expressions(scene.objects, rng, per_object=2, min_visible_px=MIN_TARGET_PX)
+        return f"the {color} {CATEGORY_WORDS[category][0]}", "no_target", None, "generator"
+    if families:
+        expressions = phrased_expressions(scene.objects, rng, families, per_family=1, min_visible_px=MIN_TARGET_PX)
+    else:
+        expressions = generate_expressions(scene.objects, rng, per_object=2, min_visible_px=MIN_TARGET_PX)
     if not expressions:
         raise SceneError(f"scene {scene.seed}: no object visible enough to name")
     chosen = expressions[int(rng.integers(len(expressions)))]
-    return chosen.text, chosen.kind, chosen.target
+    return chosen.text, chosen.kind, chosen.target, chosen.family
 
 
 def classify(attempt: dict, no_target: bool, judged: str | None, arm_moved: bool) -> str:
@@ -143,9 +150,12 @@ class GraspRun:
 
 
 def run_grasp(out: str | Path, episodes: int, no_target: int = 0, seed: int = 0, node_params: dict | None = None,
-              fps: float = 4.0, record_episodes: int = 3, progress: bool = True) -> dict:
+              fps: float = 4.0, record_episodes: int = 3, progress: bool = True, families: tuple[str, ...] = ()
+              ) -> dict:
     """``episodes`` unique-command episodes and ``no_target`` no-target ones (every k-th), on scenes seeded by
-    ``seed``; writes ``out``/metrics.json, report.md, episode images and a GIF. Returns the metrics."""
+    ``seed``, commands phrased in ``families`` where given (``phrasings.check_families``); writes
+    ``out``/metrics.json, report.md, episode images and a GIF. Returns the metrics."""
+    families = check_families(families)
     from lts_ros.sim.report import EpisodeImages, write_report
 
     if episodes < 0 or no_target < 0 or episodes + no_target == 0:
@@ -167,7 +177,7 @@ def run_grasp(out: str | Path, episodes: int, no_target: int = 0, seed: int = 0,
                 try:
                     cell = Cell(scene_seed(seed, index * SCENE_TRIES + tries))
                     scene = cell.view()
-                    text, kind, target = choose_command(scene, rng, negative)
+                    text, kind, target, family = choose_command(scene, rng, negative, families)
                     break
                 except SceneError:
                     scenes_skipped += 1
@@ -176,7 +186,7 @@ def run_grasp(out: str | Path, episodes: int, no_target: int = 0, seed: int = 0,
             else:
                 raise LtsError(f"episode {index}: no usable scene in {SCENE_TRIES} seeds")
             episode = Episode(index, cell.tabletop.seed, text, kind, target,
-                              None if target is None else scene.objects[target].category)
+                              None if target is None else scene.objects[target].category, family)
             episode.timings["scene_s"] = time.perf_counter() - begin
             try:
                 mask, after = run.episode(episode, cell, record=index < record_episodes)
@@ -191,6 +201,7 @@ def run_grasp(out: str | Path, episodes: int, no_target: int = 0, seed: int = 0,
     finally:
         run.close()
     return write_report(out, done, images, {"seed": seed, "fps": fps, "scenes_skipped": scenes_skipped,
+                                            "phrasing_families": list(families) or ["generator"],
                                             "render_ms_median": render_ms, "node_params": node_params or {}})
 
 

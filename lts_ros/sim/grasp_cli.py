@@ -29,11 +29,15 @@ def add_grasp_parser(sim_sub, backends: tuple[str, ...]) -> None:
     grasp.add_argument("--fps", type=float, default=4.0, help="head camera frame rate (default: 4; rendering "
                        "640x480 costs ~0.17 s a frame on CPU)")
     grasp.add_argument("--record", type=int, default=3, metavar="N", help="episodes in the GIF (default: 3)")
+    grasp.add_argument("--phrasings", nargs="+", default=[], metavar="FAMILY",
+                       help="phrase the commands in these phrasing families (docs/phrasing-families.md): family "
+                            "names, or development, held_out or all (default: the generator's own phrasing)")
     grasp.add_argument("--quiet", action="store_true", help="no progress bar")
     grasp.set_defaults(func=cmd_sim_grasp)
 
 
 def cmd_sim_grasp(args: argparse.Namespace) -> int:
+    from lts_ros.data.tabletop.phrasings import check_families
     from lts_ros.sim.episodes import run_grasp
 
     if not 0.5 <= args.fps <= 30:
@@ -42,8 +46,9 @@ def cmd_sim_grasp(args: argparse.Namespace) -> int:
         raise LtsError(f"{args.out} already holds a grasp run: choose another --out or remove it")
     no_target = args.episodes // 5 if args.no_target is None else args.no_target
     params = {"backend": args.backend, **({"model": str(args.checkpoint)} if args.checkpoint else {})}
+    check_families(args.phrasings)  # a mistake before the node starts
     figures = run_grasp(args.out, args.episodes, no_target, args.seed, params, args.fps, args.record,
-                        progress=not args.quiet)
+                        progress=not args.quiet, families=tuple(args.phrasings))
 
     def pct(value: float | None) -> str:
         return "n/a" if value is None else f"{100 * value:.0f} %"

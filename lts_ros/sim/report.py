@@ -72,11 +72,13 @@ def metrics(episodes: list) -> dict:
     negative = [e for e in episodes if e.target is None]
     counts = Counter(e.outcome for e in unique)
     per = {}
-    for key in ("category", "kind"):
+    for key in ("category", "kind", "family"):
         groups = defaultdict(list)
         for e in unique:
-            groups[getattr(e, key)].append(e.outcome == "success")
-        per[key] = {k: {"episodes": len(v), "success_rate": _rate(sum(v), len(v))} for k, v in sorted(groups.items())}
+            groups[getattr(e, key)].append(e.outcome)
+        per[key] = {k: {"episodes": len(v), "success_rate": _rate(sum(o == "success" for o in v), len(v)),
+                        "wrong_object_rate": _rate(sum(o == "wrong_object" for o in v), len(v))}
+                    for k, v in sorted(groups.items())}
     timing_keys = sorted({k for e in episodes for k in e.timings})
     return {
         "episodes": len(episodes), "unique_episodes": len(unique), "no_target_episodes": len(negative),
@@ -86,7 +88,7 @@ def metrics(episodes: list) -> dict:
         "no_target_arm_still_rate": _rate(sum(not e.arm_moved for e in negative), len(negative)),
         "failures": {k: counts[k] for k in UNIQUE_OUTCOMES if k != "success"},
         "no_target_outcomes": {k: sum(e.outcome == k for e in negative) for k in NO_TARGET_OUTCOMES},
-        "per_category": per["category"], "per_kind": per["kind"],
+        "per_category": per["category"], "per_kind": per["kind"], "per_family": per["family"],
         "seconds_median": {k: _median([e.timings.get(k) for e in episodes]) for k in timing_keys},
     }
 
@@ -100,18 +102,22 @@ def write_report(out: Path, episodes: list, images: EpisodeImages, run: dict) ->
     gif = images.write_gif()
     lines = ["# Grasp episodes", "",
              f"{figures['unique_episodes']} episodes with a unique command, {figures['no_target_episodes']} with a "
-             f"command naming an absent object (seed {run['seed']}).", "",
+             f"command naming an absent object (seed {run['seed']}); commands phrased in: "
+             f"{', '.join(run.get('phrasing_families', ['generator']))}.", "",
              "| figure | value |", "|---|---|"]
     for key in ("success_rate", "wrong_object_rate", "refusal_rate", "no_target_arm_still_rate"):
         lines.append(f"| {key} | {figures[key]} |")
     lines += ["", "Failures: " + ", ".join(f"{k} {v}" for k, v in figures["failures"].items()), "",
+              "Per phrasing family (episodes, success, wrong object): " + "; ".join(
+                  f"{k} {v['episodes']}, {v['success_rate']}, {v['wrong_object_rate']}"
+                  for k, v in figures["per_family"].items()), "",
               "Median seconds per episode: " + ", ".join(f"{k} {v}" for k, v in figures["seconds_median"].items()),
               ""]
     if gif:
         lines += [f"![the first episodes]({gif.name})", ""]
-    lines += ["| # | command | kind | outcome | detail | strip |", "|---|---|---|---|---|---|"]
+    lines += ["| # | command | family | kind | outcome | detail | strip |", "|---|---|---|---|---|---|---|"]
     for e in episodes:
-        lines.append(f"| {e.index} | {e.command} | {e.kind} | {e.outcome} | {e.detail} | "
+        lines.append(f"| {e.index} | {e.command} | {e.family} | {e.kind} | {e.outcome} | {e.detail} | "
                      f"![{e.index}](episodes/{e.index:03d}.png) |")
     (out / "report.md").write_text("\n".join(lines) + "\n")
     return figures
