@@ -90,3 +90,16 @@ def test_the_middle_one_of_an_odd_row_and_which_one_otherwise():
     assert answer(scene((100, 200, 60), (400, 200, 60)), middle).status == "ambiguous"  # two: no middle
     assert answer(scene((100, 200, 60), (250, 200, 60), (400, 200, 60), (550, 200, 60)), middle).status == \
         "ambiguous"
+
+
+def test_one_object_found_for_a_selection_is_counted_again_at_a_lower_probability():
+    """"The leftmost mug" where the mask holds one mug: a faint second mug (probability 0.27) to its left is found
+    on the recount and named; with nothing faint there it is "which one?"."""
+    logits = scene((400, 200, 60))
+    logits[BOX.pad_y + 200:BOX.pad_y + 260, 100:160] = -1.0  # faint: under 0.5, over sigmoid(-2)
+    recounted = answer(logits, Selection("left"))
+    assert recounted.found and recounted.bbox[0] == 100 and len(recounted.candidates) == 2
+    assert answer(logits, Selection("right")).bbox[0] == 400  # the crisp object keeps its own mask
+    assert answer(logits, Selection("right")).mask.sum() == 60 * 60
+    alone = answer(scene((400, 200, 60)), Selection("left"))
+    assert alone.status == "ambiguous" and alone.bbox is None

@@ -143,7 +143,7 @@ def test_a_selection_sends_its_set_to_the_model_and_picks_the_member(segmenter):
     segmenter.set_command("the leftmost red mug")
     assert segmenter.reading.model_text() == "the red mug" and segmenter.reading.describe() == "red mug | 1st from left"
     assert segmenter.command == "the leftmost red mug"
-    assert segmenter.segment(RGB).found  # the one object the set holds is the leftmost
+    assert segmenter.segment(RGB).status == "ambiguous"  # one object found: a selection picks among several
     segmenter.set_command("the second red mug from the left")
     assert segmenter.segment(RGB).status == "ambiguous"  # one object found: no second one to point at
     segmenter.set_command("the red mug")  # the set itself: already encoded

@@ -8,7 +8,7 @@ from lts_ros.data.transforms import Letterbox
 from lts_ros.geometry import CENTROID_ERODE_PX, robust_centroid, shifted_intrinsics
 from lts_ros.language.query import Selection
 from lts_ros.runtime.pixels import fired_box, sigmoid
-from lts_ros.runtime.rank_select import pick_member
+from lts_ros.runtime.rank_select import pick_member, select_ranked
 from lts_ros.runtime.refine import refine_logits
 from lts_ros.runtime.result import AMBIGUOUS, FOUND, NOT_FOUND, Candidate, Result, paste
 
@@ -18,6 +18,12 @@ from lts_ros.runtime.result import AMBIGUOUS, FOUND, NOT_FOUND, Candidate, Resul
 # region held 20-30 % of it, 53 % over all such masks; answering found there would send the arm to the wrong one.
 ISLAND_SHARE = 0.2
 MIN_OBJECT_SHARE = 3e-4  # of the frame's pixels (92 px at 640 x 480): smaller regions are noise
+# A selection picks among several objects. Where the set's mask holds one, a member was missed or merged as often
+# as not (tabletop test split: that object was the named one in 21 of 43 such answers); the objects are then
+# counted again where the mask probability exceeds sigmoid(-RECOUNT_LOGIT) = 0.12, and with still one there the
+# answer is "which one?". Chosen on val: position wrong objects 9.1 -> 0.9 % for 90.0 -> 84.5 % correct, size
+# 15.4 -> 7.7 % at the same 80.8 % correct.
+RECOUNT_LOGIT = 2.0
 
 
 def prior_heatmap(prior_logits: np.ndarray, box: Letterbox) -> np.ndarray:
@@ -74,7 +80,8 @@ def build_result(mask_logits: np.ndarray, presence_logit: float, several_logit: 
     the expression names several objects or the mask holds several, found otherwise. ``D``: lens distortion for
     the 3D centroids. ``rgb``: the frame (H, W, 3) uint8; given, the mask's edges are snapped to it
     (``refine_logits``). ``selection``: the logits are the model's answer for a set; the object is the member the
-    selection names (``runtime.rank_select``), ambiguous where that is not clear."""
+    selection names (``runtime.rank_select``), ambiguous where that is not clear or it finds one object even when
+    counted again at a lower probability (``RECOUNT_LOGIT``)."""
     logits = box.invert(mask_logits.astype(np.float32, copy=False))
     if rgb is not None:
         logits = refine_logits(logits, rgb)
@@ -84,9 +91,23 @@ def build_result(mask_logits: np.ndarray, presence_logit: float, several_logit: 
     if score < threshold or not candidates:
         return Result(NOT_FOUND, np.zeros(logits.shape, bool), score, several_score, candidates, None, None, None,
                       prior)
-    one = pick_member(candidates, selection, logits.shape, several=several_score >= 0.5)
+    if selection is not None and len(candidates) == 1:
+        candidates, one = _recounted(logits, candidates[0], selection, depth_m, K, D)
+    else:
+        one = pick_member(candidates, selection, logits.shape, several=several_score >= 0.5)
     if one is None:
         return Result(AMBIGUOUS, paste(candidates, logits.shape), score, several_score, candidates, None, None, None,
                       prior)
     return Result(FOUND, one.mask(logits.shape), score, several_score, candidates, one.bbox, one.centroid_px,
                   one.centroid_3d, prior)
+
+
+def _recounted(logits: np.ndarray, found: Candidate, selection: Selection, depth_m: np.ndarray | None,
+               K: np.ndarray | None, D: np.ndarray | None) -> tuple[list[Candidate], Candidate | None]:
+    """The objects of the mask counted again at the lower threshold, and the member ``selection`` names among them
+    (the object ``found`` at the usual threshold where that is the one, for its crisper edges)."""
+    wider = candidates_of(logits + RECOUNT_LOGIT, depth_m, K, D)
+    one = select_ranked(wider, selection, logits.shape)
+    if one is not None and one.mask(logits.shape)[found.mask(logits.shape)].mean() >= 0.5:
+        one = found
+    return wider, one

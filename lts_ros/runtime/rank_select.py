@@ -48,7 +48,7 @@ def select_ranked(candidates: list[Candidate], selection: Selection, shape: tupl
         if len(candidates) < 3 or len(candidates) % 2 == 0:
             return None
         rank = (len(candidates) + 1) // 2
-    if len(candidates) < rank:
+    if len(candidates) < max(rank, 2):  # a selection picks among several
         return None
     keys, gap = order_keys(candidates, selection.order, shape)
     ranked = sorted(range(len(candidates)), key=keys.__getitem__)
