@@ -59,7 +59,7 @@ def test_segment_and_eval_with_a_trained_checkpoint(refer_root, tmp_path):
     assert 'read as: red circle | biggest (the model segments "the red circle"' in result.stdout
     result = run_lts("segment", "--checkpoint", str(run / "model.safetensors"), "--image", str(image),
                      "--text", "the tallest red circle", "--out", str(overlay))
-    assert result.returncode == 0 and "not read: did not understand: 'tallest'" in result.stdout
+    assert result.returncode == 0 and "not read: did not understand: 'tallest red circle'" in result.stdout
     result = run_lts("eval", "--checkpoint", str(run / "model.safetensors"), "--data-root", str(refer_root),
                      "--split", "val", "--out", str(tmp_path / "eval.json"), "--grid", str(tmp_path / "grid.png"),
                      "--grid-count", "3", "--quiet")

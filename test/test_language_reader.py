@@ -120,17 +120,17 @@ def test_descriptions_around_requests_and_politeness(command):
 
 @pytest.mark.parametrize("command, reason", [
     ("the second duck", "count from which side"),
-    ("the tallest mug", "'tallest'"),
-    ("the other duck", "'other'"),
-    ("the duck on the tray", "'on'"),
-    ("the mug between the duck and the ball", "'between"),
+    ("the tallest mug", "'tallest mug'"),
+    ("the other duck", "'other duck'"),
+    ("the duck on the tray", "'on the tray'"),
+    ("the mug between the duck and the ball", "'between the duck and the ball'"),
     ("the mugs", "several objects"),
     ("both mugs", "several objects"),
     ("the red and the blue ball", "several objects"),
     ("the one on the left", "no object named"),
     ("that one", "'that'"),
     ("the leftmost biggest ball", "two orders"),
-    ("the ball farthest from the duck", "'from'"),
+    ("the ball farthest from the duck", "'from the duck'"),
     ("the leftmost cup next to the duck", "rank together with a relation"),
     ("", "no object named"),
 ])

@@ -417,8 +417,8 @@ def _read_description(tokens: list[str]) -> Description:
             i += 1
     if partitive and noun is None:
         unread.insert(0, "of")
-    if any(w not in QUANTITIES for w in unread):
-        raise Unread(f"did not understand: '{' '.join(unread)}'")
+    if any(w not in QUANTITIES for w in unread):  # quoted from the first word it could not place to the end
+        raise Unread(f"did not understand: '{' '.join(words[words.index(unread[0]):])}'")
     if plural_outside or unread:
         raise Unread(f"asks for several objects ('{' '.join(tokens)}'); name one")
     if noun is None:  # head-final: an unknown last word is the noun ("the bowl")
