@@ -2,6 +2,8 @@
 it refused."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from lts_ros.ros.status import FrameStatus
@@ -39,3 +41,5 @@ def test_a_refusal_says_why_the_answer_was_ambiguous():
     assert "names several: 0.83" in said_several and "objects in the mask: 1" in said_several
     assert "objects in the mask: 2" in refusal(status("ambiguous", 0.10, 2))
     assert refusal(status("not_found", 0.01, 0)) == "lts_node: not_found (score 0.99)"
+    read = dataclasses.replace(status("ambiguous", 0.1, 2), reason="did not understand: 'between the cup and'")
+    assert refusal(read).endswith(": did not understand: 'between the cup and'")

@@ -76,11 +76,11 @@ def parameter_problems(values: dict) -> list[str]:
 
 def refusal(status: FrameStatus) -> str:
     """Why the client will not grasp on this answer, in words: for ambiguous, whether the model said the command
-    names several objects or the mask held several."""
+    names several objects or the mask held several; and the node's reason where the reader or a rule decided."""
     why = f"lts_node: {status.state} (score {status.score:.2f}"
     if status.state == AMBIGUOUS:
         why += f"; names several: {status.several_score:.2f}; objects in the mask: {len(status.candidates)}"
-    return why + ")"
+    return why + ")" + (f": {status.reason}" if status.reason else "")
 
 
 class GraspClient(Node):
