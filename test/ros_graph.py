@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
+from rcl_interfaces.msg import Parameter, ParameterDescriptor, ParameterType, ParameterValue
+from rcl_interfaces.srv import DescribeParameters, GetParameters, SetParameters
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
@@ -113,3 +115,39 @@ def running_node(log: Path, params: dict, command: str | None = None) -> Iterato
         probe.close()
         assert node.stop() == 0, node.text()
 
+
+def call(probe: Probe, kind, name: str, request, timeout: float = 10):
+    client = probe.node.create_client(kind, name)
+    assert client.wait_for_service(timeout_sec=timeout), f"no service {name}"
+    future = client.call_async(request)
+    assert probe.spin_until(future.done, timeout), f"{name} did not answer"
+    probe.node.destroy_client(client)
+    return future.result()
+
+
+def set_parameter(probe: Probe, name: str, value: bool | int | float | str, node: str = "lts_node"):
+    """``ros2 param set /lts_node name value``: the value typed as the CLI would (``1`` is an integer)."""
+    if isinstance(value, str):
+        typed = ParameterValue(type=ParameterType.PARAMETER_STRING, string_value=value)
+    elif isinstance(value, bool):
+        typed = ParameterValue(type=ParameterType.PARAMETER_BOOL, bool_value=value)
+    elif isinstance(value, int):
+        typed = ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=value)
+    else:
+        typed = ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=value)
+    request = SetParameters.Request(parameters=[Parameter(name=name, value=typed)])
+    return call(probe, SetParameters, f"/{node}/set_parameters", request).results[0]
+
+
+def get_parameter(probe: Probe, name: str, node: str = "lts_node") -> bool | int | float | str | None:
+    """``ros2 param get /lts_node name``: the value, as the type it is stored with (None: not set)."""
+    value = call(probe, GetParameters, f"/{node}/get_parameters", GetParameters.Request(names=[name])).values[0]
+    return {ParameterType.PARAMETER_BOOL: value.bool_value, ParameterType.PARAMETER_INTEGER: value.integer_value,
+            ParameterType.PARAMETER_DOUBLE: value.double_value,
+            ParameterType.PARAMETER_STRING: value.string_value}.get(value.type)
+
+
+def describe_parameter(probe: Probe, name: str, node: str = "lts_node") -> ParameterDescriptor:
+    """``ros2 param describe /lts_node name``."""
+    request = DescribeParameters.Request(names=[name])
+    return call(probe, DescribeParameters, f"/{node}/describe_parameters", request).descriptors[0]

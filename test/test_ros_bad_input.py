@@ -12,8 +12,7 @@ from lts_ros.runtime.segmenter import Segmenter
 from lts_ros.ros.conversions import fill_image, image_to_array
 from lts_ros.ros.status import FrameStatus
 
-from ros_graph import OPTICAL_FRAME, NodeProcess, Probe, depth_mm, isolated_env, running_node
-from test_ros_node import call, set_parameter
+from ros_graph import OPTICAL_FRAME, NodeProcess, Probe, call, depth_mm, isolated_env, running_node, set_parameter
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,7 @@ from lts_ros.ros.conversions import image_to_array
 from lts_ros.ros.status import FrameStatus
 from lts_ros.runtime.segmenter import Segmenter
 
-from ros_graph import LATCHED_QOS, NodeProcess, Probe, depth_mm, isolated_env
-from test_ros_node import set_parameter
+from ros_graph import LATCHED_QOS, NodeProcess, Probe, depth_mm, isolated_env, set_parameter
 
 SWITCH_FRAMES = 240  # at RATE_HZ: 24 s
 RATE_HZ = 10.0  # a camera's rate with 2x headroom over the node's time per frame here (the load bench measures 15 Hz)

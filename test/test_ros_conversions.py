@@ -203,16 +203,17 @@ def test_parameter_table_validates_types_ranges_and_choices():
     assert BY_NAME["threshold"].validate(1.5) == "threshold must be in [0, 1], got 1.5"
     assert "one of auto, torch, onnxruntime, openvino, tensorrt" in BY_NAME["backend"].validate("tensorflow")
     assert "multiple of 32" in BY_NAME["input_size"].validate(300)
-    assert "must be a float" in BY_NAME["sync_tolerance"].validate("fast")
+    assert "sync_tolerance must be a number, got a string 'fast'" == BY_NAME["sync_tolerance"].validate("fast")
     assert "cpu, cuda or cuda:N" in BY_NAME["device"].validate("gpu0")
     assert all(p.validate(p.default) is None for p in PARAMS)
     assert BY_NAME["threshold"].validate(1) is None and BY_NAME["threshold"].coerce(1) == 1.0  # YAML `threshold: 1`
     assert BY_NAME["threshold"].validate(2) == "threshold must be in [0, 1], got 2.0"
-    assert BY_NAME["input_size"].validate(320.0) == "input_size must be a int, got float 320.0"
+    assert BY_NAME["input_size"].validate(320.0) == "input_size must be an integer, got a number 320.0"
+    assert BY_NAME["refine_edges"].validate("yes") == "refine_edges must be true or false, got a string 'yes'"
 
 
 def test_launch_values_are_checked_as_a_whole_with_every_reason():
     assert problems({"threshold": 1, "max_rate": 5, "backend": "auto"}) == []
     assert problems({"backend": "tensorflow", "threshold": "high", "use_sim_time": True}) == [
         "backend must be one of auto, torch, onnxruntime, openvino, tensorrt, got 'tensorflow'",
-        "threshold must be a float, got str 'high'"]
+        "threshold must be a number, got a string 'high'"]

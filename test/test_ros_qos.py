@@ -15,8 +15,7 @@ from sensor_msgs.msg import CompressedImage
 
 from lts_ros.ros.harness.domain import without_profile
 
-from ros_graph import OPTICAL_FRAME, NodeProcess, Probe, isolated_env
-from test_ros_node import call, set_parameter
+from ros_graph import OPTICAL_FRAME, NodeProcess, Probe, call, isolated_env, set_parameter
 
 FRAMES = 5
 

@@ -85,7 +85,7 @@ def test_launch_values_of_another_type_are_accepted_and_bad_ones_fail_configure_
         node.wait_for_log("configure failed")
         failed = [line for line in node.text().splitlines() if "configure failed" in line][0]
         assert "backend must be one of auto, torch, onnxruntime, openvino, tensorrt, got 'tensorflow'" in failed
-        assert "input_size must be a int, got str 'big'" in failed
+        assert "input_size must be an integer, got a string 'big'" in failed
         assert node.alive()
     finally:
         assert node.stop() == 0, node.text()

@@ -10,7 +10,9 @@ The rule. Every command is tagged, as it arrives, with the node's clock (ROS tim
 When a frame's stamp is more than ``clock_tolerance_ns`` away from the node's clock at its arrival, the camera
 stamps on another clock (a bag replayed without ``/clock``, a device clock) and (2) is meaningless: the frame
 takes the newest command that arrived before it did, and the caller counts it. Either way the choice depends
-only on what arrived when, never on how fast the worker runs."""
+only on what arrived when, never on how fast the worker runs.
+
+A command with empty text is a clear: the frames it applies to are not segmented."""
 from __future__ import annotations
 
 import threading
@@ -23,7 +25,7 @@ HISTORY = 16  # commands kept for frames still in flight
 
 @dataclass(frozen=True)
 class Command:
-    text: str
+    text: str  # empty: the command was cleared
     arrived_ns: int  # node clock (ROS time) when it arrived
     seq: int  # arrival order, from 1
     sent_ns: int  # the publisher's clock when it was sent (DDS source timestamp), for stale latched samples

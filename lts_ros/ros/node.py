@@ -20,7 +20,9 @@ import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
+from rclpy.clock import Clock, ClockType
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.parameter import Parameter
 from rclpy.qos import ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import String
@@ -29,13 +31,15 @@ from lts_ros.artifacts.cache_root import in_cache_root
 from lts_ros.errors import LtsError
 from lts_ros.model.text import check_expression
 from lts_ros.ros import conversions
-from lts_ros.ros.commands import Command, CommandLog
+from lts_ros.ros.commands import Choice, Command, CommandLog
 from lts_ros.ros.depth_input import DepthInput, stamp_s
 from lts_ros.ros.latched import AnyDurabilitySubscription
 from lts_ros.ros.outputs import FrameOutputs
 from lts_ros.ros.params import BY_NAME, PARAMS, problems
 from lts_ros.ros.qos import camera_qos, no_frames_hint, output_qos
+from lts_ros.ros.silence import CameraSilence
 from lts_ros.ros.stats import NodeStats
+from lts_ros.ros.typed_params import TypeKeeper, declare_typed
 from lts_ros.ros.worker import LatestWorker
 
 MAX_COMMAND_CHARS = 512  # longer commands are cut here (the tokenizer keeps fewer tokens still)
@@ -58,8 +62,10 @@ class Frame:
 class LtsNode(LifecycleNode):
     def __init__(self, **kwargs):
         super().__init__("lts_node", **kwargs)
-        for param in PARAMS:
-            self.declare_parameter(param.name, param.default, param.descriptor())
+        self._launch_problems = declare_typed(self)  # name -> why its launch value was not taken
+        self._mirroring = False  # the command parameter is being set to a command that came on the topic
+        self._types = TypeKeeper(self)
+        self.add_pre_set_parameters_callback(self._types)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.segmenter = None
         self.stats = NodeStats()
@@ -68,31 +74,37 @@ class LtsNode(LifecycleNode):
         self.depth = DepthInput(self.problem)
         self._entities: list = []  # subscriptions, publishers and timers made by activate
         self._any_durability: list[AnyDurabilitySubscription] = []
-        self._active_since: float | None = None
+        self._silence: CameraSilence | None = None  # while active
         self._last_submit = 0.0
         self._last_warned: dict[str, float] = {}
 
     # ---- parameters -------------------------------------------------------------------------------------
     def p(self, name: str):
-        return BY_NAME[name].coerce(self.get_parameter(name).value)
+        return self.get_parameter(name).value
 
     def _on_set_parameters(self, params) -> SetParametersResult:
+        if self._types.refused:
+            return SetParametersResult(successful=False, reason="; ".join(self._types.refused.values()))
         for param in params:
             spec = BY_NAME.get(param.name)
             if spec is None:
                 continue
             reason = spec.validate(param.value)
-            if reason is None and param.name == "command" and param.value.strip():
+            if reason is None and param.name == "command" and param.value.strip() and not self._mirroring:
                 reason = self._command_problem(param.value)
             if reason:
                 return SetParametersResult(successful=False, reason=reason)
         for param in params:  # all valid: apply the live ones
+            self._launch_problems.pop(param.name, None)
             if param.name == "threshold" and self.segmenter is not None:
-                self.segmenter.threshold = BY_NAME["threshold"].coerce(param.value)
+                self.segmenter.threshold = param.value
             elif param.name == "refine_edges" and self.segmenter is not None:
                 self.segmenter.refine_edges = param.value
-            elif param.name == "command" and param.value.strip():
-                self._add_command(param.value, time.time_ns(), "parameter")
+            elif param.name == "command" and not self._mirroring:
+                if param.value.strip():
+                    self._add_command(param.value, time.time_ns(), "parameter", mirror=False)
+                else:
+                    self._clear_command()
         return SetParametersResult(successful=True)
 
     # ---- warnings, counted and throttled ------------------------------------------------------------------
@@ -109,7 +121,7 @@ class LtsNode(LifecycleNode):
         from lts_ros.checkpoint import shipped_checkpoint
         from lts_ros.runtime.segmenter import Segmenter
 
-        bad = problems({p.name: self.get_parameter(p.name).value for p in PARAMS})
+        bad = [*self._launch_problems.values(), *problems({p.name: self.p(p.name) for p in PARAMS})]
         if bad:
             self.get_logger().error(f"configure failed: {'; '.join(bad)}")
             return TransitionCallbackReturn.FAILURE
@@ -136,7 +148,7 @@ class LtsNode(LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         self.segmenter = segmenter
         if self.p("command").strip() and self.commands.latest is None:
-            self._add_command(self.p("command"), time.time_ns(), "parameter")
+            self._add_command(self.p("command"), time.time_ns(), "parameter", mirror=False)
         self.get_logger().info(f"model ready: {model.name}, backend {segmenter.backend.name}, "
                                f"{segmenter.input_size} px")
         return TransitionCallbackReturn.SUCCESS
@@ -152,6 +164,8 @@ class LtsNode(LifecycleNode):
         self.pub_diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", output_qos())
         # Commands and camera_info: any reliable publisher, volatile or latched (ros.latched). camera_info is read
         # best effort, which matches best-effort and reliable drivers alike (it is small and sent every frame).
+        # Both timers run on the steady clock: diagnostics stay at 1 Hz while a bag's /clock is paused or stopped.
+        steady = Clock(clock_type=ClockType.STEADY_TIME)
         self._any_durability = [
             AnyDurabilitySubscription(self, String, "command", self._on_command, ReliabilityPolicy.RELIABLE,
                                       self._on_incompatible_command),
@@ -160,10 +174,11 @@ class LtsNode(LifecycleNode):
         self._entities = [
             self.create_subscription(image_type, self.image_topic, self._on_image, camera),
             self.create_subscription(Image, "depth", self.depth.add_depth, camera),
-            *self.outputs.publishers, self.pub_diagnostics, self.create_timer(1.0, self._publish_diagnostics),
-            self.create_timer(POLL_S, self._poll_latched)]
+            *self.outputs.publishers, self.pub_diagnostics,
+            self.create_timer(1.0, self._publish_diagnostics, clock=steady),
+            self.create_timer(POLL_S, self._poll_latched, clock=steady)]
         self._poll_latched()
-        self._active_since = time.monotonic()
+        self._silence = CameraSilence(time.monotonic())
         self.get_logger().info(f"active: {self.resolve_topic_name(self.image_topic)} ({transport}, {reliability})")
         return super().on_activate(state)
 
@@ -177,7 +192,7 @@ class LtsNode(LifecycleNode):
             destroy = {"Subscription": self.destroy_subscription, "Publisher": self.destroy_publisher,
                        "Timer": self.destroy_timer}[type(entity).__name__]
             destroy(entity)
-        self._entities, self._any_durability, self._active_since = [], [], None
+        self._entities, self._any_durability, self._silence = [], [], None
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._release()
@@ -216,14 +231,30 @@ class LtsNode(LifecycleNode):
             return str(exc)
         return None
 
-    def _add_command(self, text: str, sent_ns: int, source: str) -> Command:
-        """Log a valid command as arrived now (node clock); it applies to frames stamped from now on."""
+    def _add_command(self, text: str, sent_ns: int, source: str, mirror: bool = True) -> Command:
+        """Log a valid command as arrived now (node clock); it applies to frames stamped from now on. ``mirror``:
+        the ``command`` parameter is set to it, so that ``ros2 param get`` tells what the node looks for."""
         if len(text) > MAX_COMMAND_CHARS:
             self.problem("command_truncated", f"command of {len(text)} characters cut to {MAX_COMMAND_CHARS}")
             text = text[:MAX_COMMAND_CHARS]
         command = self.commands.add(check_expression(text), self.get_clock().now().nanoseconds, sent_ns)
         self.get_logger().info(f"command {command.seq} ({source}): '{command.text}'")
+        if mirror and self.p("command") != command.text:
+            self._mirroring = True
+            try:
+                self.set_parameters([Parameter("command", value=command.text)])
+            finally:
+                self._mirroring = False
         return command
+
+    def _clear_command(self) -> None:
+        """An empty ``command`` parameter: frames arriving from now on are not segmented until the next command."""
+        latest = self.commands.latest
+        if latest is None or not latest.text:
+            return
+        self.commands.add("", self.get_clock().now().nanoseconds, time.time_ns())
+        self.get_logger().info(f"command cleared (parameter): not segmenting until the next command "
+                               f"(was '{latest.text}')")
 
     def _on_command(self, msg: String, sent_ns: int, historical: bool) -> None:
         reason = self._command_problem(msg.data)
@@ -249,7 +280,7 @@ class LtsNode(LifecycleNode):
         else:
             self.problem("internal", f"frame dropped: {type(exc).__name__}: {exc}")
 
-    def _command_for(self, frame: Frame) -> Command | None:
+    def _choose_command(self, frame: Frame) -> Choice:
         """The command ``frame`` is segmented with (``ros.commands`` has the rule), set on the Segmenter."""
         stamp = conversions.stamp_ns(frame.msg.header)
         choice = self.commands.for_frame(stamp, frame.received_ns, frame.seen_seq)
@@ -257,16 +288,17 @@ class LtsNode(LifecycleNode):
             self.problem("stamp_clock", f"image stamped {(frame.received_ns - stamp) / 1e9:.1f} s before this "
                          "node's clock: commands apply in arrival order (replaying a bag? publish /clock and set "
                          "use_sim_time)")
-        if choice.command is not None and self.segmenter.command != choice.command.text:
+        if choice.command is not None and choice.command.text and self.segmenter.command != choice.command.text:
             self.segmenter.set_command(choice.command.text)
-        return choice.command
+        return choice
 
     def _process(self, frame: Frame) -> None:
         if self.segmenter is None:
             return
-        command = self._command_for(frame)
-        if command is None:
-            return  # no command for this frame yet: nothing to look for (diagnostics say so)
+        choice = self._choose_command(frame)
+        command = choice.command
+        if command is None or not command.text:
+            return  # no command for this frame (none yet, or cleared): nothing to look for (diagnostics say so)
         header = frame.msg.header
         if isinstance(frame.msg, CompressedImage):
             rgb = conversions.rgb_from_compressed(frame.msg)
@@ -286,18 +318,18 @@ class LtsNode(LifecycleNode):
         reading = inference.reading.describe() if inference.reading else ""
         self.outputs.publish(header, result, command, no_3d, lambda: 1e3 * (time.monotonic() - frame.received_at),
                              model_ms, reading)
-        latency_ms = 1e3 * (self.get_clock().now().nanoseconds * 1e-9 - stamp_s(header))
+        latency_ms = None if choice.other_clock else 1e3 * (self.get_clock().now().nanoseconds * 1e-9 - stamp_s(header))
         self.stats.frame_done(latency_ms, model_ms, 1e3 * (time.monotonic() - frame.received_at))
         self.outputs.publish_visuals(header, rgb, result, command, self.p("publish_overlay"))
 
     # ---- diagnostics ------------------------------------------------------------------------------------
     def _no_frames_warning(self) -> str | None:
         publishers = self.get_publishers_info_by_topic(self.resolve_topic_name(self.image_topic))
-        if not publishers or self._active_since is None:
+        if self._silence is None:
             return None
-        last = self.stats.last_frame_at or self._active_since
-        silent_s = time.monotonic() - last
-        if silent_s < NO_FRAMES_AFTER_S:
+        silent_s = self._silence.silent_for([bytes(p.endpoint_gid) for p in publishers], time.monotonic(),
+                                            self.stats.last_frame_at)
+        if silent_s is None or silent_s < NO_FRAMES_AFTER_S:
             return None
         offered = ["best_effort" if p.qos_profile.reliability == ReliabilityPolicy.BEST_EFFORT else "reliable"
                    for p in publishers]
@@ -312,6 +344,8 @@ class LtsNode(LifecycleNode):
             self.problem("no_frames", warning)
         elif latest is None:
             warning = "no command yet: publish one on 'command'"
+        elif not latest.text:
+            warning = "command cleared (command parameter set empty): not segmenting; publish one on 'command'"
         status = self.stats.diagnostic_status(
             f"{self.get_name()}: referring segmentation", self.p("device"), warning,
             frames_processed=str(self.worker.processed if self.worker else 0),

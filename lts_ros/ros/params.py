@@ -1,7 +1,9 @@
 """The node's parameters in one table: default, description, range or choices, validation. ``config/lts.yaml``
-and the launch file are checked against it by the tests. The node declares them with dynamic typing so that a
-launch-time value of the wrong type (a YAML ``1`` for a float, a string for an int) never kills it during
-construction: every value is checked here, at configure and on every change."""
+and the launch file are checked against it by the tests. Each parameter keeps its default's type (``ros2 param
+describe`` says so, and a value of another type is refused); an integer given for a float is taken as that float,
+as people type ``threshold:=1`` (``ros.typed_params`` makes rclpy hold to this). Every value is checked here: at launch (a bad launch value leaves the default in
+place and fails configure with the reason, rather than killing the node during construction), at configure and on
+every change."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -13,6 +15,7 @@ from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescri
 from lts_ros.options import AUTO, BACKEND_CHOICES, PRECISIONS, PRESENCE_THRESHOLD, device_problem
 
 RELIABILITY = ("reliable", "best_effort")
+TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
 TRANSPORTS = ("raw", "compressed")
 
 
@@ -28,12 +31,11 @@ class Param:
     live: bool = False  # applied at once while active; the others are read at configure
 
     def descriptor(self) -> ParameterDescriptor:
-        """Description, choices and range for ``ros2 param describe``; dynamically typed so that a launch value
-        of another type reaches ``validate`` instead of killing the node."""
+        """Description, choices and range for ``ros2 param describe``; the type is the default's (rclpy takes it
+        from the value the parameter is declared with)."""
         extra = [f"one of: {', '.join(self.choices)}"] if self.choices else []
         extra += [] if self.live else ["read at configure"]
-        d = ParameterDescriptor(description=f"{self.description} ({'; '.join(extra)})" if extra else self.description,
-                                dynamic_typing=True)
+        d = ParameterDescriptor(description=f"{self.description} ({'; '.join(extra)})" if extra else self.description)
         if self.low is not None and isinstance(self.default, float):
             d.floating_point_range = [FloatingPointRange(from_value=self.low, to_value=self.high)]
         elif self.low is not None:
@@ -49,7 +51,8 @@ class Param:
         runtime (``ros2 param set``)."""
         value = self.coerce(value)
         if type(value) is not type(self.default):
-            return f"{self.name} must be a {type(self.default).__name__}, got {type(value).__name__} {value!r}"
+            given = TYPE_WORDS.get(type(value), type(value).__name__)
+            return f"{self.name} must be {TYPE_WORDS[type(self.default)]}, got {given} {value!r}"
         if self.choices and value not in self.choices:
             return f"{self.name} must be one of {', '.join(self.choices)}, got '{value}'"
         if self.low is not None and not self.low <= value <= self.high:
