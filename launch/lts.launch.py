@@ -15,7 +15,7 @@ from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironment
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import LifecycleNode, Node
 
-from lts_ros.ros.launch_arguments import OVERRIDES, flag, node_overrides
+from lts_ros.ros.launch_arguments import OVERRIDES, flag, node_overrides, params_file
 
 FROM_PARAMS_FILE = "(not given: the params file's value)"
 
@@ -57,7 +57,8 @@ def generate_launch_description() -> LaunchDescription:
                       ("command", arg("command_topic"))]
         kind = LifecycleNode if flag("use_lifecycle", arg("use_lifecycle").perform(context)) else Node
         return [kind(package="lts_ros", executable="lts_node", name="lts_node", namespace=arg("namespace"),
-                     parameters=[arg("params_file"), node_overrides(given)], remappings=remappings,
+                     parameters=[params_file(arg("params_file").perform(context)), node_overrides(given)],
+                     remappings=remappings,
                      output="screen")]
 
     return LaunchDescription([

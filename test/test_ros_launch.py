@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 import yaml
 
-from lts_ros.ros.launch_arguments import OVERRIDES, LaunchArgumentError, node_overrides
+from lts_ros.ros.launch_arguments import OVERRIDES, LaunchArgumentError, node_overrides, params_file
 from lts_ros.ros.params import BY_NAME, PARAMS
 
 from conftest import REPO
@@ -43,7 +43,8 @@ def test_the_launch_file_notes_what_was_given_before_any_default_is_set():
     entities = description.args[0].elts
     assert ast.unparse(entities[0]) == "OpaqueFunction(function=note_given)"
     assert isinstance(entities[1], ast.Starred) and ast.unparse(entities[1].value) == "arguments"
-    assert "parameters=[arg('params_file'), node_overrides(given)]" in ast.unparse(launch_tree())
+    assert ("parameters=[params_file(arg('params_file').perform(context)), node_overrides(given)]"
+            in ast.unparse(launch_tree()))
 
 
 def test_arguments_left_at_their_defaults_override_nothing():
@@ -78,6 +79,13 @@ def test_a_bad_argument_stops_the_launch_with_the_reason(given, reason):
     with pytest.raises(LaunchArgumentError) as error:
         node_overrides(given)
     assert str(error.value) == reason
+
+
+def test_a_params_file_that_is_not_there_stops_the_launch(tmp_path):
+    """launch_ros itself only warns and runs the node on its defaults: a typo must not do that silently."""
+    with pytest.raises(LaunchArgumentError, match="params_file: no such file '.*my_typo.yaml'"):
+        params_file(str(tmp_path / "my_typo.yaml"))
+    assert params_file(str(REPO / "config" / "lts.yaml")) == str(REPO / "config" / "lts.yaml")
 
 
 def test_config_yaml_sets_every_parameter_with_a_valid_default():

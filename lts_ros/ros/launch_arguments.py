@@ -9,6 +9,7 @@ to configure."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from lts_ros.ros.params import BY_NAME
@@ -50,3 +51,11 @@ def node_overrides(given: Mapping[str, str]) -> dict[str, Any]:
             raise LaunchArgumentError(f"launch argument {argument}: {reason}")
         overrides[parameter] = value
     return overrides
+
+
+def params_file(path: str) -> str:
+    """``path`` when it is a readable file; otherwise LaunchArgumentError (launch_ros only warns and starts the node
+    with its defaults, so a typo would silently run another configuration)."""
+    if not Path(path).is_file():
+        raise LaunchArgumentError(f"launch argument params_file: no such file '{path}'")
+    return path
