@@ -17,7 +17,7 @@ import torch
 from tqdm import tqdm
 
 from lts_ros.data.camera_effects import CameraEffect
-from lts_ros.data.datasets import LetterboxedSet, SampleSource, collate, image_keys_of
+from lts_ros.data.datasets import CorruptedSource, LetterboxedSet, SampleSource, collate, image_keys_of
 from lts_ros.errors import LtsError
 from lts_ros.metrics import (GroundingAccumulator, GroundingMetrics, RisAccumulator, RisMetrics,
                              expected_calibration_error, intersection_union, is_split, reliability_bins)
@@ -89,6 +89,26 @@ class EvalResult:
                 lines.append(f"{label:<26}{shares['count']:>7}" + "".join(f"{100 * shares[a]:>13.1f}%" for a in ANSWERS))
         return "\n".join(lines)
 
+    def by_appearance(self) -> dict[str, "EvalResult"]:
+        """The samples of each appearance family (tabletop scenes), as results of their own."""
+        groups: dict[str, list[dict]] = defaultdict(list)
+        for s in self.samples:
+            if "appearance" in s:
+                groups[s["appearance"]].append(s)
+        return {name: EvalResult(groups[name]) for name in sorted(groups)}
+
+    def appearance_table(self) -> str:
+        """Per appearance family: every figure the report gives, one row each."""
+        lines = [f"{'':<16}{'count':>7}{'mIoU':>8}{'N-acc':>8}{'T-acc':>8}{'split':>8}{'3D cm':>8}"
+                 + "".join(f"{a:>14}" for a in ANSWERS)]
+        for name, part in self.by_appearance().items():
+            g, answers, errors = part.grounding(), part.answers().get("all", {}), part.centroid_errors_m()
+            centroid = f"{100 * np.median(errors):>8.2f}" if errors.size else f"{'-':>8}"
+            lines.append(f"{name:<16}{len(part.samples):>7}{100 * part.metrics.mean_iou:>8.2f}{100 * g.n_acc:>8.2f}"
+                         f"{100 * g.t_acc:>8.2f}{100 * part.split_share():>7.2f}%{centroid}"
+                         + "".join(f"{100 * answers.get(a, float('nan')):>13.1f}%" for a in ANSWERS))
+        return "\n".join(lines)
+
     def split_share(self) -> float:
         unique = self.unique()
         return float(np.mean([s["split"] for s in unique])) if unique else float("nan")
@@ -126,6 +146,9 @@ class EvalResult:
         lines += ["", "answers to one-target commands (wrong_object: found, IoU < 0.5):", self.answers_table()]
         lines += ["", f"split masks (one target, >= 2 regions of >= 5 % each): {100 * self.split_share():.2f} %",
                   f"presence calibration: ECE {self.ece():.4f}"]
+        if len(self.by_appearance()) > 1 or set(self.by_appearance()) - {"flat"}:
+            lines += ["", "by appearance family (docs/appearance-families.md; split: share of split masks, 3D: median "
+                      "centroid error):", self.appearance_table()]
         errors = self.centroid_errors_m()
         if errors.size:
             lines += [f"3D centroid error (found, one target; vs GT visible surface), {errors.size} samples: "
@@ -138,6 +161,10 @@ class EvalResult:
                "split_share": self.split_share(), "ece": self.ece(), "samples": self.samples}
         out["answers"] = {"all": self.answers().get("all", {}), "by_kind": self.answers("kind"),
                           "by_family": self.answers("family")}
+        appearances = self.by_appearance()
+        if len(appearances) > 1:
+            out["by_appearance"] = {name: {k: v for k, v in part.as_dict().items() if k != "samples"}
+                                    for name, part in appearances.items()}
         kinds = self.breakdown("kind")
         if kinds:
             out["by_kind"] = {k: m.as_dict() for k, m in kinds.items()}
@@ -212,6 +239,8 @@ def score_sample(sample, result: Result, presence_logit: float, index: int, read
         record["answer"] = answer_kind(result.status, record["iou"])
     if hasattr(sample, "family"):
         record["family"] = sample.family
+    if hasattr(sample, "appearance"):
+        record["appearance"] = sample.appearance
     if hasattr(sample, "kind"):
         record["kind"] = sample.kind
         record["combo"] = "held_out" if sample.held_out else "seen"  # target color x category in training?
@@ -219,34 +248,6 @@ def score_sample(sample, result: Result, presence_logit: float, index: int, read
         predicted = result.centroid_3d
         record["centroid_err_m"] = None if predicted is None else float(np.linalg.norm(predicted - sample.centroid_3d))
     return record
-
-
-class CorruptedSource:
-    """``source`` with one camera effect applied to every sample, reproducibly: seeded per image, so every
-    expression of one frame sees the same corrupted frame (the one the model reads is the one edges snap to)."""
-
-    def __init__(self, source: SampleSource, effect: CameraEffect, seed: int = 0):
-        self.source, self.effect, self.seed = source, effect, seed
-        keys = self.image_keys()
-        first: dict = {}
-        self._image_number = [first.setdefault(key, len(first)) for key in keys]
-
-    def __len__(self) -> int:
-        return len(self.source)
-
-    def texts(self) -> list[str]:
-        return self.source.texts()
-
-    def image_keys(self) -> list:
-        return image_keys_of(self.source)
-
-    def __getitem__(self, index: int):
-        sample = self.source[index]
-        rng = np.random.default_rng([self.seed, self._image_number[index]])
-        sample.image, depth = self.effect.apply(sample.image, getattr(sample, "depth_m", None), rng)
-        if depth is not None:
-            sample.depth_m = depth
-        return sample
 
 
 @torch.no_grad()

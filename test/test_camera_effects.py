@@ -73,7 +73,7 @@ def test_an_evaluation_corrupts_each_frame_once_for_all_its_expressions(tabletop
     edges snap to it); other scenes get their own draw."""
     from lts_ros.data.camera_effects import CameraEffect
     from lts_ros.data.tabletop.dataset import TabletopDataset
-    from lts_ros.evaluate import CorruptedSource
+    from lts_ros.data.datasets import CorruptedSource
 
     clean = TabletopDataset(tabletop_root, "val", load_depth=False)
     corrupted = CorruptedSource(clean, CameraEffect.parse("noise:3"))

@@ -19,6 +19,7 @@ from lts_ros.data.tabletop.expressions import Margins, generate_expressions
 from lts_ros.data.tabletop.scene import TARGET_SETS, Scene, target_set_name
 from lts_ros.data.tabletop.store import scene_seed
 from lts_ros.data.tabletop.target_sets import no_target_expressions, several_target_expressions
+from lts_ros.data.tabletop.appearance import family
 from lts_ros.data.tabletop.world import CameraMotion, SceneError, render_episode
 from lts_ros.errors import LtsError
 from lts_ros.geometry import visible_surface_centroid
@@ -89,10 +90,13 @@ def parse_target_sets(text: str) -> tuple[str, ...]:
 def record_sim(out: str | Path, episodes: int, seed: int = 0, rate_hz: float = 15.0, seconds: float = 3.0,
                commands_per_episode: int = 3, storage: str = "mcap", depth_encoding: str = "16UC1",
                topics: BagTopics = BagTopics(), width: int = 640, height: int = 480, color_format: str = "raw",
-               target_sets: tuple[str, ...] = ("one",), progress: bool = True) -> RecordSummary:
+               target_sets: tuple[str, ...] = ("one",), progress: bool = True,
+               appearances: tuple[str, ...] = ("flat",)) -> RecordSummary:
     """Record ``episodes`` episodes of ``seconds`` at ``rate_hz`` into the bag ``out`` (colour frames raw rgb8, or
     compressed: ``color_format`` jpeg or png). ``target_sets``: which commands an episode has (see
-    ``episode_commands``)."""
+    ``episode_commands``); ``appearances``: appearance families (data/tabletop/appearance.py), episode by episode
+    in turn."""
+    appearances = tuple(family(name).name for name in appearances) or ("flat",)
     if episodes < 1 or rate_hz <= 0 or seconds <= 0 or commands_per_episode < 1:
         raise LtsError("--episodes and --commands must be >= 1, --rate and --seconds > 0")
     frames = max(2, round(rate_hz * seconds))
@@ -106,7 +110,8 @@ def record_sim(out: str | Path, episodes: int, seed: int = 0, rate_hz: float = 1
         for episode in tqdm(range(episodes), desc="record", unit="episode", disable=not progress):
             episode_seed = scene_seed(seed, episode)
             try:
-                views = render_episode(episode_seed, camera_path(frames), width=width, height=height)
+                views = render_episode(episode_seed, camera_path(frames), width=width, height=height,
+                                       appearance=appearances[episode % len(appearances)])
             except SceneError as exc:
                 summary.skipped.append(f"episode {episode}: {exc}")
                 continue

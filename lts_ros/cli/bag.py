@@ -47,6 +47,9 @@ def add_record_parser(bag_sub) -> None:
     record.add_argument("--topics", nargs="*", default=[], metavar="ROLE=TOPIC",
                         help="rename topics by role: color, camera_info, depth, command, gt_mask, gt_centroid, "
                         "gt_target_set")
+    record.add_argument("--appearance", nargs="+", default=["flat"], metavar="FAMILY",
+                        help="appearance families, episode by episode in turn (docs/appearance-families.md); "
+                             "default flat")
     record.add_argument("--quiet", action="store_true", help="no progress bar")
     record.set_defaults(func=cmd_bag_record_sim)
 
@@ -90,7 +93,7 @@ def cmd_bag_record_sim(args: argparse.Namespace) -> int:
         topics = topics.with_overrides([f"color={topics.color}/compressed"])  # image_transport's name for it
     summary = record_sim(args.out, args.episodes, args.seed, args.rate, args.seconds, args.commands, args.storage,
                          args.depth_encoding, topics, color_format=args.color_format, target_sets=target_sets,
-                         progress=not args.quiet)
+                         progress=not args.quiet, appearances=tuple(args.appearance))
     print(f"{args.out}: {summary.episodes} episodes, {summary.frames} frames, {summary.commands} commands")
     for reason in summary.skipped:
         print(f"  skipped: {reason}")

@@ -38,7 +38,10 @@ def add_parser(sub) -> None:
                     help="score the model's own mask edges, not those snapped to the frame (runtime/refine.py)")
     ev.add_argument("--model-only", dest="resolve_phrases", action="store_false",
                     help="the model reads every command whole: no ranks or relations settled by geometry over the "
-                         "objects it finds, as the runtime does (runtime/phrases.py)")
+                         "objects it finds, as the runtime does (lts_ros/language, runtime/query_plan.py)")
+    ev.add_argument("--appearance", metavar="FAMILY", default=None,
+                    help="tabletop: only the scenes of this appearance family (docs/appearance-families.md); "
+                         "without it, a split of several families is reported per family as well")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
     ev.set_defaults(func=cmd_eval)
 
@@ -51,7 +54,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     effect = CameraEffect.parse(args.corrupt) if args.corrupt else None  # a mistake fails before loading anything
     model = load_checkpoint(args.checkpoint)
-    source = open_dataset(args.data, args.data_root, args.split, args.split_by)
+    source = open_dataset(args.data, args.data_root, args.split, args.split_by, appearance=args.appearance)
     result = evaluate(model, source, args.batch_size, args.workers, args.limit, progress=not args.quiet,
                       corrupt=effect, refine_edges=args.refine_edges, resolve_phrases=args.resolve_phrases)
     if args.calibrate_out:

@@ -25,6 +25,7 @@ def add_parser(sub) -> None:
 
 
 def add_render_parser(sim_sub) -> None:
+    from lts_ros.data.tabletop.appearance import FAMILIES
     from lts_ros.data.tabletop.scene import CATEGORIES, COLORS
 
     render = sim_sub.add_parser("render", help="render a split", description="Render N scenes of a split into "
@@ -46,6 +47,10 @@ def add_render_parser(sim_sub) -> None:
                         help="instead of the generator's expressions, up to --per-object one-target expressions per "
                              "object in each phrasing family (docs/phrasing-families.md): family names, or "
                              "development, held_out (test split only: never trained on) or all")
+    render.add_argument("--appearance", nargs="+", default=["flat"], metavar="FAMILY",
+                        help="appearance families, taken in turn scene by scene (docs/appearance-families.md): "
+                             f"{', '.join(FAMILIES)}; held-out ones (ho_*) into the test split only. Default flat: "
+                             "one flat colour per object, as the world was first built")
     render.add_argument("--quiet", action="store_true")
     render.set_defaults(func=cmd_sim_render)
 
@@ -55,7 +60,7 @@ def cmd_sim_render(args: argparse.Namespace) -> int:
 
     summary = render_split(args.out, args.split, args.n, args.seed, args.workers, args.width, args.height,
                            args.per_object, args.categories, args.colors, progress=not args.quiet,
-                           families=args.phrasings)
+                           families=args.phrasings, appearances=args.appearance)
     print(f"{args.split}: {summary.scenes} scenes, {summary.expressions} expressions "
           f"({', '.join(f'{k} {v}' for k, v in sorted(summary.kinds.items()))}); skipped {summary.skipped}")
     for reason in summary.reasons[:5]:

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from pathlib import Path
 from collections.abc import Callable, Hashable
-from typing import Any, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 import numpy as np
 import torch
 
 from lts_ros.data.transforms import Letterbox
 from lts_ros.errors import LtsError
+
+if TYPE_CHECKING:
+    from lts_ros.data.camera_effects import CameraEffect
 
 REFER_DATASETS = ("refcoco", "refcoco+", "refcocog")
 DATASETS = REFER_DATASETS + ("tabletop",)
@@ -38,18 +41,21 @@ def image_keys_of(source: SampleSource) -> list[Hashable]:
 
 
 def open_dataset(name: str, root: str | Path, split: str, split_by: str | None = None,
-                 training: bool = False) -> SampleSource:
+                 training: bool = False, appearance: str | None = None) -> SampleSource:
     """Open a dataset by name: ``refcoco``, ``refcoco+``, ``refcocog`` (refer format under ``root``) or
     ``tabletop`` (rendered by ``lts sim render`` under ``root``). ``training`` skips what only
-    evaluation reads (tabletop depth and 3D ground truth)."""
+    evaluation reads (tabletop depth and 3D ground truth); ``appearance``: only that appearance family's
+    tabletop scenes."""
     if name in REFER_DATASETS:
         from lts_ros.data.refer import ReferDataset
 
+        if appearance is not None:
+            raise LtsError("--appearance selects tabletop scenes; the refer datasets have none")
         return ReferDataset(root, dataset=name, split=split, split_by=split_by)
     if name == "tabletop":
         from lts_ros.data.tabletop.dataset import TabletopDataset
 
-        return TabletopDataset(root, split, load_depth=not training)
+        return TabletopDataset(root, split, load_depth=not training, appearance=appearance)
     raise LtsError(f"unknown dataset '{name}' (known: {', '.join(DATASETS)})")
 
 
@@ -152,3 +158,31 @@ def collate(batch: list[dict[str, Any]]) -> dict[str, Any]:
     """Stack tensors; keep everything else as lists."""
     return {key: torch.stack([b[key] for b in batch]) if isinstance(batch[0][key], torch.Tensor)
             else [b[key] for b in batch] for key in batch[0]}
+
+
+class CorruptedSource:
+    """``source`` with one camera effect applied to every sample, reproducibly: seeded per image, so every
+    expression of one frame sees the same corrupted frame (the one the model reads is the one edges snap to)."""
+
+    def __init__(self, source: SampleSource, effect: CameraEffect, seed: int = 0):
+        self.source, self.effect, self.seed = source, effect, seed
+        keys = self.image_keys()
+        first: dict = {}
+        self._image_number = [first.setdefault(key, len(first)) for key in keys]
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def texts(self) -> list[str]:
+        return self.source.texts()
+
+    def image_keys(self) -> list:
+        return image_keys_of(self.source)
+
+    def __getitem__(self, index: int):
+        sample = self.source[index]
+        rng = np.random.default_rng([self.seed, self._image_number[index]])
+        sample.image, depth = self.effect.apply(sample.image, getattr(sample, "depth_m", None), rng)
+        if depth is not None:
+            sample.depth_m = depth
+        return sample

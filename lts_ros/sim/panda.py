@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pybullet as pb
 
-from lts_ros.data.tabletop.world import DATA
+from lts_ros.data.tabletop.assets import DATA
 
 URDF = DATA / "franka_panda/panda.urdf"
 ARM_JOINTS = tuple(range(7))  # panda_joint1..7

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lts_ros.data.tabletop.world import PybulletClient
+from lts_ros.data.tabletop.assets import PybulletClient
 from lts_ros.errors import LtsError
 from lts_ros.sim import panda
 from lts_ros.sim.grasp_plan import MAX_OPENING_M, Grasp

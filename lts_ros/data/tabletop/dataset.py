@@ -27,6 +27,7 @@ class TabletopSample:
     depth_m: np.ndarray | None = None  # (H, W) float32 metres, 0 = invalid (None: not loaded)
     centroid_3d: np.ndarray | None = None  # GT visible-surface centroid, optical frame, metres
     family: str = "generator"  # the expression's phrasing family (data/tabletop/phrasings.py)
+    appearance: str = "flat"  # the scene's appearance family (data/tabletop/appearance.py)
 
 
 def read_image(path: Path, flags: int) -> np.ndarray:
@@ -38,9 +39,10 @@ def read_image(path: Path, flags: int) -> np.ndarray:
 
 class TabletopDataset:
     """``<root>/<split>`` as written by ``lts sim render``; ``load_depth=False`` skips depth and the 3D
-    ground truth (training needs neither)."""
+    ground truth (training needs neither); ``appearance``: only the scenes of that appearance family."""
 
-    def __init__(self, root: str | Path, split: str = "train", load_depth: bool = True):
+    def __init__(self, root: str | Path, split: str = "train", load_depth: bool = True,
+                 appearance: str | None = None):
         self.load_depth = load_depth
         if split not in SPLITS:
             raise LtsError(f"unknown tabletop split '{split}' (choose from {', '.join(SPLITS)})")
@@ -49,6 +51,12 @@ class TabletopDataset:
         if not index.is_file():
             raise LtsError(f"tabletop split not found: {index} (render it with 'lts sim render --split {split}')")
         self.scenes = [json.loads(line) for line in index.read_text().splitlines() if line.strip()]
+        if appearance is not None:
+            present = sorted({s.get("appearance", "flat") for s in self.scenes})
+            self.scenes = [s for s in self.scenes if s.get("appearance", "flat") == appearance]
+            if not self.scenes:
+                raise LtsError(f"{index} has no scene of appearance family '{appearance}' (it has: "
+                               f"{', '.join(present)})")
         self.items = [(s, e) for s in self.scenes for e in s["expressions"]]
         if not self.items:
             raise LtsError(f"{index} holds no expressions")
@@ -80,7 +88,8 @@ class TabletopDataset:
         combos = {(o["color"], o["category"]) for o in scene["objects"] if o["instance_id"] in targets}
         sample = TabletopSample(rgb, mask, expression["text"], expression["kind"], K, sid,
                                 bool(combos & HELD_OUT_COMBOS), target_set_name(len(targets)),
-                                family=expression.get("family", "generator"))
+                                family=expression.get("family", "generator"),
+                                appearance=scene.get("appearance", "flat"))
         if self.load_depth:
             sample.depth_m = depth_in_metres(read_image(self.dir / "depth" / f"{sid}.png", cv2.IMREAD_UNCHANGED))
             if len(targets) == 1:

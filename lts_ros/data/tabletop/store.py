@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from lts_ros.data.tabletop import appearance as looks
 from lts_ros.data.tabletop.expressions import Margins, check_vocabulary, generate_expressions
 from lts_ros.data.tabletop.phrasings import HELD_OUT, check_families, phrased_expressions
 from lts_ros.data.tabletop.scene import CATEGORIES, COLORS, Expression, Scene, SceneObject, target_set_name
@@ -53,13 +54,14 @@ class RenderJob:
     colors: tuple[str, ...]
     attempts: int = 3
     families: tuple[str, ...] = ()  # phrasing families (phrasings.py): their one-target expressions only
+    appearance: str = "flat"  # the scene's appearance family (appearance.py)
 
 
 def scene_id(index: int) -> str:
     return f"{index:06d}"
 
 
-def write_scene(root: Path, sid: str, scene: Scene) -> dict:
+def write_scene(root: Path, sid: str, scene: Scene, appearance: str = "flat") -> dict:
     """Write the images of ``scene``; return its scenes.jsonl record."""
     for sub in ("rgb", "depth", "instances"):
         (root / sub).mkdir(parents=True, exist_ok=True)
@@ -69,7 +71,7 @@ def write_scene(root: Path, sid: str, scene: Scene) -> dict:
     if scene.instances.max() > 254:
         raise LtsError(f"scene {sid}: instance id {scene.instances.max()} does not fit the uint8 format")
     cv2.imwrite(str(root / "instances" / f"{sid}.png"), (scene.instances + 1).astype(np.uint8))
-    return {"id": sid, "seed": scene.seed, "camera": scene.camera.to_dict(),
+    return {"id": sid, "seed": scene.seed, "appearance": appearance, "camera": scene.camera.to_dict(),
             "objects": [o.to_dict() for o in scene.objects],
             "expressions": [e.to_dict() for e in scene.expressions]}
 
@@ -95,7 +97,7 @@ def render_job(job: RenderJob) -> dict | str:
         seed = job.seed if attempt == 0 else scene_seed(job.seed, attempt)
         try:
             scene = render_scene(seed, width=job.width, height=job.height, exclude=job.exclude,
-                                 categories=job.categories, colors=job.colors)
+                                 categories=job.categories, colors=job.colors, appearance=job.appearance)
         except SceneError as exc:
             reason = f"scene {job.index} (seed {seed}): {exc}"
             continue
@@ -106,7 +108,7 @@ def render_job(job: RenderJob) -> dict | str:
         if not any(len(e.targets) == 1 for e in scene.expressions):
             reason = f"scene {job.index} (seed {seed}): no unambiguous expression"
             continue
-        return write_scene(job.root, scene_id(job.index), scene)
+        return write_scene(job.root, scene_id(job.index), scene, job.appearance)
     return reason
 
 
@@ -121,14 +123,20 @@ class RenderSummary:
 
 def render_split(root: Path, split: str, n: int, seed: int | None = None, workers: int | None = None,
                  width: int = 640, height: int = 480, per_object: int = 3, categories: Sequence[str] = CATEGORIES,
-                 colors: Sequence[str] = COLORS, progress: bool = True, families: Sequence[str] = ()) -> RenderSummary:
+                 colors: Sequence[str] = COLORS, progress: bool = True, families: Sequence[str] = (),
+                 appearances: Sequence[str] = ("flat",)) -> RenderSummary:
     """Render ``n`` scenes of ``split`` into ``root/split`` with ``workers`` processes. Scenes that fail
     to build or settle are retried with another seed, then skipped and counted. ``families``: phrasing families
-    (``phrasings.check_families``) whose expressions replace the generator's; held-out ones only into test."""
+    (``phrasings.check_families``) whose expressions replace the generator's; held-out ones only into test.
+    ``appearances``: appearance families (``appearance.py``), taken in turn scene by scene; held-out ones only
+    into test."""
     check_vocabulary(categories, colors)
     families = check_families(families)
+    appearances = tuple(looks.family(name).name for name in appearances) or ("flat",)
     if split != "test" and set(families) & set(HELD_OUT):
         raise LtsError("held-out phrasing families are rendered only into the test split (never trained on)")
+    if split != "test" and set(appearances) & set(looks.HELD_OUT):
+        raise LtsError("held-out appearance families are rendered only into the test split (never trained on)")
     if split not in SPLITS:
         raise LtsError(f"unknown split '{split}' (choose from {', '.join(SPLITS)})")
     if n < 1:
@@ -138,7 +146,8 @@ def render_split(root: Path, split: str, n: int, seed: int | None = None, worker
     out.mkdir(parents=True, exist_ok=True)
     exclude = frozenset() if split == "test" else HELD_OUT_COMBOS
     jobs = [RenderJob(out, i, scene_seed(seed, i), width, height, exclude, per_object, tuple(categories),
-                      tuple(colors), families=families) for i in range(n)]
+                      tuple(colors), families=families, appearance=appearances[i % len(appearances)])
+            for i in range(n)]
     workers = max(1, min(workers or os.cpu_count() or 1, n))
     records, reasons = [], []
     with contextlib.ExitStack() as stack:
@@ -155,6 +164,7 @@ def render_split(root: Path, split: str, n: int, seed: int | None = None, worker
     target_sets = Counter(target_set_name(len(e["targets"])) for r in records for e in r["expressions"])
     manifest = {"format": FORMAT_VERSION, "split": split, "seed": seed, "requested": n, "scenes": len(records),
                 "skipped": len(reasons), "expressions": sum(kinds.values()), "kinds": dict(sorted(kinds.items())),
+                "appearances": list(appearances),
                 "target_sets": dict(sorted(target_sets.items())),
                 "width": width, "height": height, "per_object": per_object,
                 "held_out_combos": sorted(map(list, HELD_OUT_COMBOS)), "excluded": sorted(map(list, exclude)),

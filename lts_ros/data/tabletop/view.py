@@ -13,7 +13,8 @@ import pybullet as pb
 from lts_ros.data.tabletop.scene import TABLE_TOP_Z, Camera, Scene, SceneObject
 
 if TYPE_CHECKING:
-    from lts_ros.data.tabletop.world import CameraMotion, PybulletClient, _Item
+    from lts_ros.data.tabletop.assets import PybulletClient
+    from lts_ros.data.tabletop.world import CameraMotion, _Item
 
 NEAR, FAR = 0.05, 4.0
 

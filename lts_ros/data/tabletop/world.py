@@ -1,30 +1,30 @@
 """Random RGB-D tabletop scenes built with pybullet, with instance masks and object ground truth.
 
-``render_scene(seed)`` puts flat-colored named objects (and a few unnamed distractor shapes) on
-``table/table.urdf``, lets them settle under gravity and renders RGB, z-depth and instance ids from a
-random robot-head-like viewpoint under random lighting. It renders with pybullet's CPU TinyRenderer:
-the only renderer that honours the lighting arguments, and the same pixels on every machine.
-Every random choice comes from ``numpy.random.default_rng(seed)``, so a seed always gives one scene.
-A little over 300 lines: one builder (sampling, placement, settling share the rng order that fixes each scene).
+``render_scene(seed)`` puts named objects (and a few unnamed distractor shapes, ``assets.py``) on
+``table/table.urdf``, lets them settle under gravity and renders RGB, z-depth and instance ids from a random
+robot-head-like viewpoint under random lighting. How objects, table and neighbours look is an appearance family
+(``appearance.py``; ``flat``, the default, is one flat colour per object on a tinted table). It renders with
+pybullet's CPU TinyRenderer: the only renderer that honours the lighting arguments, and the same pixels on every
+machine. Every random choice comes from ``numpy.random.default_rng(seed)``, so a seed always gives one scene.
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence, Set
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pybullet as pb
-import pybullet_data
 
 from lts_ros.geometry import project
+from lts_ros.data.tabletop.assets import (ASSETS, DATA, DISTRACTOR_SIZE_M, SEEN_SHAPES, UNSEEN_SHAPES, Asset,
+                                          PybulletClient, extents, spawn)
+from lts_ros.data.tabletop.appearance import (SEEN_NEIGHBOURS, Family, family, jittered, load_texture,
+                                              object_texture, table_texture)
 from lts_ros.data.tabletop.scene import (CATEGORIES, COLORS, DISTRACTOR, PALETTE, TABLE_TOP_Z, Camera,
                                          Scene)
 from lts_ros.data.tabletop.view import NEAR, Tabletop, camera_at, sample_light, sample_pose
 from lts_ros.errors import LtsError
 
-DATA = Path(pybullet_data.getDataPath())
 TABLE_HALF_XY = np.array([0.75, 0.5])
 ATTEMPTS = 5  # scene builds per seed before SceneError
 PLACE_TRIES = 256  # candidate positions per object
@@ -34,43 +34,10 @@ DROP_M = 0.003  # dynamic objects start this far above the table
 SETTLE_STEPS = 480  # at most 2 s at 240 Hz
 MOVED_M = 0.08  # an object whose center moved farther than this while settling is removed (teddies lean)
 IMAGE_MARGIN = 0.03  # objects must lie this fraction of the image size inside its border
-DISTRACTORS = (0, 2)  # inclusive range of unnamed shapes per scene
-DISTRACTOR_SIZE_M = (0.03, 0.06)
-_SHAPES = sorted(p.name for p in (DATA / "random_urdfs").iterdir() if p.name.isdigit())  # distractors
-
-
-class PybulletClient:
-    """pybullet's functions bound to a fresh DIRECT connection of its own."""
-
-    def __init__(self) -> None:
-        self.id = pb.connect(pb.DIRECT)
-
-    def __getattr__(self, name: str):
-        return functools.partial(getattr(pb, name), physicsClientId=self.id)
 
 
 class SceneError(LtsError):
     """No scene could be built for a seed (objects did not fit or did not settle): skip that seed."""
-
-
-@dataclass(frozen=True)
-class Asset:
-    path: str  # relative to pybullet_data: a .urdf or an .obj mesh
-    size_m: tuple[float, float]  # range of the largest object-frame extent
-    y_up: bool = False  # modelled with y up: stood upright by +90 deg about x
-
-
-ASSETS: dict[str, Asset] = {
-    "block": Asset("cube_small.urdf", (0.04, 0.07)),
-    "ball": Asset("sphere_small.urdf", (0.04, 0.07)),
-    "mug": Asset("objects/mug.urdf", (0.10, 0.13)),
-    "duck": Asset("duck_vhacd.urdf", (0.07, 0.10), y_up=True),
-    "teddy": Asset("teddy_vhacd.urdf", (0.10, 0.15), y_up=True),
-    "ring": Asset("torus/torus_textured.obj", (0.06, 0.09), y_up=True),
-    "lego": Asset("lego/lego.urdf", (0.04, 0.06)),
-    "tray": Asset("tray/traybox.urdf", (0.20, 0.25)),
-    "jenga": Asset("jenga/jenga.urdf", (0.10, 0.15)),
-}
 
 
 @dataclass
@@ -84,6 +51,7 @@ class _Item:
     rgb: tuple[float, float, float]
     xy: np.ndarray | None = None
     body: int = -1
+    texture: np.ndarray | None = None  # RGB drawn over the object (its colour baked in); None: the flat colour
 
     @property
     def radius(self) -> float:
@@ -93,13 +61,15 @@ class _Item:
 
 def render_scene(seed: int, n_objects: tuple[int, int] = (2, 7), width: int = 640, height: int = 480,
                  exclude: Set[tuple[str, str]] = frozenset(), categories: Sequence[str] = CATEGORIES,
-                 colors: Sequence[str] = COLORS) -> Scene:
-    """Render the scene of ``seed``: ``n_objects`` (inclusive range) named objects plus 0-2 distractors.
+                 colors: Sequence[str] = COLORS, appearance: str = "flat") -> Scene:
+    """Render the scene of ``seed``: ``n_objects`` (inclusive range) named objects plus the unnamed neighbours
+    of the ``appearance`` family, looking as that family says (``flat``: as the world was first built).
 
     ``exclude`` holds (color, category) pairs that never appear. Raises SceneError when the scene
     cannot be built, and LtsError for unknown names or when nothing is left to draw from.
     """
-    return render_episode(seed, [CameraMotion()], n_objects, width, height, exclude, categories, colors)[0]
+    return render_episode(seed, [CameraMotion()], n_objects, width, height, exclude, categories, colors,
+                          appearance)[0]
 
 
 @dataclass(frozen=True)
@@ -112,17 +82,19 @@ class CameraMotion:
 
 def render_episode(seed: int, motions: Sequence[CameraMotion], n_objects: tuple[int, int] = (2, 7),
                    width: int = 640, height: int = 480, exclude: Set[tuple[str, str]] = frozenset(),
-                   categories: Sequence[str] = CATEGORIES, colors: Sequence[str] = COLORS) -> list[Scene]:
+                   categories: Sequence[str] = CATEGORIES, colors: Sequence[str] = COLORS,
+                   appearance: str = "flat") -> list[Scene]:
     """The scene of ``seed`` (as ``render_scene`` builds it) seen from each of ``motions``, under one light:
     a camera moving over a settled table. The first view with ``CameraMotion()`` is ``render_scene``'s."""
     allowed = _allowed_colors(exclude, categories, colors)
+    look = family(appearance)
     if not 1 <= n_objects[0] <= n_objects[1]:
         raise LtsError(f"n_objects must be a range (min, max) with 1 <= min <= max, got {n_objects}")
     rng = np.random.default_rng(seed)
     for _ in range(ATTEMPTS):
         client = PybulletClient()
         try:
-            scenes = _build(client, rng, seed, n_objects, width, height, allowed, motions)
+            scenes = _build(client, rng, seed, n_objects, width, height, allowed, motions, look)
         finally:
             client.disconnect()
         if scenes is not None:
@@ -161,11 +133,12 @@ def _allowed_colors(exclude: Set[tuple[str, str]], categories: Sequence[str],
 
 
 def _build(client: PybulletClient, rng: np.random.Generator, seed: int, n_objects: tuple[int, int],
-           width: int, height: int, allowed: dict[str, list[str]], motions: Sequence[CameraMotion]) -> list[Scene] | None:
+           width: int, height: int, allowed: dict[str, list[str]], motions: Sequence[CameraMotion],
+           look: Family) -> list[Scene] | None:
     """One try at the scene, seen from each of ``motions``; None when the objects did not fit in view or fell
     off the table."""
     pose = sample_pose(rng)
-    tabletop = _settled(client, rng, seed, n_objects, allowed, camera_at(pose, width, height))
+    tabletop = _settled(client, rng, seed, n_objects, allowed, camera_at(pose, width, height), look=look)
     if tabletop is None:
         return None
     light = sample_light(rng)  # one light for every view
@@ -174,14 +147,17 @@ def _build(client: PybulletClient, rng: np.random.Generator, seed: int, n_object
 
 def _settled(client: PybulletClient, rng: np.random.Generator, seed: int, n_objects: tuple[int, int],
              allowed: dict[str, list[str]], camera: Camera,
-             region: tuple[np.ndarray, np.ndarray] | None = None) -> Tabletop | None:
+             region: tuple[np.ndarray, np.ndarray] | None = None, look: Family = family("flat")) -> Tabletop | None:
     """Objects placed in view of ``camera`` (their centres inside ``region``, world (lo_xy, hi_xy), when given)
-    in a room, settled by physics; None when they did not fit or too few stayed on the table."""
+    in a room, settled by physics, looking as ``look`` says; None when they did not fit or too few stayed on the
+    table. The looks are drawn from a stream of their own: a ``flat`` scene is the same whatever families exist."""
     client.setGravity(0, 0, -9.81)
-    items = _sample_items(rng, int(rng.integers(n_objects[0], n_objects[1] + 1)), allowed)
+    items = _sample_items(rng, int(rng.integers(n_objects[0], n_objects[1] + 1)), allowed, look)
     if not _place(rng, items, camera, region):
         return None
-    _setup_room(client, rng)
+    looks = np.random.default_rng([seed, 3])
+    _dress(items, look, looks)
+    _setup_room(client, rng, table_texture(look.tables[looks.integers(len(look.tables))], looks))
     for item in items:
         _spawn_on_table(client, item)
     _settle(client, [item.body for item in items])
@@ -191,8 +167,9 @@ def _settled(client: PybulletClient, rng: np.random.Generator, seed: int, n_obje
     return Tabletop(client, seed, items)
 
 
-def _sample_items(rng: np.random.Generator, n: int, allowed: dict[str, list[str]]) -> list[_Item]:
-    """``n`` named objects (a category/color pair repeats only once all its colors are used), then distractors."""
+def _sample_items(rng: np.random.Generator, n: int, allowed: dict[str, list[str]], look: Family) -> list[_Item]:
+    """``n`` named objects (a category/color pair repeats only once all its colors are used), then ``look``'s
+    unnamed neighbours."""
     cats = list(allowed)
     items: list[_Item] = []
     for _ in range(n):
@@ -200,46 +177,37 @@ def _sample_items(rng: np.random.Generator, n: int, allowed: dict[str, list[str]
         used = {item.color for item in items if item.category == cat}
         options = [c for c in allowed[cat] if c not in used] or allowed[cat]
         items.append(_item(rng, cat, options[rng.integers(len(options))], ASSETS[cat]))
-    for _ in range(rng.integers(DISTRACTORS[0], DISTRACTORS[1] + 1)):
-        name = _SHAPES[rng.integers(len(_SHAPES))]
-        items.append(_item(rng, DISTRACTOR, None, Asset(f"random_urdfs/{name}/{name}.urdf",
-                                                         DISTRACTOR_SIZE_M)))
+    for _ in range(rng.integers(look.neighbours[0], look.neighbours[1] + 1)):
+        if look.neighbour_shapes == SEEN_NEIGHBOURS:
+            name = SEEN_SHAPES[rng.integers(len(SEEN_SHAPES))]
+            asset = Asset(f"random_urdfs/{name}/{name}.urdf", DISTRACTOR_SIZE_M)
+        else:
+            asset = UNSEEN_SHAPES[rng.integers(len(UNSEEN_SHAPES))]
+        items.append(_item(rng, DISTRACTOR, None, asset))
     return items
+
+
+def _dress(items: list[_Item], look: Family, looks: np.random.Generator) -> None:
+    """Each named object's colour varied within its name and a surface pattern over it, as ``look`` draws them."""
+    for item in items:
+        if item.color is None:
+            continue
+        if look.jitter:
+            item.rgb = jittered(item.rgb, looks)
+        pattern = look.patterns[looks.integers(len(look.patterns))]
+        if pattern != "flat":
+            item.texture = object_texture(pattern, item.rgb, looks)
 
 
 def _item(rng: np.random.Generator, category: str, color: str | None, asset: Asset) -> _Item:
     """An object of random size and yaw; distractors get a random greyish color."""
-    nominal = _extents(asset)
+    nominal = extents(asset)
     if not np.all(np.isfinite(nominal)) or nominal.max() < 1e-3:  # a few random_urdfs shapes are degenerate
         raise SceneError(f"asset {asset.path} has no usable extent")
     scale = rng.uniform(*asset.size_m) / nominal.max()
     yaw = rng.uniform(-np.pi, np.pi)
     rgb = PALETTE[color] if color else tuple(rng.uniform(0.35, 0.65) + rng.uniform(-0.04, 0.04, 3))
     return _Item(category, color, asset, scale, nominal * scale, yaw, rgb)
-
-
-@functools.cache
-def _extents(asset: Asset) -> np.ndarray:
-    """Object-frame extents of an asset at scale 1, measured in a throwaway client.
-
-    pybullet pads mesh AABBs by a fixed collision margin; loading at scales 1 and 2 cancels it.
-    """
-    client = PybulletClient()
-    try:
-        (lo1, hi1), (lo2, hi2) = np.array([client.getAABB(_spawn(client, asset, s)) for s in (1.0, 2.0)])
-    finally:
-        client.disconnect()
-    return (hi2 - lo2) - (hi1 - lo1)
-
-
-def _spawn(client: PybulletClient, asset: Asset, scale: float, pos=(0.0, 0.0, 0.0), yaw: float = 0.0) -> int:
-    """Load an asset standing upright, turned by ``yaw`` about the world z axis."""
-    orn = pb.getQuaternionFromEuler((np.pi / 2 if asset.y_up else 0.0, 0.0, yaw))
-    if asset.path.endswith(".obj"):  # a dynamic mesh collides as its convex hull
-        mesh = dict(fileName=str(DATA / asset.path), meshScale=[scale] * 3)
-        col = client.createCollisionShape(pb.GEOM_MESH, **mesh)
-        return client.createMultiBody(0.05, col, client.createVisualShape(pb.GEOM_MESH, **mesh), pos, orn)
-    return client.loadURDF(str(DATA / asset.path), pos, orn, globalScaling=scale)
 
 
 def _place(rng: np.random.Generator, items: list[_Item], camera: Camera,
@@ -272,8 +240,9 @@ def _place(rng: np.random.Generator, items: list[_Item], camera: Camera,
     return True
 
 
-def _setup_room(client: PybulletClient, rng: np.random.Generator) -> None:
-    """Floor, walls behind and beside the table, and the table, each in a random muted tint."""
+def _setup_room(client: PybulletClient, rng: np.random.Generator, table: np.ndarray | None = None) -> None:
+    """Floor, walls behind and beside the table, each in a random muted tint, and the table: tinted, or covered
+    with the ``table`` texture."""
     floor = client.loadURDF(str(DATA / "plane.urdf"))
     client.changeVisualShape(floor, -1, rgbaColor=[*rng.uniform(0.25, 0.6, 3), 1.0], textureUniqueId=-1)
     back, side = rng.uniform(1.0, 2.0), rng.uniform(1.2, 2.0)
@@ -282,21 +251,27 @@ def _setup_room(client: PybulletClient, rng: np.random.Generator) -> None:
         visualFramePositions=[[0.0, back, 1.5], [-side, 0.0, 1.5], [side, 0.0, 1.5]])
     wall_rgb = rng.uniform(0.55, 0.9) * (1 - rng.uniform(0.0, 0.15, 3))
     client.changeVisualShape(client.createMultiBody(0, -1, walls), -1, rgbaColor=[*wall_rgb, 1.0])
-    table = client.loadURDF(str(DATA / "table/table.urdf"))
+    table_body = client.loadURDF(str(DATA / "table/table.urdf"))
     tint = rng.uniform(0.75, 1.0) * np.array([1.0, *rng.uniform(0.8, 1.0, 2)])
-    client.changeVisualShape(table, -1, rgbaColor=[*tint, 1.0])
+    if table is None:
+        client.changeVisualShape(table_body, -1, rgbaColor=[*tint, 1.0])
+    else:
+        texture = load_texture(client, table)
+        client.changeVisualShape(table_body, -1, rgbaColor=[1.0, 1.0, 1.0, 1.0], textureUniqueId=texture)
 
 
 def _spawn_on_table(client: PybulletClient, item: _Item) -> None:
     """Load the item with its AABB center over ``item.xy``, just above the table, and color it."""
-    body = _spawn(client, item.asset, item.scale, (*item.xy, TABLE_TOP_Z + 1.0), item.yaw)
+    body = spawn(client, item.asset, item.scale, (*item.xy, TABLE_TOP_Z + 1.0), item.yaw)
     lo, hi = np.array(client.getAABB(body))
     drop = DROP_M if client.getDynamicsInfo(body, -1)[0] > 0 else 0.0
     pos, orn = client.getBasePositionAndOrientation(body)
     pos = np.array(pos) + [*(item.xy - (lo[:2] + hi[:2]) / 2), TABLE_TOP_Z + drop - lo[2]]
     client.resetBasePositionAndOrientation(body, pos, orn)
+    texture = -1 if item.texture is None else load_texture(client, item.texture)
+    rgba = [*item.rgb, 1.0] if item.texture is None else [1.0, 1.0, 1.0, 1.0]  # a texture carries its colour
     for link in range(-1, client.getNumJoints(body)):
-        client.changeVisualShape(body, link, rgbaColor=[*item.rgb, 1.0], textureUniqueId=-1)
+        client.changeVisualShape(body, link, rgbaColor=rgba, textureUniqueId=texture)
     item.body = body
 
 
