@@ -122,3 +122,17 @@ def test_outcomes_and_rates():
     assert figures["failures"]["not_found"] == 1 and figures["per_category"]["block"]["episodes"] == 4
     assert figures["per_family"]["generator"] == {"episodes": 4, "success_rate": 0.5, "wrong_object_rate": 0.25}
     assert figures["seconds_median"]["episode_s"] == 12.5
+
+
+def test_the_cell_takes_an_appearance_family_with_the_same_objects():
+    """``lts sim grasp --appearance``: the cell of a seed holds the same graspable objects at the same places in
+    every family that keeps the flat neighbours; only how they and the table look changes."""
+    flat, patterned = Cell(4), Cell(4, appearance="ho_pattern")
+    try:
+        a, b = flat.view(), patterned.view()
+        assert [(o.category, o.color, o.center_world) for o in a.objects] == \
+            [(o.category, o.color, o.center_world) for o in b.objects]
+        assert np.array_equal(a.instances, b.instances) and not np.array_equal(a.rgb, b.rgb)
+    finally:
+        flat.close()
+        patterned.close()

@@ -28,10 +28,12 @@ ARM_GAIN = 0.05  # position-control gain: a smooth move rather than a jump
 
 
 class Cell:
-    """The cell of scene ``seed``: the Panda at home with open fingers, objects at rest."""
+    """The cell of scene ``seed``: the Panda at home with open fingers, objects at rest, looking as the
+    ``appearance`` family says (data/tabletop/appearance.py)."""
 
-    def __init__(self, seed: int, objects: tuple[int, int] = OBJECTS):
-        self.tabletop = build_tabletop(seed, HEAD_CAMERA, objects, GRASPABLE, region=WORKSPACE)
+    def __init__(self, seed: int, objects: tuple[int, int] = OBJECTS, appearance: str = "flat"):
+        self.tabletop = build_tabletop(seed, HEAD_CAMERA, objects, GRASPABLE, region=WORKSPACE,
+                                       appearance=appearance)
         self.client = self.tabletop.client
         self.robot = panda.load(self.client, ROBOT_BASE)
         self.camera = HEAD_CAMERA

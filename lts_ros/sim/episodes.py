@@ -14,6 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lts_ros.data.tabletop.expressions import generate_expressions
+from lts_ros.data.tabletop.appearance import family as appearance_family
 from lts_ros.data.tabletop.phrasings import check_families, phrased_expressions
 from lts_ros.data.tabletop.scene import CATEGORY_WORDS, COLORS, TABLE_TOP_Z, Scene
 from lts_ros.data.tabletop.store import scene_seed
@@ -150,12 +151,14 @@ class GraspRun:
 
 
 def run_grasp(out: str | Path, episodes: int, no_target: int = 0, seed: int = 0, node_params: dict | None = None,
-              fps: float = 4.0, record_episodes: int = 3, progress: bool = True, families: tuple[str, ...] = ()
-              ) -> dict:
+              fps: float = 4.0, record_episodes: int = 3, progress: bool = True, families: tuple[str, ...] = (),
+              appearance: str = "flat") -> dict:
     """``episodes`` unique-command episodes and ``no_target`` no-target ones (every k-th), on scenes seeded by
-    ``seed``, commands phrased in ``families`` where given (``phrasings.check_families``); writes
+    ``seed`` that look as the ``appearance`` family says, commands phrased in ``families`` where given
+    (``phrasings.check_families``); writes
     ``out``/metrics.json, report.md, episode images and a GIF. Returns the metrics."""
     families = check_families(families)
+    appearance = appearance_family(appearance).name
     from lts_ros.sim.report import EpisodeImages, write_report
 
     if episodes < 0 or no_target < 0 or episodes + no_target == 0:
@@ -175,7 +178,7 @@ def run_grasp(out: str | Path, episodes: int, no_target: int = 0, seed: int = 0,
             for tries in range(SCENE_TRIES):  # a seed whose scene cannot be built or named gives way to the next
                 cell = None
                 try:
-                    cell = Cell(scene_seed(seed, index * SCENE_TRIES + tries))
+                    cell = Cell(scene_seed(seed, index * SCENE_TRIES + tries), appearance=appearance)
                     scene = cell.view()
                     text, kind, target, family = choose_command(scene, rng, negative, families)
                     break
@@ -202,6 +205,7 @@ def run_grasp(out: str | Path, episodes: int, no_target: int = 0, seed: int = 0,
         run.close()
     return write_report(out, done, images, {"seed": seed, "fps": fps, "scenes_skipped": scenes_skipped,
                                             "phrasing_families": list(families) or ["generator"],
+                                            "appearance": appearance,
                                             "render_ms_median": render_ms, "node_params": node_params or {}})
 
 

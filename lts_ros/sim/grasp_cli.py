@@ -32,11 +32,15 @@ def add_grasp_parser(sim_sub, backends: tuple[str, ...]) -> None:
     grasp.add_argument("--phrasings", nargs="+", default=[], metavar="FAMILY",
                        help="phrase the commands in these phrasing families (docs/phrasing-families.md): family "
                             "names, or development, held_out or all (default: the generator's own phrasing)")
+    grasp.add_argument("--appearance", default="flat", metavar="FAMILY",
+                       help="how the cell's objects, table and neighbours look (docs/appearance-families.md; "
+                            "default flat)")
     grasp.add_argument("--quiet", action="store_true", help="no progress bar")
     grasp.set_defaults(func=cmd_sim_grasp)
 
 
 def cmd_sim_grasp(args: argparse.Namespace) -> int:
+    from lts_ros.data.tabletop.appearance import family
     from lts_ros.data.tabletop.phrasings import check_families
     from lts_ros.sim.episodes import run_grasp
 
@@ -47,8 +51,9 @@ def cmd_sim_grasp(args: argparse.Namespace) -> int:
     no_target = args.episodes // 5 if args.no_target is None else args.no_target
     params = {"backend": args.backend, **({"model": str(args.checkpoint)} if args.checkpoint else {})}
     check_families(args.phrasings)  # a mistake before the node starts
+    family(args.appearance)
     figures = run_grasp(args.out, args.episodes, no_target, args.seed, params, args.fps, args.record,
-                        progress=not args.quiet, families=tuple(args.phrasings))
+                        progress=not args.quiet, families=tuple(args.phrasings), appearance=args.appearance)
 
     def pct(value: float | None) -> str:
         return "n/a" if value is None else f"{100 * value:.0f} %"

@@ -104,14 +104,16 @@ def render_episode(seed: int, motions: Sequence[CameraMotion], n_objects: tuple[
 
 def build_tabletop(seed: int, camera: Camera, n_objects: tuple[int, int] = (2, 7),
                    categories: Sequence[str] = CATEGORIES, colors: Sequence[str] = COLORS,
-                   region: tuple[np.ndarray, np.ndarray] | None = None) -> Tabletop:
+                   region: tuple[np.ndarray, np.ndarray] | None = None, appearance: str = "flat") -> Tabletop:
     """A settled tabletop for ``seed`` in view of a fixed ``camera``, objects' centres inside ``region``
-    (world (lo_xy, hi_xy)) when given, kept live for a simulation to act in: close it when done."""
+    (world (lo_xy, hi_xy)) when given, looking as the ``appearance`` family says, kept live for a simulation to
+    act in: close it when done."""
     allowed = _allowed_colors(frozenset(), categories, colors)
+    look = family(appearance)
     rng = np.random.default_rng(seed)
     for _ in range(ATTEMPTS):
         client = PybulletClient()
-        tabletop = _settled(client, rng, seed, n_objects, allowed, camera, region)
+        tabletop = _settled(client, rng, seed, n_objects, allowed, camera, region, look)
         if tabletop is not None:
             return tabletop
         client.disconnect()
