@@ -146,7 +146,8 @@ class EvalResult:
         lines += ["", "answers to one-target commands (wrong_object: found, IoU < 0.5):", self.answers_table()]
         lines += ["", f"split masks (one target, >= 2 regions of >= 5 % each): {100 * self.split_share():.2f} %",
                   f"presence calibration: ECE {self.ece():.4f}"]
-        if len(self.by_appearance()) > 1 or set(self.by_appearance()) - {"flat"}:
+        appearances = set(self.by_appearance())
+        if len(appearances) > 1 or appearances - {"flat"}:
             lines += ["", "by appearance family (docs/appearance-families.md; split: share of split masks, 3D: median "
                       "centroid error):", self.appearance_table()]
         errors = self.centroid_errors_m()

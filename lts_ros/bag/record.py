@@ -15,11 +15,11 @@ from tqdm import tqdm
 
 from lts_ros.bag.format import BagTopics
 from lts_ros.bag.io import BagWriter
+from lts_ros.data.tabletop.appearance import check_appearances
 from lts_ros.data.tabletop.expressions import Margins, generate_expressions
 from lts_ros.data.tabletop.scene import TARGET_SETS, Scene, target_set_name
 from lts_ros.data.tabletop.store import scene_seed
 from lts_ros.data.tabletop.target_sets import no_target_expressions, several_target_expressions
-from lts_ros.data.tabletop.appearance import family
 from lts_ros.data.tabletop.world import CameraMotion, SceneError, render_episode
 from lts_ros.errors import LtsError
 from lts_ros.geometry import visible_surface_centroid
@@ -96,7 +96,7 @@ def record_sim(out: str | Path, episodes: int, seed: int = 0, rate_hz: float = 1
     compressed: ``color_format`` jpeg or png). ``target_sets``: which commands an episode has (see
     ``episode_commands``); ``appearances``: appearance families (data/tabletop/appearance.py), episode by episode
     in turn."""
-    appearances = tuple(family(name).name for name in appearances) or ("flat",)
+    appearances = check_appearances(appearances)
     if episodes < 1 or rate_hz <= 0 or seconds <= 0 or commands_per_episode < 1:
         raise LtsError("--episodes and --commands must be >= 1, --rate and --seconds > 0")
     frames = max(2, round(rate_hz * seconds))

@@ -31,10 +31,9 @@ class LaunchArgumentError(ValueError):
 
 def flag(name: str, text: str) -> bool:
     """``text`` as a launch file's boolean (true/false, 1/0, yes/no, on/off; any case)."""
-    if text.strip().lower() in TRUE:
-        return True
-    if text.strip().lower() in FALSE:
-        return False
+    word = text.strip().lower()
+    if word in TRUE or word in FALSE:
+        return word in TRUE
     raise LaunchArgumentError(f"launch argument {name} must be true or false, got '{text}'")
 
 

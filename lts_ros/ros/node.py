@@ -318,15 +318,16 @@ class LtsNode(LifecycleNode):
         reading = inference.reading.describe() if inference.reading else ""
         self.outputs.publish(header, result, command, no_3d, lambda: 1e3 * (time.monotonic() - frame.received_at),
                              model_ms, reading)
-        latency_ms = None if choice.other_clock else 1e3 * (self.get_clock().now().nanoseconds * 1e-9 - stamp_s(header))
+        now_s = self.get_clock().now().nanoseconds * 1e-9
+        latency_ms = None if choice.other_clock else 1e3 * (now_s - stamp_s(header))  # only on one clock
         self.stats.frame_done(latency_ms, model_ms, 1e3 * (time.monotonic() - frame.received_at))
         self.outputs.publish_visuals(header, rgb, result, command, self.p("publish_overlay"))
 
     # ---- diagnostics ------------------------------------------------------------------------------------
     def _no_frames_warning(self) -> str | None:
-        publishers = self.get_publishers_info_by_topic(self.resolve_topic_name(self.image_topic))
         if self._silence is None:
             return None
+        publishers = self.get_publishers_info_by_topic(self.resolve_topic_name(self.image_topic))
         silent_s = self._silence.silent_for([bytes(p.endpoint_gid) for p in publishers], time.monotonic(),
                                             self.stats.last_frame_at)
         if silent_s is None or silent_s < NO_FRAMES_AFTER_S:

@@ -1,9 +1,9 @@
 """The node's parameters in one table: default, description, range or choices, validation. ``config/lts.yaml``
 and the launch file are checked against it by the tests. Each parameter keeps its default's type (``ros2 param
 describe`` says so, and a value of another type is refused); an integer given for a float is taken as that float,
-as people type ``threshold:=1`` (``ros.typed_params`` makes rclpy hold to this). Every value is checked here: at launch (a bad launch value leaves the default in
-place and fails configure with the reason, rather than killing the node during construction), at configure and on
-every change."""
+as people type ``threshold:=1`` (``ros.typed_params`` makes rclpy hold to this). Every value is checked here: at
+launch (a bad launch value leaves the default in place and fails configure with the reason, rather than killing
+the node during construction), at configure and on every change."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -46,13 +46,20 @@ class Param:
         """``value`` as the parameter's type where that is lossless: a YAML ``1`` for a float is 1.0."""
         return float(value) if isinstance(self.default, float) and type(value) is int else value
 
+    def type_problem(self, value: Any) -> str | None:
+        """Why ``value`` (after ``coerce``) is not of the parameter's type, or None."""
+        value = self.coerce(value)
+        if type(value) is type(self.default):
+            return None
+        given = TYPE_WORDS.get(type(value), type(value).__name__)
+        return f"{self.name} must be {TYPE_WORDS[type(self.default)]}, got {given} {value!r}"
+
     def validate(self, value: Any) -> str | None:
         """Why ``value`` is not acceptable, or None. The same rule at launch (params file, ``-p``) and at
         runtime (``ros2 param set``)."""
+        if (reason := self.type_problem(value)) is not None:
+            return reason
         value = self.coerce(value)
-        if type(value) is not type(self.default):
-            given = TYPE_WORDS.get(type(value), type(value).__name__)
-            return f"{self.name} must be {TYPE_WORDS[type(self.default)]}, got {given} {value!r}"
         if self.choices and value not in self.choices:
             return f"{self.name} must be one of {', '.join(self.choices)}, got '{value}'"
         if self.low is not None and not self.low <= value <= self.high:

@@ -47,9 +47,9 @@ class TypeKeeper:
             if spec is None:
                 kept.append(param)
                 continue
-            value = spec.coerce(param.value)
-            if type(value) is not type(spec.default):
-                self.refused[param.name] = spec.validate(value)
-                value = self.node.get_parameter(param.name).value
+            reason = spec.type_problem(param.value)
+            if reason:
+                self.refused[param.name] = reason
+            value = self.node.get_parameter(param.name).value if reason else spec.coerce(param.value)
             kept.append(Parameter(param.name, value=value))
         return kept

@@ -15,6 +15,7 @@ from __future__ import annotations
 import colorsys
 import functools
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +62,11 @@ def family(name: str) -> Family:
     if name not in FAMILIES:
         raise LtsError(f"unknown appearance family '{name}' (choose from {', '.join(FAMILIES)})")
     return FAMILIES[name]
+
+
+def check_appearances(names: Sequence[str]) -> tuple[str, ...]:
+    """``names`` checked (``family``), in order; ``flat`` alone when there are none."""
+    return tuple(family(name).name for name in names) or ("flat",)
 
 
 def jittered(rgb: tuple[float, float, float], rng: np.random.Generator) -> tuple[float, float, float]:

@@ -132,7 +132,7 @@ def render_split(root: Path, split: str, n: int, seed: int | None = None, worker
     into test."""
     check_vocabulary(categories, colors)
     families = check_families(families)
-    appearances = tuple(looks.family(name).name for name in appearances) or ("flat",)
+    appearances = looks.check_appearances(appearances)
     if split != "test" and set(families) & set(HELD_OUT):
         raise LtsError("held-out phrasing families are rendered only into the test split (never trained on)")
     if split != "test" and set(appearances) & set(looks.HELD_OUT):
