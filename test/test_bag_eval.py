@@ -116,6 +116,26 @@ def test_a_bag_without_ground_truth_gives_outputs_and_latency(tmp_path):
     assert result.returncode == 0, result.stderr
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert metrics["accuracy"] is None and metrics["frames"] == 3 and metrics["latency_ms"]["p50"] > 0
+    assert metrics["by_appearance"] == {}  # a camera's bag names no appearance family
+
+
+def test_a_bag_of_several_appearance_families_is_scored_per_family(tmp_path):
+    """record-sim writes each episode's appearance family beside its commands; the evaluation splits every figure
+    by family (metrics.json, report.md and the printed summary) and the families add up to the whole."""
+    bag = tmp_path / "looks"
+    record_sim(bag, episodes=2, seed=3, rate_hz=5, seconds=1.2, commands_per_episode=1,
+               target_sets=("one", "none"), appearances=("flat", "ho_table"), progress=False)
+    result = run_lts("bag", "eval", str(bag), "--out", str(tmp_path / "eval"), "--backend", "onnxruntime", "--quiet")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    families = metrics["by_appearance"]
+    assert list(families) == ["flat", "ho_table"]
+    assert sum(f["frames"] for f in families.values()) == metrics["frames"] == 12
+    for name, family in families.items():
+        assert family["grounding"]["counts"] == {"none": 3, "one": 3, "several": 0}, name
+        assert family["accuracy"] is not None and 0.0 <= family["accuracy"]["mean_iou"] <= 1.0
+        assert f"appearance {name}: 6 frames, mIoU" in result.stdout
+    assert "| ho_table | 6 |" in (tmp_path / "eval" / "report.md").read_text()
 
 
 def test_ground_truth_without_matching_frames_is_counted_and_warned(tmp_path):

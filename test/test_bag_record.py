@@ -47,6 +47,8 @@ def test_record_sim_adds_a_command_naming_nothing_and_one_naming_several_with_th
     target_sets = [(stamp, msg.data) for topic, stamp, msg in messages if topic == t.gt_target_set]
     assert [s for _, s in target_sets] == ["one", "none", "several"]
     assert [stamp for stamp, _ in target_sets] == [stamp for stamp, _ in commands]  # one log time each
+    appearances = [(stamp, msg.data) for topic, stamp, msg in messages if topic == t.gt_appearance]
+    assert appearances == [(stamp, "flat") for stamp, _ in commands]  # the episode's family, with each command
     masks = [image_to_array(msg) > 0 for topic, _, msg in messages if topic == t.gt_mask]
     centroid_stamps = [stamp for topic, stamp, _ in messages if topic == t.gt_centroid]
     color_stamps = [stamp for topic, stamp, _ in messages if topic == t.color]

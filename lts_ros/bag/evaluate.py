@@ -25,6 +25,7 @@ class FrameResult:
     score: float
     latency_ms: float  # the Segmenter's pre + infer + post
     target_set: str | None = None  # the command's ground truth: none | one | several (None: not in the bag)
+    appearance: str | None = None  # the scene's appearance family (None: not in the bag)
     iou: float | None = None  # of the published mask (the found object's; empty otherwise); None: no ground truth
     counts: tuple[int, int] | None = None  # (intersection, union) pixels, for the overall IoU
     centroid_error_m: float | None = None
@@ -70,7 +71,8 @@ def evaluate_offline(bag: str | Path, out_dir: str | Path, segmenter, topics: Ba
                                            frame.K if with_depth else None)
             except LtsError as exc:  # a bad frame or command is counted, the bag goes on
                 errors[str(exc)] = errors.get(str(exc), 0) + 1
-                results.append(FrameResult(frame.stamp_ns, frame.command, NOT_FOUND, 0.0, 0.0, has_output=False))
+                results.append(FrameResult(frame.stamp_ns, frame.command, NOT_FOUND, 0.0, 0.0, frame.target_set,
+                                           frame.appearance, has_output=False))
                 continue
             centroid = result.centroid_3d if result.found else None
             published = result.mask if result.found else np.zeros_like(result.mask)  # as lts_node publishes it
@@ -88,7 +90,8 @@ def score(frame: BagFrame, status: str, mask: np.ndarray, confidence: float, lat
           centroid_3d: np.ndarray | None) -> FrameResult:
     """One frame's answer (``status``, the published ``mask``: the found object's, else empty) against its ground
     truth (where the bag has it)."""
-    out = FrameResult(frame.stamp_ns, frame.command, status, confidence, latency_ms, frame.target_set)
+    out = FrameResult(frame.stamp_ns, frame.command, status, confidence, latency_ms, frame.target_set,
+                      frame.appearance)
     if frame.gt_mask is not None and frame.gt_mask.shape == mask.shape:
         out.counts = intersection_union(mask, frame.gt_mask)
         out.iou = iou_from_counts(*out.counts)

@@ -30,11 +30,13 @@ class BagTopics:
     gt_mask: str = "/lts/gt/mask"
     gt_centroid: str = "/lts/gt/centroid"
     gt_target_set: str = "/lts/gt/target_set"
+    gt_appearance: str = "/lts/gt/appearance"
 
     def types(self, color_type: str = IMAGE) -> dict[str, str]:
         """Topic -> message type (``color_type``: Image or CompressedImage on the colour topic)."""
         return {self.color: color_type, self.camera_info: CAMERA_INFO, self.depth: IMAGE, self.command: STRING,
-                self.gt_mask: IMAGE, self.gt_centroid: POINT_STAMPED, self.gt_target_set: STRING}
+                self.gt_mask: IMAGE, self.gt_centroid: POINT_STAMPED, self.gt_target_set: STRING,
+                self.gt_appearance: STRING}
 
     def with_overrides(self, overrides: list[str]) -> "BagTopics":
         """``["color=/cam/rgb", ...]`` applied by role name; LtsError for an unknown role or a bad entry."""

@@ -1,6 +1,6 @@
 """A bag as a stream of camera frames: each colour image with the depth, camera_info and ground truth stamped
 like it (within a tolerance, as lts_node pairs them) and the command in force, with its ground-truth target set
-where the bag has one. Streams in log-time order, holding only the frames still open."""
+and the scene's appearance family where the bag has them. Streams in log-time order, holding only the frames still open."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -26,6 +26,7 @@ class BagFrame:
     gt_mask: np.ndarray | None = None
     gt_centroid: np.ndarray | None = None
     target_set: str | None = None  # the command's ground truth: none | one | several (None: not in the bag)
+    appearance: str | None = None  # the scene's appearance family (docs/appearance-families.md; None: not in the bag)
     messages: list = field(default_factory=list)  # (topic, stamp_ns, msg) read for it, commands included
 
 
@@ -62,7 +63,8 @@ def read_frames(path: str | Path, topics: BagTopics = BagTopics(), tolerance_s: 
     companions = {topics.depth, topics.camera_info, topics.gt_mask, topics.gt_centroid}
     open_frames: list[BagFrame] = []
     loose: list[tuple[str, object]] = []  # companions that came before their colour frame
-    command, target_set, commands = None, None, []  # in force; command messages not yet handed to a frame
+    command, target_set, appearance, commands = None, None, None, []  # in force; command messages not yet handed
+    command_topics = (topics.command, topics.gt_target_set, topics.gt_appearance)  # to a frame
 
     def attach(frame: BagFrame, topic: str, msg) -> None:
         try:
@@ -90,10 +92,12 @@ def read_frames(path: str | Path, topics: BagTopics = BagTopics(), tolerance_s: 
             stats.unused[topic] = stats.unused.get(topic, 0) + 1
             loose.remove((topic, msg))
 
-    for topic, stamp, msg in read_messages(path, {topics.color, topics.command, topics.gt_target_set} | companions):
-        if topic in (topics.command, topics.gt_target_set):
+    for topic, stamp, msg in read_messages(path, {topics.color, *command_topics} | companions):
+        if topic in command_topics:
             if topic == topics.command:
                 command = msg.data
+            elif topic == topics.gt_appearance:
+                appearance = msg.data
             elif msg.data in TARGET_SETS:
                 target_set = msg.data
             else:
@@ -104,7 +108,8 @@ def read_frames(path: str | Path, topics: BagTopics = BagTopics(), tolerance_s: 
         yield from close(stamp)
         if topic == topics.color:
             try:
-                frame = BagFrame(conversions.stamp_ns(msg.header), decode_color(msg), command, target_set=target_set)
+                frame = BagFrame(conversions.stamp_ns(msg.header), decode_color(msg), command, target_set=target_set,
+                                 appearance=appearance)
             except conversions.ImageError:
                 stats.bad[topic] = stats.bad.get(topic, 0) + 1
                 continue

@@ -50,12 +50,15 @@ class BagWriter:
         connection = self._connections[topic]
         self._writer.write(connection, int(stamp_ns), TYPESTORE.serialize_cdr(msg, connection.msgtype))
 
-    def write_command(self, stamp_ns: int, text: str, target_set: str | None = None) -> None:
-        """A command, and with ground truth how many objects it names (``none``/``one``/``several``), at one
-        log time."""
+    def write_command(self, stamp_ns: int, text: str, target_set: str | None = None,
+                      appearance: str | None = None) -> None:
+        """A command, and with ground truth how many objects it names (``none``/``one``/``several``) and the
+        scene's appearance family, at one log time."""
         self.write(self.topics.command, fmt.string(text), stamp_ns)
         if target_set is not None:
             self.write(self.topics.gt_target_set, fmt.string(target_set), stamp_ns)
+        if appearance is not None:
+            self.write(self.topics.gt_appearance, fmt.string(appearance), stamp_ns)
 
     def write_frame(self, stamp_ns: int, rgb: np.ndarray, depth_m: np.ndarray | None, K: np.ndarray,
                     depth_encoding: str = "16UC1", gt_mask: np.ndarray | None = None,

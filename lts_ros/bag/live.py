@@ -164,7 +164,8 @@ def _score(bag, topics: BagTopics, tolerance_s: float, replay: Replay, wall_s: f
         output.write_inputs(frame)
         recorder, stamp = replay.recorder, frame.stamp_ns
         if (status_msg := recorder.first("status", stamp)) is None:
-            results.append(FrameResult(stamp, frame.command, NOT_FOUND, 0.0, 0.0, has_output=False))
+            results.append(FrameResult(stamp, frame.command, NOT_FOUND, 0.0, 0.0, frame.target_set, frame.appearance,
+                                       has_output=False))
             continue
         status = FrameStatus.from_msg(status_msg)
         mask_msg = recorder.first("mask", stamp) if status.found else None

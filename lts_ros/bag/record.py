@@ -108,10 +108,10 @@ def record_sim(out: str | Path, episodes: int, seed: int = 0, rate_hz: float = 1
     stamp = T0_NS
     with BagWriter(out, topics, storage, color_format=color_format) as bag:
         for episode in tqdm(range(episodes), desc="record", unit="episode", disable=not progress):
-            episode_seed = scene_seed(seed, episode)
+            episode_seed, appearance = scene_seed(seed, episode), appearances[episode % len(appearances)]
             try:
                 views = render_episode(episode_seed, camera_path(frames), width=width, height=height,
-                                       appearance=appearances[episode % len(appearances)])
+                                       appearance=appearance)
             except SceneError as exc:
                 summary.skipped.append(f"episode {episode}: {exc}")
                 continue
@@ -122,7 +122,7 @@ def record_sim(out: str | Path, episodes: int, seed: int = 0, rate_hz: float = 1
             segments = np.array_split(np.arange(frames), len(commands))
             for (text, targets), segment in zip(commands, segments):
                 bag.write_command(stamp + segment[0] * period_ns - 1, text,  # just before its first frame
-                                  target_set_name(len(targets)))
+                                  target_set_name(len(targets)), appearance)
                 for i in segment:
                     view = views[i]
                     mask = np.isin(view.instances, targets)

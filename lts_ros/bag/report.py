@@ -40,15 +40,34 @@ def grounding(frames: list) -> dict | None:
     return figures
 
 
-def metrics(evaluation: Evaluation) -> dict:
-    """Accuracy (on the one-target frames where the bag has ground truth), the grounding figures, centroid error,
-    latency, throughput, per-command table."""
-    frames = evaluation.frames
+def accuracy(frames: list) -> dict | None:
+    """mIoU, overall IoU and Prec@X of the published masks on the one-target frames with ground truth."""
     scored = [f for f in frames if f.iou is not None and f.target_set in (None, "one")]
     accumulator = RisAccumulator()
     for f in scored:
         accumulator.add_counts(*f.counts)
+    return accumulator.result().as_dict() if scored else None
+
+
+def centroid_error(frames: list) -> dict:
     errors = [f.centroid_error_m for f in frames if f.centroid_error_m is not None]
+    return {"count": len(errors), "median": float(np.median(errors)) if errors else None,
+            "mean": float(np.mean(errors)) if errors else None,
+            "p90": float(np.percentile(errors, 90)) if errors else None}
+
+
+def by_appearance(frames: list) -> dict[str, dict]:
+    """Frames, accuracy, grounding and centroid error per appearance family, for bags that name them."""
+    families = dict.fromkeys(f.appearance for f in frames if f.appearance is not None)
+    return {name: {"frames": len(group), "accuracy": accuracy(group), "grounding": grounding(group),
+                   "centroid_error_m": centroid_error(group)}
+            for name in families for group in [[f for f in frames if f.appearance == name]]}
+
+
+def metrics(evaluation: Evaluation) -> dict:
+    """Accuracy (on the one-target frames where the bag has ground truth), the grounding figures, centroid error,
+    latency, throughput, per-command table; the same figures per appearance family where the bag names it."""
+    frames = evaluation.frames
     latencies = [f.latency_ms for f in frames if f.has_output]
     commands: dict[str, dict] = {}
     for f in frames:
@@ -65,11 +84,8 @@ def metrics(evaluation: Evaluation) -> dict:
         "frames": len(frames), "frames_with_ground_truth": sum(f.iou is not None for f in frames),
         "frames_without_output": sum(not f.has_output for f in frames),
         "frames_with_another_command": sum(f.wrong_command for f in frames),
-        "accuracy": accumulator.result().as_dict() if scored else None,
-        "grounding": grounding(frames),
-        "centroid_error_m": {"count": len(errors), "median": float(np.median(errors)) if errors else None,
-                             "mean": float(np.mean(errors)) if errors else None,
-                             "p90": float(np.percentile(errors, 90)) if errors else None},
+        "accuracy": accuracy(frames), "grounding": grounding(frames), "centroid_error_m": centroid_error(frames),
+        "by_appearance": by_appearance(frames),
         "latency_ms": _percentiles(latencies), "latency_measures": evaluation.latency,
         "fps": len(latencies) / evaluation.wall_s if evaluation.wall_s > 0 else None,
         "segmenter_share": segmenter_s / evaluation.wall_s if evaluation.wall_s > 0 else None,
@@ -150,6 +166,14 @@ def _markdown(m: dict, title: str, grid: bool, latency: str) -> str:
     lines += [f"| {r['command']} | {r['target_set'] or '–'} | {r['frames']} | {r['found_rate']:.0%} | "
               f"{r['ambiguous_rate']:.0%} | {r['not_found_rate']:.0%} | {_fmt(r['mean_iou'])} |"
               for r in m["per_command"]]
+    if m["by_appearance"]:
+        lines += ["", "| appearance family | frames | mean IoU | Prec@0.5 | N-acc | T-acc | 3D centroid median (cm) |",
+                  "|---|---|---|---|---|---|---|"]
+        for name, fam in m["by_appearance"].items():
+            a, g, c = fam["accuracy"] or {}, fam["grounding"] or {}, fam["centroid_error_m"]
+            lines.append(f"| {name} | {fam['frames']} | {_fmt(a.get('mean_iou'))} | {_fmt(a.get('prec@0.5'))} | "
+                         f"{_fmt(g.get('n_acc'))} | {_fmt(g.get('t_acc'))} | "
+                         f"{_fmt(c['median'] and 100 * c['median'], '.2f')} |")
     notes = warnings(m)
     if notes:
         lines += ["", "Warnings:", ""] + [f"- {line}" for line in notes]

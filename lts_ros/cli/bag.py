@@ -140,5 +140,11 @@ def cmd_bag_eval(args: argparse.Namespace) -> int:
         print("grounding: " + ", ".join(f"{name} {100 * ground[key]:.1f}" for key, name in GROUNDING_FIGURES
                                          if ground[key] is not None)
               + " (frames: " + ", ".join(f"{k} {v}" for k, v in ground["counts"].items()) + ")")
+    for name, family in figures["by_appearance"].items():
+        acc, ground = family["accuracy"], family["grounding"] or {}
+        print(f"appearance {name}: {family['frames']} frames"
+              + (f", mIoU {100 * acc['mean_iou']:.1f}" if acc else "")
+              + "".join(f", {label} {100 * ground[key]:.1f}" for key, label in GROUNDING_FIGURES[:2]
+                        if ground.get(key) is not None))
     print(f"report: {report} (overlays: {args.out / 'overlays.png'}); output bag: {args.out / 'output_bag'}")
     return 0

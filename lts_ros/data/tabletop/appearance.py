@@ -27,7 +27,7 @@ from lts_ros.errors import LtsError
 DOMINANT_SHARE = 0.7  # at least this share of a pattern texture is the named colour
 TEXTURE_PX = 128
 OBJECT_PATTERNS = ("flat", "checker", "stripes", "noise", "dots", "text")
-TABLE_SURFACES = ("tint", "wood", "cloth", "plastic", "real_texture", "photo")
+TABLE_SURFACES = ("tint", "wood", "cloth", "plastic", "print", "real_texture", "photo")
 REAL_TEXTURES = ("brick", "grass", "gravel")  # scikit-image samples, CC0 (CC0Textures)
 PHOTOS = ("chelsea", "astronaut", "rocket", "hubble_deep_field")  # scikit-image samples, CC0 / public domain; none
 # shows an object the world names (coffee shows a cup: a photo of a cup on the table would make "the cup" ambiguous)
@@ -49,7 +49,7 @@ class Family:
 FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("flat", ("flat",), False, ("tint",), (0, 2), SEEN_NEIGHBOURS),
     Family("randomized", ("flat", "checker", "stripes", "noise"), True,
-           ("tint", "wood", "cloth", "plastic", "real_texture"), (0, 3), SEEN_NEIGHBOURS),
+           ("tint", "wood", "cloth", "plastic", "print", "real_texture"), (0, 5), SEEN_NEIGHBOURS),
     Family("ho_pattern", ("dots", "text"), True, ("tint",), (0, 2), SEEN_NEIGHBOURS, held_out=True),
     Family("ho_table", ("flat",), False, ("photo",), (0, 2), SEEN_NEIGHBOURS, held_out=True),
     Family("ho_neighbours", ("flat",), False, ("tint",), (3, 6), UNSEEN_NEIGHBOURS, held_out=True),
@@ -150,10 +150,22 @@ def table_texture(surface: str, rng: np.random.Generator) -> np.ndarray | None:
     if surface == "plastic":  # any colour, the named ones included: an object may stand on its own colour
         tone = np.array(colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.0, 0.9), rng.uniform(0.3, 0.95)))
         return np.clip(np.full((n, n, 3), 255 * tone) + rng.normal(0, 3, (n, n, 3)), 0, 255).astype(np.uint8)
+    if surface == "print":  # a printed cover: soft-edged regions of 3-6 colours of any hue, the named ones included
+        return _print_texture(n, rng)
     if surface in ("real_texture", "photo"):
         names = REAL_TEXTURES if surface == "real_texture" else PHOTOS
         return _sample_image(names[rng.integers(len(names))])
     raise LtsError(f"unknown table surface '{surface}' (choose from {', '.join(TABLE_SURFACES)})")
+
+
+def _print_texture(n: int, rng: np.random.Generator) -> np.ndarray:
+    k = int(rng.integers(3, 7))
+    colours = np.array([colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.0, 1.0), rng.uniform(0.2, 1.0))
+                        for _ in range(k)])
+    fields = cv2.GaussianBlur(rng.random((n, n, k)).astype(np.float32), (0, 0), rng.uniform(4, 24))
+    weights = np.exp((fields - fields.max(axis=-1, keepdims=True)) * rng.uniform(200, 2000))  # soft argmax
+    image = (weights / weights.sum(axis=-1, keepdims=True)) @ colours
+    return np.clip(255 * image + rng.normal(0, 4, image.shape), 0, 255).astype(np.uint8)
 
 
 @functools.cache
