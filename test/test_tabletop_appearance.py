@@ -10,9 +10,11 @@ import pytest
 from lts_ros.data.tabletop.appearance import (DOMINANT_SHARE, FAMILIES, HELD_OUT, OBJECT_PATTERNS, TABLE_SURFACES,
                                               family, jittered, object_texture, table_texture)
 from lts_ros.data.tabletop.dataset import TabletopDataset
-from lts_ros.data.tabletop.scene import DISTRACTOR, PALETTE
+from lts_ros.data.tabletop.scene import DISTRACTOR, PALETTE, TABLE_TOP_Z
 from lts_ros.data.tabletop.store import render_split
-from lts_ros.data.tabletop.world import render_scene
+from lts_ros.data.tabletop.robot_view import place_arm
+from lts_ros.data.tabletop.view import camera_looking_at, sample_light
+from lts_ros.data.tabletop.world import build_tabletop, render_scene
 from lts_ros.errors import LtsError
 from lts_ros.evaluate import EvalResult
 
@@ -64,6 +66,37 @@ def test_a_family_changes_the_looks_not_the_named_objects_or_their_masks():
     assert np.abs(flat.rgb[named].astype(int) - patterned.rgb[named].astype(int)).mean() > 3  # they look different
     crowded = [render_scene(seed, appearance="ho_neighbours") for seed in (5, 6, 7)]
     assert np.mean([sum(o.category == DISTRACTOR for o in s.objects) for s in crowded]) >= 3
+
+
+def test_the_cell_family_shows_the_robot_arm_and_objects_set_against_each_other():
+    """``cell``: a Panda reaches over the table with its hand in view, clear of every object and of the table top;
+    it renders as background (no object's mask), and named objects stand against each other where flat scenes keep
+    them a centimetre apart."""
+    camera = camera_looking_at((0.0, 0.0, TABLE_TOP_Z), 0.7, 50.0, 0.0, 50.0)  # a head camera over the table
+    light = sample_light(np.random.default_rng(0))
+    seeds, arms, touching, apart = range(20, 28), 0, [], []
+    for seed in seeds:
+        for appearance, gaps in (("cell", touching), ("flat", apart)):
+            tabletop = build_tabletop(seed, camera, appearance=appearance)
+            client, named = tabletop.client, [i.body for i in tabletop.items if i.color is not None]
+            try:
+                gaps.append(min(min((p[8] for p in client.getClosestPoints(a, b, 1.0)), default=1.0)
+                                for k, a in enumerate(named) for b in named[k + 1:]))
+                arm = place_arm(client, np.random.default_rng([seed, 5]), camera, tabletop.bodies) \
+                    if appearance == "cell" else None
+                if arm is None:
+                    continue
+                arms += 1
+                assert not any(client.getClosestPoints(arm, body, 0.01) for body in tabletop.bodies)
+                seen = tabletop.render(camera, light)
+                client.removeBody(arm)
+                unseen = tabletop.render(camera, light)
+                arm_px = (seen.depth_m != unseen.depth_m) & (seen.instances == -1)
+                assert arm_px.sum() > 500  # the arm is in the image, as background
+            finally:
+                tabletop.close()
+    assert arms >= len(seeds) // 2
+    assert sum(gap < 0.005 for gap in touching) >= len(seeds) // 2 and min(apart) > 0.005
 
 
 def test_held_out_families_are_rendered_only_into_test_and_evaluated_per_family(tmp_path):

@@ -8,9 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import pybullet as pb
 
-from lts_ros.data.tabletop.assets import DATA
+from lts_ros.data.tabletop.assets import PANDA_URDF as URDF
 
-URDF = DATA / "franka_panda/panda.urdf"
 ARM_JOINTS = tuple(range(7))  # panda_joint1..7
 FINGER_JOINTS = (9, 10)  # prismatic, 0 (closed) .. 0.04 m each
 GRASP_LINK = 11  # panda_grasptarget: between the fingertips

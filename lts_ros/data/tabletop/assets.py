@@ -14,6 +14,7 @@ import pybullet_data
 DATA = Path(pybullet_data.getDataPath())
 DISTRACTOR_SIZE_M = (0.03, 0.06)
 SEEN_SHAPES = sorted(p.name for p in (DATA / "random_urdfs").iterdir() if p.name.isdigit())  # flat's distractors
+PANDA_URDF = DATA / "franka_panda/panda.urdf"  # the robot of the simulated cell, and the arm seen in view
 PRIMITIVE = "primitive/"  # an Asset path for a pybullet cylinder or capsule (nominally 1 m tall)
 
 

@@ -18,6 +18,7 @@ import pybullet as pb
 from lts_ros.geometry import project
 from lts_ros.data.tabletop.assets import (ASSETS, DATA, DISTRACTOR_SIZE_M, SEEN_SHAPES, UNSEEN_SHAPES, Asset,
                                           PybulletClient, extents, spawn)
+from lts_ros.data.tabletop.robot_view import place_arm
 from lts_ros.data.tabletop.appearance import (SEEN_NEIGHBOURS, Family, family, jittered, load_texture,
                                               object_texture, table_texture)
 from lts_ros.data.tabletop.scene import (CATEGORIES, COLORS, DISTRACTOR, PALETTE, TABLE_TOP_Z, Camera,
@@ -29,6 +30,7 @@ TABLE_HALF_XY = np.array([0.75, 0.5])
 ATTEMPTS = 5  # scene builds per seed before SceneError
 PLACE_TRIES = 256  # candidate positions per object
 GAP_M = 0.01  # free space between footprints
+TOUCH_GAP_M = 0.002  # between footprints placed touching (appearance families with ``touching``)
 EDGE_M = 0.03  # free space to the table edge
 DROP_M = 0.003  # dynamic objects start this far above the table
 SETTLE_STEPS = 480  # at most 2 s at 240 Hz
@@ -52,6 +54,7 @@ class _Item:
     xy: np.ndarray | None = None
     body: int = -1
     texture: np.ndarray | None = None  # RGB drawn over the object (its colour baked in); None: the flat colour
+    against: "_Item | None" = None  # placed to touch this one (appearance families with ``touching``)
 
     @property
     def radius(self) -> float:
@@ -140,9 +143,12 @@ def _build(client: PybulletClient, rng: np.random.Generator, seed: int, n_object
     """One try at the scene, seen from each of ``motions``; None when the objects did not fit in view or fell
     off the table."""
     pose = sample_pose(rng)
-    tabletop = _settled(client, rng, seed, n_objects, allowed, camera_at(pose, width, height), look=look)
+    camera = camera_at(pose, width, height)
+    tabletop = _settled(client, rng, seed, n_objects, allowed, camera, look=look)
     if tabletop is None:
         return None
+    if look.robot_in_view:  # after settling: the arm is posed, not simulated
+        place_arm(client, np.random.default_rng([seed, 5]), camera, tabletop.bodies)
     light = sample_light(rng)  # one light for every view
     return [tabletop.render(camera_at(pose.moved(motion), width, height), light) for motion in motions]
 
@@ -155,13 +161,14 @@ def _settled(client: PybulletClient, rng: np.random.Generator, seed: int, n_obje
     table. The looks are drawn from a stream of their own: a ``flat`` scene is the same whatever families exist."""
     client.setGravity(0, 0, -9.81)
     items = _sample_items(rng, int(rng.integers(n_objects[0], n_objects[1] + 1)), allowed, look)
-    if not _place(rng, items, camera, region):
+    if not _place(rng, items, camera, region, look.touching):
         return None
     looks = np.random.default_rng([seed, 3])
     _dress(items, look, looks)
     _setup_room(client, rng, table_texture(look.tables[looks.integers(len(look.tables))], looks))
     for item in items:
         _spawn_on_table(client, item)
+    _close_in(client, items)
     _settle(client, [item.body for item in items])
     items = _drop_strays(client, items)
     if sum(item.color is not None for item in items) < n_objects[0]:
@@ -213,28 +220,40 @@ def _item(rng: np.random.Generator, category: str, color: str | None, asset: Ass
 
 
 def _place(rng: np.random.Generator, items: list[_Item], camera: Camera,
-           region: tuple[np.ndarray, np.ndarray] | None = None) -> bool:
+           region: tuple[np.ndarray, np.ndarray] | None = None, touching: float = 0.0) -> bool:
     """Non-overlapping footprints on the table, fully in view, centres inside ``region`` when given; biggest
-    first. False if one does not fit."""
+    first. With probability ``touching`` a named object is set against one already placed (footprints
+    TOUCH_GAP_M apart) where it fits. False if one does not fit."""
     camera_from_world = np.linalg.inv(camera.world_from_camera)
     size = np.array([camera.width, camera.height])
     lo, hi = IMAGE_MARGIN * size, (1 - IMAGE_MARGIN) * size - 1
     placed: list[_Item] = []
-    for item in sorted(items, key=lambda it: -it.radius):
+
+    def fits(item: _Item, xy: np.ndarray, lo_xy: np.ndarray, hi_xy: np.ndarray, gap: float) -> np.ndarray:
         r, h = item.radius, item.extents[2]
-        half = TABLE_HALF_XY - r - EDGE_M
+        ok = np.all((xy >= lo_xy) & (xy <= hi_xy), axis=1)
+        for other in placed:
+            ok &= np.linalg.norm(xy - other.xy, axis=1) > r + other.radius + gap
+        rim = np.array([[dx * r, dy * r, z] for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)) for z in (0, h)])
+        pts = np.concatenate([xy[:, None, :], np.full((len(xy), 1, 1), TABLE_TOP_Z)], axis=2) + rim
+        cam = pts.reshape(-1, 3) @ camera_from_world[:3, :3].T + camera_from_world[:3, 3]
+        uv = project(cam, camera.K).reshape(len(xy), -1, 2)
+        return ok & ((uv >= lo) & (uv <= hi)).all(axis=(1, 2)) & (cam[:, 2] > NEAR).reshape(len(xy), -1).all(1)
+
+    for item in sorted(items, key=lambda it: -it.radius):
+        half = TABLE_HALF_XY - item.radius - EDGE_M
         lo_xy, hi_xy = (-half, half) if region is None else (np.maximum(-half, region[0]), np.minimum(half, region[1]))
         if np.any(lo_xy >= hi_xy):
             return False
         xy = rng.uniform(lo_xy, hi_xy, size=(PLACE_TRIES, 2))
-        ok = np.ones(PLACE_TRIES, bool)
-        for other in placed:
-            ok &= np.linalg.norm(xy - other.xy, axis=1) > r + other.radius + GAP_M
-        rim = np.array([[dx * r, dy * r, z] for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)) for z in (0, h)])
-        pts = np.concatenate([xy[:, None, :], np.full((PLACE_TRIES, 1, 1), TABLE_TOP_Z)], axis=2) + rim
-        cam = pts.reshape(-1, 3) @ camera_from_world[:3, :3].T + camera_from_world[:3, 3]
-        uv = project(cam, camera.K).reshape(PLACE_TRIES, -1, 2)
-        ok &= ((uv >= lo) & (uv <= hi)).all(axis=(1, 2)) & (cam[:, 2] > NEAR).reshape(PLACE_TRIES, -1).all(1)
+        ok = fits(item, xy, lo_xy, hi_xy, GAP_M)
+        if touching and placed and item.color is not None and rng.random() < touching:
+            other = placed[rng.integers(len(placed))]
+            angle = rng.uniform(-np.pi, np.pi, PLACE_TRIES)
+            against = other.xy + (item.radius + other.radius + TOUCH_GAP_M) * np.stack([np.cos(angle), np.sin(angle)], 1)
+            touch_ok = fits(item, against, lo_xy, hi_xy, TOUCH_GAP_M / 2)
+            if touch_ok.any():  # otherwise anywhere it fits
+                xy, ok, item.against = against, touch_ok, other
         if not ok.any():
             return False
         item.xy = xy[np.argmax(ok)]
@@ -275,6 +294,23 @@ def _spawn_on_table(client: PybulletClient, item: _Item) -> None:
     for link in range(-1, client.getNumJoints(body)):
         client.changeVisualShape(body, link, rgbaColor=rgba, textureUniqueId=texture)
     item.body = body
+
+
+def _close_in(client: PybulletClient, items: list[_Item]) -> None:
+    """Slide each object placed ``against`` another towards it, until TOUCH_GAP_M separates their shapes (not just
+    their footprint circles); never farther than the nearest other object allows, so nothing interpenetrates."""
+    for item in (i for i in items if i.against is not None):
+        for _ in range(4):
+            gaps = {other.body: min((p[8] for p in client.getClosestPoints(item.body, other.body, 1.0)), default=1.0)
+                    for other in items if other is not item}
+            step = min(gaps[item.against.body], min(gaps.values()) + TOUCH_GAP_M) - TOUCH_GAP_M
+            if step <= 1e-4:
+                break
+            pos, orn = client.getBasePositionAndOrientation(item.body)
+            direction = np.append(item.against.xy - item.xy, 0.0)
+            pos = np.array(pos) + step * direction / np.linalg.norm(direction)
+            client.resetBasePositionAndOrientation(item.body, pos, orn)
+            item.xy = item.xy + step * direction[:2] / np.linalg.norm(direction)
 
 
 def _settle(client: PybulletClient, bodies: list[int]) -> None:
