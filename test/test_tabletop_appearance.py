@@ -70,8 +70,8 @@ def test_a_family_changes_the_looks_not_the_named_objects_or_their_masks():
 
 def test_the_cell_family_shows_the_robot_arm_and_objects_set_against_each_other():
     """``cell``: a Panda reaches over the table with its hand in view, clear of every object and of the table top;
-    it renders as background (no object's mask), and named objects stand against each other where flat scenes keep
-    them a centimetre apart."""
+    it renders as background (no object's mask); named objects stand against each other where flat scenes keep
+    them a centimetre apart, and some straddle the image border, which flat scenes never do."""
     camera = camera_looking_at((0.0, 0.0, TABLE_TOP_Z), 0.7, 50.0, 0.0, 50.0)  # a head camera over the table
     light = sample_light(np.random.default_rng(0))
     seeds, arms, touching, apart = range(20, 28), 0, [], []
@@ -97,6 +97,14 @@ def test_the_cell_family_shows_the_robot_arm_and_objects_set_against_each_other(
                 tabletop.close()
     assert arms >= len(seeds) // 2
     assert sum(gap < 0.005 for gap in touching) >= len(seeds) // 2 and min(apart) > 0.005
+
+    def cut_by_the_frame(appearance: str, seed: int) -> int:
+        scene = render_scene(seed, appearance=appearance)
+        border = np.concatenate([scene.instances[[0, -1]].ravel(), scene.instances[:, [0, -1]].ravel()])
+        return sum(o.instance_id in border for o in scene.objects if o.category != DISTRACTOR)
+
+    assert sum(cut_by_the_frame("cell", seed) for seed in seeds) >= 2
+    assert sum(cut_by_the_frame("flat", seed) for seed in seeds) == 0
 
 
 def test_held_out_families_are_rendered_only_into_test_and_evaluated_per_family(tmp_path):

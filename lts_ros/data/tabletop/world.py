@@ -161,7 +161,7 @@ def _settled(client: PybulletClient, rng: np.random.Generator, seed: int, n_obje
     table. The looks are drawn from a stream of their own: a ``flat`` scene is the same whatever families exist."""
     client.setGravity(0, 0, -9.81)
     items = _sample_items(rng, int(rng.integers(n_objects[0], n_objects[1] + 1)), allowed, look)
-    if not _place(rng, items, camera, region, look.touching):
+    if not _place(rng, items, camera, region, look.touching, look.cut_by_frame):
         return None
     looks = np.random.default_rng([seed, 3])
     _dress(items, look, looks)
@@ -220,25 +220,32 @@ def _item(rng: np.random.Generator, category: str, color: str | None, asset: Ass
 
 
 def _place(rng: np.random.Generator, items: list[_Item], camera: Camera,
-           region: tuple[np.ndarray, np.ndarray] | None = None, touching: float = 0.0) -> bool:
+           region: tuple[np.ndarray, np.ndarray] | None = None, touching: float = 0.0,
+           cut_by_frame: float = 0.0) -> bool:
     """Non-overlapping footprints on the table, fully in view, centres inside ``region`` when given; biggest
     first. With probability ``touching`` a named object is set against one already placed (footprints
-    TOUCH_GAP_M apart) where it fits. False if one does not fit."""
+    TOUCH_GAP_M apart) and with probability ``cut_by_frame`` it straddles the image border (its centre in view),
+    where it fits. False if one does not fit."""
     camera_from_world = np.linalg.inv(camera.world_from_camera)
     size = np.array([camera.width, camera.height])
     lo, hi = IMAGE_MARGIN * size, (1 - IMAGE_MARGIN) * size - 1
     placed: list[_Item] = []
 
-    def fits(item: _Item, xy: np.ndarray, lo_xy: np.ndarray, hi_xy: np.ndarray, gap: float) -> np.ndarray:
+    def fits(item: _Item, xy: np.ndarray, lo_xy: np.ndarray, hi_xy: np.ndarray, gap: float,
+             cut: bool = False) -> np.ndarray:
+        """Which candidate centres ``xy`` fit: on the table, clear of the placed objects, in front of the camera,
+        and wholly in view (``cut``: the centre in view, some of the rim outside the image)."""
         r, h = item.radius, item.extents[2]
         ok = np.all((xy >= lo_xy) & (xy <= hi_xy), axis=1)
         for other in placed:
             ok &= np.linalg.norm(xy - other.xy, axis=1) > r + other.radius + gap
-        rim = np.array([[dx * r, dy * r, z] for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)) for z in (0, h)])
+        rim = np.array([[dx * r, dy * r, z] for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1), (0, 0)) for z in (0, h)])
         pts = np.concatenate([xy[:, None, :], np.full((len(xy), 1, 1), TABLE_TOP_Z)], axis=2) + rim
         cam = pts.reshape(-1, 3) @ camera_from_world[:3, :3].T + camera_from_world[:3, 3]
         uv = project(cam, camera.K).reshape(len(xy), -1, 2)
-        return ok & ((uv >= lo) & (uv <= hi)).all(axis=(1, 2)) & (cam[:, 2] > NEAR).reshape(len(xy), -1).all(1)
+        inside = ((uv >= lo) & (uv <= hi)).all(axis=2)  # (candidates, rim points); the centre's last
+        ok &= (cam[:, 2] > NEAR).reshape(len(xy), -1).all(1)
+        return ok & (inside[:, -2:].all(1) & ~inside[:, :-2].all(1) if cut else inside.all(1))
 
     for item in sorted(items, key=lambda it: -it.radius):
         half = TABLE_HALF_XY - item.radius - EDGE_M
@@ -254,6 +261,10 @@ def _place(rng: np.random.Generator, items: list[_Item], camera: Camera,
             touch_ok = fits(item, against, lo_xy, hi_xy, TOUCH_GAP_M / 2)
             if touch_ok.any():  # otherwise anywhere it fits
                 xy, ok, item.against = against, touch_ok, other
+        elif cut_by_frame and item.color is not None and rng.random() < cut_by_frame:
+            cut_ok = fits(item, xy, lo_xy, hi_xy, GAP_M, cut=True)
+            if cut_ok.any():
+                ok = cut_ok
         if not ok.any():
             return False
         item.xy = xy[np.argmax(ok)]
