@@ -12,12 +12,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 FASTDDS_PROFILE = REPO / "config" / "fastdds.xml"
 DDS_ENV = ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE", "FASTDDS_DEFAULT_PROFILES_FILE")
+_unused_domains = random.sample(range(1, 201), 200)  # this process's domains, each handed out once
 
 
 def isolated_env(profile: bool = True) -> dict[str, str]:
-    """A random DDS domain on loopback only; with the large-frame FastDDS profile unless ``profile`` is False.
+    """A random DDS domain on loopback only, never one this process handed out before (a node still running on
+    an earlier domain would answer in this one); with the large-frame FastDDS profile unless ``profile`` is False.
     FastDDS reads the profile once per process, so a process's first participant decides."""
-    env = dict(os.environ, ROS_DOMAIN_ID=str(random.randint(1, 200)), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
+    if not _unused_domains:
+        raise RuntimeError("all 200 isolated DDS domains of this process are used")
+    env = dict(os.environ, ROS_DOMAIN_ID=str(_unused_domains.pop()), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
                HF_HUB_OFFLINE="1", AMENT_PREFIX_PATH=os.environ.get("AMENT_PREFIX_PATH") or sys.prefix)
     env.pop("FASTDDS_DEFAULT_PROFILES_FILE", None)
     if profile:
