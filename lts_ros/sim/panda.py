@@ -8,11 +8,11 @@ from collections.abc import Sequence
 import numpy as np
 import pybullet as pb
 
+from lts_ros.data.tabletop.assets import PANDA_FINGER_JOINTS as FINGER_JOINTS
+from lts_ros.data.tabletop.assets import PANDA_GRASP_LINK as GRASP_LINK
 from lts_ros.data.tabletop.assets import PANDA_URDF as URDF
 
 ARM_JOINTS = tuple(range(7))  # panda_joint1..7
-FINGER_JOINTS = (9, 10)  # prismatic, 0 (closed) .. 0.04 m each
-GRASP_LINK = 11  # panda_grasptarget: between the fingertips
 ARM_NAMES = tuple(f"panda_joint{i}" for i in range(1, 8))
 FINGER_NAMES = ("panda_finger_joint1", "panda_finger_joint2")
 # Arm raised over its base, hand down: out of the head camera's view

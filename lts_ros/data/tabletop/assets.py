@@ -15,6 +15,8 @@ DATA = Path(pybullet_data.getDataPath())
 DISTRACTOR_SIZE_M = (0.03, 0.06)
 SEEN_SHAPES = sorted(p.name for p in (DATA / "random_urdfs").iterdir() if p.name.isdigit())  # flat's distractors
 PANDA_URDF = DATA / "franka_panda/panda.urdf"  # the robot of the simulated cell, and the arm seen in view
+PANDA_FINGER_JOINTS = (9, 10)  # prismatic, 0 (closed) .. 0.04 m each
+PANDA_GRASP_LINK = 11  # panda_grasptarget: between the fingertips
 PRIMITIVE = "primitive/"  # an Asset path for a pybullet cylinder or capsule (nominally 1 m tall)
 
 
