@@ -97,6 +97,18 @@ class Probe(Participant):
         self.command(command)
         return self.first_answered(lambda named: named == command, rgb, depth, K)
 
+    def segment_again(self, command: str, previous: FrameStatus, rgb, depth=None, K=None,
+                      frames: int = 20) -> tuple[int, FrameStatus]:
+        """Send ``command`` (the same text as ``previous``'s, maybe) once more, then frames until one is answered
+        with this sending (a later command_seq than ``previous``'s)."""
+        self.command(command)
+        for _ in range(frames):
+            stamp = self.send(rgb, depth, K)
+            status = self.status_for(stamp)
+            if status is not None and status.command_seq > previous.command_seq:
+                return stamp, status
+        raise AssertionError(f"'{command}' sent again was never answered in {frames} frames")
+
 
 @contextlib.contextmanager
 def running_node(log: Path, params: dict, command: str | None = None) -> Iterator[tuple[NodeProcess, Probe]]:

@@ -122,18 +122,54 @@ def test_a_found_target_gets_a_sphere_and_its_command_as_rviz_markers(graph, sam
 def test_not_found_publishes_a_status_but_no_mask_centroid_or_marker(graph, samples):
     node, probe = graph
     sample = samples[1]
-    probe.segment_stream(sample.text, sample.image, depth_mm(sample.depth_m), sample.K)
+    _, shown = probe.segment_stream(sample.text, sample.image, depth_mm(sample.depth_m), sample.K)
+    assert shown.found  # a marker is shown
     assert set_parameter(probe, "threshold", 1.0).successful  # nothing scores 1.0: the object is never found
-    try:
-        stamp = probe.send(sample.image, depth_mm(sample.depth_m), sample.K)
-        status = probe.status_for(stamp)
-        assert status is not None and status.state == "not_found" and status.command == sample.text
+    try:  # sent again: a new command, whose first answer is not found (lock-on would follow the found object)
+        stamp, status = probe.segment_again(sample.text, shown, sample.image, depth_mm(sample.depth_m), sample.K)
+        assert status.state == "not_found" and status.command == sample.text and status.track_id is None
         assert status.bbox is None and status.centroid_px is None and status.centroid_m is None
         probe.spin_for(0.5)
         assert not probe.outputs_for("mask", stamp) and not probe.outputs_for("centroid", stamp)
         assert [m.action for m in probe.outputs_for("marker", stamp)] == [Marker.DELETEALL]
     finally:
         assert set_parameter(probe, "threshold", 0.5).successful
+
+
+def test_lock_on_follows_the_object_says_when_it_is_lost_and_a_new_command_starts_a_new_track(graph, samples):
+    """The first answer is found and starts a track; the same view again is tracking (same track, older); a blank
+    frame is lost with where and when it was last seen, and no mask, centroid or marker; the command sent again
+    starts a new track; with ``ros2 param set /lts_node lock_on false`` every frame is found afresh."""
+    node, probe = graph
+    sample = samples[0]
+    depth = depth_mm(sample.depth_m)
+    _, first = probe.segment_stream(sample.text, sample.image, depth, sample.K)
+    assert first.state == "found" and first.track_id is not None and first.track_age_s == 0.0
+    assert first.last_bbox == first.bbox and first.unseen_s == 0.0 and first.last_centroid_m == first.centroid_m
+    status = probe.status_for(probe.send(sample.image, depth, sample.K))
+    assert status.state == "tracking" and status.found and status.track_id == first.track_id
+    assert status.track_age_s > 0 and status.bbox is not None and status.centroid_m is not None
+    blank = np.zeros_like(sample.image)
+    stamp = probe.send(blank, depth, sample.K)
+    lost = probe.status_for(stamp)
+    assert lost.state == "lost" and not lost.found and lost.track_id == first.track_id
+    assert lost.bbox is None and lost.centroid_px is None and lost.centroid_m is None
+    assert lost.last_bbox == status.bbox and lost.last_centroid_m == status.centroid_m
+    assert lost.unseen_s > 0 and lost.last_seen_s == pytest.approx(lost.stamp_ns / 1e9 - lost.unseen_s, abs=1e-3)
+    probe.spin_for(0.5)
+    assert not probe.outputs_for("mask", stamp) and not probe.outputs_for("centroid", stamp)
+    assert [m.action for m in probe.outputs_for("marker", stamp)] == [Marker.DELETEALL]
+    _, again = probe.segment_again(sample.text, first, sample.image, depth, sample.K)  # a new command
+    assert again.state == "found" and again.track_id == first.track_id + 1
+    try:
+        assert set_parameter(probe, "lock_on", False).successful
+        for _ in range(2):
+            status = probe.status_for(probe.send(sample.image, depth, sample.K))
+            assert status.state == "found" and status.track_id is None and status.last_bbox is None
+    finally:
+        assert set_parameter(probe, "lock_on", True).successful
+    bad = set_parameter(probe, "lock_on", "on")
+    assert not bad.successful and bad.reason == "lock_on must be true or false, got a string 'on'"
 
 
 def test_refine_edges_switches_live_and_is_validated(graph, samples):

@@ -14,14 +14,15 @@ from lts_ros.bag.frames import BagFrame, FrameStats, check_topics, read_frames
 from lts_ros.bag.output import OVERLAY_EVERY, OutputBag
 from lts_ros.errors import LtsError
 from lts_ros.metrics import intersection_union, iou_from_counts
-from lts_ros.runtime.result import FOUND, NOT_FOUND
+from lts_ros.runtime.result import NOT_FOUND, SEEN
+from lts_ros.bag.tracking import TrackedFrame, judge
 
 
 @dataclass
 class FrameResult:
     stamp_ns: int
     command: str | None
-    status: str  # found | not_found | ambiguous (runtime.result); not_found for a frame without output
+    status: str  # runtime.result's STATUSES (lock-on's too); not_found for a frame without output
     score: float
     latency_ms: float  # the Segmenter's pre + infer + post
     target_set: str | None = None  # the command's ground truth: none | one | several (None: not in the bag)
@@ -31,10 +32,13 @@ class FrameResult:
     centroid_error_m: float | None = None
     has_output: bool = True
     wrong_command: bool = False  # live: the node's status names another command than the bag's for this frame
+    episode: str | None = None  # the tracking episode (None: not in the bag)
+    tracked: TrackedFrame | None = None  # the answer against the tracking ground truth (tracking episodes)
 
     @property
     def found(self) -> bool:
-        return self.status == FOUND
+        """The object is seen in this frame (found, tracking or reacquired)."""
+        return self.status in SEEN
 
 
 @dataclass
@@ -50,10 +54,12 @@ class Evaluation:
 def evaluate_offline(bag: str | Path, out_dir: str | Path, segmenter, topics: BagTopics = BagTopics(),
                      tolerance_s: float = 0.05, overlay_every: int = OVERLAY_EVERY, keep_every: int = 10,
                      progress: bool = True) -> Evaluation:
-    """Segment every frame of ``bag`` with ``segmenter``; write ``out_dir/output_bag``."""
+    """Segment every frame of ``bag`` with ``segmenter``; write ``out_dir/output_bag``. Each command, and each
+    tracking episode, starts afresh (with ``segmenter.lock_on``, a new track)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stats, results, samples, errors = FrameStats(), [], [], {}
+    episode = None
     color_type = check_topics(bag, topics)[topics.color]
     start = time.perf_counter()
     with OutputBag(out_dir / "output_bag", topics, overlay_every, color_type) as output:
@@ -64,11 +70,12 @@ def evaluate_offline(bag: str | Path, out_dir: str | Path, segmenter, topics: Ba
                 results.append(FrameResult(frame.stamp_ns, None, NOT_FOUND, 0.0, 0.0, has_output=False))
                 continue
             try:
-                if segmenter.command != frame.command.strip():
-                    segmenter.set_command(frame.command)
+                if (segmenter.command, episode) != (frame.command.strip(), frame.episode):
+                    segmenter.set_command(frame.command)  # a new episode starts a new track, as a new command does
+                    episode = frame.episode
                 with_depth = frame.depth_m is not None and frame.K is not None  # 3D needs both, as in the node
                 result = segmenter.segment(frame.rgb, frame.depth_m if with_depth else None,
-                                           frame.K if with_depth else None)
+                                           frame.K if with_depth else None, stamp_s=frame.stamp_ns / 1e9)
             except LtsError as exc:  # a bad frame or command is counted, the bag goes on
                 errors[str(exc)] = errors.get(str(exc), 0) + 1
                 results.append(FrameResult(frame.stamp_ns, frame.command, NOT_FOUND, 0.0, 0.0, frame.target_set,
@@ -91,10 +98,13 @@ def score(frame: BagFrame, status: str, mask: np.ndarray, confidence: float, lat
     """One frame's answer (``status``, the published ``mask``: the found object's, else empty) against its ground
     truth (where the bag has it)."""
     out = FrameResult(frame.stamp_ns, frame.command, status, confidence, latency_ms, frame.target_set,
-                      frame.appearance)
+                      frame.appearance, episode=frame.episode)
     if frame.gt_mask is not None and frame.gt_mask.shape == mask.shape:
         out.counts = intersection_union(mask, frame.gt_mask)
         out.iou = iou_from_counts(*out.counts)
+    if frame.gt_mask is not None and frame.unoccluded_mask is not None and frame.gt_mask.shape == mask.shape:
+        visible_share = float(frame.gt_mask.sum() / max(frame.unoccluded_mask.sum(), 1))
+        out.tracked = judge(status, mask, frame.gt_mask, visible_share, frame.lookalike_mask)
     if frame.gt_centroid is not None and centroid_3d is not None:
         out.centroid_error_m = float(np.linalg.norm(np.asarray(centroid_3d) - frame.gt_centroid))
     return out

@@ -31,12 +31,16 @@ class BagTopics:
     gt_centroid: str = "/lts/gt/centroid"
     gt_target_set: str = "/lts/gt/target_set"
     gt_appearance: str = "/lts/gt/appearance"
+    gt_episode: str = "/lts/gt/episode"  # tracking episodes: "<kind> <seed>" with each command
+    gt_unoccluded: str = "/lts/gt/unoccluded_mask"  # tracking episodes: the object's pixels were nothing in front
+    gt_lookalike: str = "/lts/gt/lookalike_mask"  # tracking episodes: its look-alike's pixels, once it is there
 
     def types(self, color_type: str = IMAGE) -> dict[str, str]:
         """Topic -> message type (``color_type``: Image or CompressedImage on the colour topic)."""
         return {self.color: color_type, self.camera_info: CAMERA_INFO, self.depth: IMAGE, self.command: STRING,
                 self.gt_mask: IMAGE, self.gt_centroid: POINT_STAMPED, self.gt_target_set: STRING,
-                self.gt_appearance: STRING}
+                self.gt_appearance: STRING, self.gt_episode: STRING, self.gt_unoccluded: IMAGE,
+                self.gt_lookalike: IMAGE}
 
     def with_overrides(self, overrides: list[str]) -> "BagTopics":
         """``["color=/cam/rgb", ...]`` applied by role name; LtsError for an unknown role or a bad entry."""

@@ -1,6 +1,7 @@
 """A bag as a stream of camera frames: each colour image with the depth, camera_info and ground truth stamped
-like it (within a tolerance, as lts_node pairs them) and the command in force, with its ground-truth target set
-and the scene's appearance family where the bag has them. Streams in log-time order, holding only the frames still open."""
+like it (within a tolerance, as lts_node pairs them) and the command in force, with its ground-truth target set,
+the scene's appearance family and the tracking episode where the bag has them. Streams in log-time order, holding
+only the frames still open."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -27,6 +28,9 @@ class BagFrame:
     gt_centroid: np.ndarray | None = None
     target_set: str | None = None  # the command's ground truth: none | one | several (None: not in the bag)
     appearance: str | None = None  # the scene's appearance family (docs/appearance-families.md; None: not in the bag)
+    episode: str | None = None  # the tracking episode ("<kind> <seed>"; None: not in the bag)
+    unoccluded_mask: np.ndarray | None = None  # tracking episodes: the object's pixels were nothing in front of it
+    lookalike_mask: np.ndarray | None = None  # tracking episodes: its look-alike's pixels
     messages: list = field(default_factory=list)  # (topic, stamp_ns, msg) read for it, commands included
 
 
@@ -60,11 +64,13 @@ def read_frames(path: str | Path, topics: BagTopics = BagTopics(), tolerance_s: 
     decode_color = conversions.rgb_from_compressed if compressed else conversions.rgb_from_image
     stats = stats if stats is not None else FrameStats()
     tolerance_ns = int(tolerance_s * 1e9)
-    companions = {topics.depth, topics.camera_info, topics.gt_mask, topics.gt_centroid}
+    masks = {topics.gt_mask: "gt_mask", topics.gt_unoccluded: "unoccluded_mask", topics.gt_lookalike: "lookalike_mask"}
+    companions = {topics.depth, topics.camera_info, topics.gt_centroid, *masks}
     open_frames: list[BagFrame] = []
     loose: list[tuple[str, object]] = []  # companions that came before their colour frame
-    command, target_set, appearance, commands = None, None, None, []  # in force; command messages not yet handed
-    command_topics = (topics.command, topics.gt_target_set, topics.gt_appearance)  # to a frame
+    command, target_set, appearance, episode = None, None, None, None  # in force
+    commands = []  # command messages not yet handed to a frame
+    command_topics = (topics.command, topics.gt_target_set, topics.gt_appearance, topics.gt_episode)
 
     def attach(frame: BagFrame, topic: str, msg) -> None:
         try:
@@ -72,8 +78,8 @@ def read_frames(path: str | Path, topics: BagTopics = BagTopics(), tolerance_s: 
                 frame.depth_m = conversions.depth_from_image(msg)
             elif topic == topics.camera_info:
                 frame.K = np.asarray(msg.k, np.float64).reshape(3, 3)
-            elif topic == topics.gt_mask:
-                frame.gt_mask = conversions.image_to_array(msg) > 0
+            elif topic in masks:
+                setattr(frame, masks[topic], conversions.image_to_array(msg) > 0)
             else:
                 frame.gt_centroid = np.array([msg.point.x, msg.point.y, msg.point.z])
         except conversions.ImageError:
@@ -98,6 +104,8 @@ def read_frames(path: str | Path, topics: BagTopics = BagTopics(), tolerance_s: 
                 command = msg.data
             elif topic == topics.gt_appearance:
                 appearance = msg.data
+            elif topic == topics.gt_episode:
+                episode = msg.data
             elif msg.data in TARGET_SETS:
                 target_set = msg.data
             else:
@@ -109,7 +117,7 @@ def read_frames(path: str | Path, topics: BagTopics = BagTopics(), tolerance_s: 
         if topic == topics.color:
             try:
                 frame = BagFrame(conversions.stamp_ns(msg.header), decode_color(msg), command, target_set=target_set,
-                                 appearance=appearance)
+                                 appearance=appearance, episode=episode)
             except conversions.ImageError:
                 stats.bad[topic] = stats.bad.get(topic, 0) + 1
                 continue

@@ -51,18 +51,19 @@ class BagWriter:
         self._writer.write(connection, int(stamp_ns), TYPESTORE.serialize_cdr(msg, connection.msgtype))
 
     def write_command(self, stamp_ns: int, text: str, target_set: str | None = None,
-                      appearance: str | None = None) -> None:
-        """A command, and with ground truth how many objects it names (``none``/``one``/``several``) and the
-        scene's appearance family, at one log time."""
+                      appearance: str | None = None, episode: str | None = None) -> None:
+        """A command, and with ground truth how many objects it names (``none``/``one``/``several``), the
+        scene's appearance family and the tracking episode it starts, at one log time."""
         self.write(self.topics.command, fmt.string(text), stamp_ns)
-        if target_set is not None:
-            self.write(self.topics.gt_target_set, fmt.string(target_set), stamp_ns)
-        if appearance is not None:
-            self.write(self.topics.gt_appearance, fmt.string(appearance), stamp_ns)
+        for topic, value in ((self.topics.gt_target_set, target_set), (self.topics.gt_appearance, appearance),
+                             (self.topics.gt_episode, episode)):
+            if value is not None:
+                self.write(topic, fmt.string(value), stamp_ns)
 
     def write_frame(self, stamp_ns: int, rgb: np.ndarray, depth_m: np.ndarray | None, K: np.ndarray,
                     depth_encoding: str = "16UC1", gt_mask: np.ndarray | None = None,
-                    gt_centroid: np.ndarray | None = None) -> None:
+                    gt_centroid: np.ndarray | None = None, unoccluded_mask: np.ndarray | None = None,
+                    lookalike_mask: np.ndarray | None = None) -> None:
         """One camera frame (colour, camera_info, aligned depth) and its ground truth, all with one stamp; the
         colour raw rgb8 or compressed, as the writer's ``color_format``."""
         t = self.topics
@@ -72,8 +73,9 @@ class BagWriter:
         color = fmt.image(rgb, "rgb8", stamp_ns) if self.color_format == "raw" else \
             fmt.compressed_image(rgb, self.color_format, stamp_ns)
         self.write(t.color, color, stamp_ns)
-        if gt_mask is not None:
-            self.write(t.gt_mask, fmt.image(gt_mask.astype(np.uint8) * 255, "mono8", stamp_ns), stamp_ns)
+        for topic, mask in ((t.gt_mask, gt_mask), (t.gt_unoccluded, unoccluded_mask), (t.gt_lookalike, lookalike_mask)):
+            if mask is not None:
+                self.write(topic, fmt.image(mask.astype(np.uint8) * 255, "mono8", stamp_ns), stamp_ns)
         if gt_centroid is not None:
             self.write(t.gt_centroid, fmt.point(gt_centroid, stamp_ns), stamp_ns)
 

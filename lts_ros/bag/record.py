@@ -4,7 +4,11 @@ An episode is one settled tabletop scene seen by a camera that orbits smoothly o
 in turn. Commands name their object by colour and category or by size, which no camera motion changes
 (positions such as "the leftmost" would), and each target stays in view for the frames it is commanded. On
 request an episode also has a command that names no object on the table and one that names several, each
-with its target set in the ground truth."""
+with its target set in the ground truth.
+
+Tracking episodes (``tracking``, data/tabletop/tracking_episodes.py) have one command each, named in the first
+frame, and what follows it: a camera orbiting or approaching, an occluder passing, a look-alike, a push; their
+ground truth adds the episode (``/lts/gt/episode``), the object's unoccluded mask and its look-alike's mask."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,6 +24,7 @@ from lts_ros.data.tabletop.expressions import Margins, generate_expressions
 from lts_ros.data.tabletop.scene import TARGET_SETS, Scene, target_set_name
 from lts_ros.data.tabletop.store import scene_seed
 from lts_ros.data.tabletop.target_sets import no_target_expressions, several_target_expressions
+from lts_ros.data.tabletop.tracking_episodes import check_kinds, render_tracking_episode
 from lts_ros.data.tabletop.world import CameraMotion, SceneError, render_episode
 from lts_ros.errors import LtsError
 from lts_ros.geometry import visible_surface_centroid
@@ -91,12 +96,14 @@ def record_sim(out: str | Path, episodes: int, seed: int = 0, rate_hz: float = 1
                commands_per_episode: int = 3, storage: str = "mcap", depth_encoding: str = "16UC1",
                topics: BagTopics = BagTopics(), width: int = 640, height: int = 480, color_format: str = "raw",
                target_sets: tuple[str, ...] = ("one",), progress: bool = True,
-               appearances: tuple[str, ...] = ("flat",)) -> RecordSummary:
+               appearances: tuple[str, ...] = ("flat",), tracking: tuple[str, ...] = ()) -> RecordSummary:
     """Record ``episodes`` episodes of ``seconds`` at ``rate_hz`` into the bag ``out`` (colour frames raw rgb8, or
     compressed: ``color_format`` jpeg or png). ``target_sets``: which commands an episode has (see
     ``episode_commands``); ``appearances``: appearance families (data/tabletop/appearance.py), episode by episode
-    in turn."""
+    in turn; ``tracking``: tracking episode kinds instead, in turn (one command each; ``target_sets`` unused)."""
     appearances = check_appearances(appearances)
+    if tracking:
+        check_kinds(tracking)
     if episodes < 1 or rate_hz <= 0 or seconds <= 0 or commands_per_episode < 1:
         raise LtsError("--episodes and --commands must be >= 1, --rate and --seconds > 0")
     frames = max(2, round(rate_hz * seconds))
@@ -109,6 +116,18 @@ def record_sim(out: str | Path, episodes: int, seed: int = 0, rate_hz: float = 1
     with BagWriter(out, topics, storage, color_format=color_format) as bag:
         for episode in tqdm(range(episodes), desc="record", unit="episode", disable=not progress):
             episode_seed, appearance = scene_seed(seed, episode), appearances[episode % len(appearances)]
+            if tracking:
+                kind = tracking[episode % len(tracking)]
+                try:
+                    followed = render_tracking_episode(episode_seed, kind, frames, width, height, appearance)
+                except SceneError as exc:
+                    summary.skipped.append(f"episode {episode} ({kind}): {exc}")
+                    continue
+                _write_tracking(bag, followed, stamp, period_ns, depth_encoding, appearance)
+                stamp += frames * period_ns + EPISODE_GAP_NS
+                summary.episodes, summary.frames, summary.commands = (summary.episodes + 1, summary.frames + frames,
+                                                                     summary.commands + 1)
+                continue
             try:
                 views = render_episode(episode_seed, camera_path(frames), width=width, height=height,
                                        appearance=appearance)
@@ -137,3 +156,14 @@ def record_sim(out: str | Path, episodes: int, seed: int = 0, rate_hz: float = 1
     if summary.episodes == 0:
         raise LtsError(f"no episode could be recorded: {'; '.join(summary.skipped)}")
     return summary
+
+
+def _write_tracking(bag: BagWriter, episode, stamp: int, period_ns: int, depth_encoding: str,
+                    appearance: str) -> None:
+    """A tracking episode: its command just before the first frame, then every frame with its ground truth."""
+    bag.write_command(stamp - 1, episode.command, "one", appearance, f"{episode.kind} {episode.seed}")
+    for i, view in enumerate(episode.views):
+        mask = episode.target_mask(i)
+        centroid = visible_surface_centroid(view.depth_m, view.camera.K, mask) if mask.any() else None
+        bag.write_frame(stamp + i * period_ns, view.rgb, view.depth_m, view.camera.K, depth_encoding, mask,
+                        centroid, episode.unoccluded[i], episode.lookalike_mask(i))

@@ -12,8 +12,11 @@ import numpy as np  # noqa: E402
 
 from lts_ros.bag.evaluate import Evaluation  # noqa: E402
 from lts_ros.metrics import GroundingAccumulator, RisAccumulator  # noqa: E402
-from lts_ros.runtime.result import STATUSES  # noqa: E402
+from lts_ros.runtime.result import AMBIGUOUS, FOUND, NOT_FOUND, answer_of  # noqa: E402
 from lts_ros.plots import Panel, save_grid  # noqa: E402
+from lts_ros.bag.tracking import TrackingFigures  # noqa: E402
+
+ANSWERS = (FOUND, NOT_FOUND, AMBIGUOUS)  # per frame, whatever lock-on's state (runtime.result.answer_of)
 
 
 def _percentiles(values: list[float]) -> dict[str, float | None]:
@@ -32,9 +35,9 @@ def grounding(frames: list) -> dict | None:
         return None
     answers, masks = GroundingAccumulator(), GroundingAccumulator()
     for f in grounded:
-        answers.add(f.target_set, f.status, *f.counts)
+        answers.add(f.target_set, answer_of(f.status), *f.counts)
         if f.target_set != "several":
-            masks.add(f.target_set, f.status, *f.counts)
+            masks.add(f.target_set, answer_of(f.status), *f.counts)
     figures = answers.result().as_dict()
     figures.update({key: masks.result().as_dict()[key] for key in ("giou", "ciou")})
     return figures
@@ -64,6 +67,22 @@ def by_appearance(frames: list) -> dict[str, dict]:
             for name in families for group in [[f for f in frames if f.appearance == name]]}
 
 
+def tracking(frames: list) -> dict | None:
+    """Lock-on figures (``bag.tracking``) over the bag's tracking episodes, overall and per episode kind; None
+    for a bag without them."""
+    episodes: dict[str, list] = {}
+    for f in frames:
+        if f.tracked is not None and f.episode is not None:
+            episodes.setdefault(f.episode, []).append(f.tracked)
+    if not episodes:
+        return None
+    overall, kinds = TrackingFigures(), {}
+    for name, tracked in episodes.items():
+        overall.add(tracked)
+        kinds.setdefault(name.split()[0], TrackingFigures()).add(tracked)
+    return {**overall.as_dict(), "by_kind": {kind: figures.as_dict() for kind, figures in kinds.items()}}
+
+
 def metrics(evaluation: Evaluation) -> dict:
     """Accuracy (on the one-target frames where the bag has ground truth), the grounding figures, centroid error,
     latency, throughput, per-command table; the same figures per appearance family where the bag names it."""
@@ -74,9 +93,9 @@ def metrics(evaluation: Evaluation) -> dict:
         if f.command is None:
             continue
         row = commands.setdefault(f.command, {"frames": 0, "target_set": f.target_set, "ious": [],
-                                              **{status: 0 for status in STATUSES}})
+                                              **{answer: 0 for answer in ANSWERS}})
         row["frames"] += 1
-        row[f.status] += f.has_output
+        row[answer_of(f.status)] += f.has_output
         if f.iou is not None and f.target_set != "several":  # no mask is published for ambiguous
             row["ious"].append(f.iou)
     segmenter_s = sum(latencies) / 1e3
@@ -85,12 +104,12 @@ def metrics(evaluation: Evaluation) -> dict:
         "frames_without_output": sum(not f.has_output for f in frames),
         "frames_with_another_command": sum(f.wrong_command for f in frames),
         "accuracy": accuracy(frames), "grounding": grounding(frames), "centroid_error_m": centroid_error(frames),
-        "by_appearance": by_appearance(frames),
+        "by_appearance": by_appearance(frames), "tracking": tracking(frames),
         "latency_ms": _percentiles(latencies), "latency_measures": evaluation.latency,
         "fps": len(latencies) / evaluation.wall_s if evaluation.wall_s > 0 else None,
         "segmenter_share": segmenter_s / evaluation.wall_s if evaluation.wall_s > 0 else None,
         "per_command": [{"command": c, "frames": r["frames"], "target_set": r["target_set"],
-                         **{f"{status}_rate": r[status] / r["frames"] for status in STATUSES},
+                         **{f"{answer}_rate": r[answer] / r["frames"] for answer in ANSWERS},
                          "mean_iou": float(np.mean(r["ious"])) if r["ious"] else None} for c, r in commands.items()],
         "unmatched_messages": evaluation.stats.unused, "undecodable_messages": evaluation.stats.bad,
         "frame_errors": evaluation.errors,
@@ -174,6 +193,17 @@ def _markdown(m: dict, title: str, grid: bool, latency: str) -> str:
             lines.append(f"| {name} | {fam['frames']} | {_fmt(a.get('mean_iou'))} | {_fmt(a.get('prec@0.5'))} | "
                          f"{_fmt(g.get('n_acc'))} | {_fmt(g.get('t_acc'))} | "
                          f"{_fmt(c['median'] and 100 * c['median'], '.2f')} |")
+    if m["tracking"]:
+        lines += ["", "Lock-on (tracking episodes; docs/bag-format.md): identity consistency = frames answered with "
+                  "the named object / frames it is at least half visible, from a first found answer with it.", "",
+                  "| kind | episodes (first found right) | frames | identity consistency | wrong-object frames (after "
+                  "a right first answer) | hidden frames answered lost | re-acquired within 3 frames (occlusions) "
+                  "| look-alike frames |", "|---|---|---|---|---|---|---|---|"]
+        for kind, t in [("all", m["tracking"]), *m["tracking"]["by_kind"].items()]:
+            lines.append(f"| {kind} | {t['episodes']} ({t['locked_on_object']}) | {t['frames']} | "
+                         f"{_fmt(t['identity_consistency'])} | {_fmt(t['wrong_object_frames'])} "
+                         f"({t['wrong_object_frames_after_lock']}) | {_fmt(t['hidden_answered_lost'])} | "
+                         f"{_fmt(t['reacquired_within_3'])} ({t['occlusions']}) | {t['lookalike_frames']} |")
     notes = warnings(m)
     if notes:
         lines += ["", "Warnings:", ""] + [f"- {line}" for line in notes]

@@ -22,6 +22,8 @@ def add_parser(sub) -> None:
 
 
 def add_record_parser(bag_sub) -> None:
+    from lts_ros.data.tabletop.scene import TRACKING_KINDS
+
     record = bag_sub.add_parser("record-sim", help="record simulated RGB-D episodes with ground truth",
                                 description="Record episodes of a settled tabletop scene seen by a smoothly "
                                 "orbiting camera, with a few commands in turn (by colour/category or size, which "
@@ -50,6 +52,13 @@ def add_record_parser(bag_sub) -> None:
     record.add_argument("--appearance", nargs="+", default=["flat"], metavar="FAMILY",
                         help="appearance families, episode by episode in turn (docs/appearance-families.md); "
                              "default flat")
+    record.add_argument("--tracking", nargs="+", default=[], metavar="KIND",
+                        choices=TRACKING_KINDS, help="record episodes for lock-on instead, kind by kind in turn: "
+                        "one command each, named in the first frame, then orbit (the camera swings and pans), "
+                        "approach (a wrist-like camera closes in, ending with the object large and cut by the "
+                        "frame), occluder (a bar passes in front of it), lookalike (and a copy of it appears "
+                        "elsewhere while it is hidden), push (it slides across the table); ground truth adds the "
+                        "object's unoccluded mask and the look-alike's (docs/bag-format.md)")
     record.add_argument("--quiet", action="store_true", help="no progress bar")
     record.set_defaults(func=cmd_bag_record_sim)
 
@@ -76,6 +85,9 @@ def add_eval_parser(bag_sub) -> None:
     ev_bag.add_argument("--live", action="store_true", help="replay the bag onto topics through lts_node in its "
                         "own process over DDS (latency end to end) instead of running the model in-process")
     ev_bag.add_argument("--rate", type=float, default=1.0, help="--live: replay speed, 1 = as recorded")
+    ev_bag.add_argument("--per-frame", action="store_true", help="answer every frame from scratch (the node's "
+                        "lock_on false); by default, as lts_node, the object a command is first found with is "
+                        "followed (tracking / lost / reacquired), and bags of tracking episodes are scored for it")
     ev_bag.add_argument("--overlay-every", type=int, default=OVERLAY_EVERY, metavar="N",
                         help="an overlay in the output bag every Nth frame (1 = all, 0 = none; default: "
                         "%(default)s); masks and centroids are written for every frame")
@@ -93,7 +105,7 @@ def cmd_bag_record_sim(args: argparse.Namespace) -> int:
         topics = topics.with_overrides([f"color={topics.color}/compressed"])  # image_transport's name for it
     summary = record_sim(args.out, args.episodes, args.seed, args.rate, args.seconds, args.commands, args.storage,
                          args.depth_encoding, topics, color_format=args.color_format, target_sets=target_sets,
-                         progress=not args.quiet, appearances=tuple(args.appearance))
+                         progress=not args.quiet, appearances=tuple(args.appearance), tracking=tuple(args.tracking))
     print(f"{args.out}: {summary.episodes} episodes, {summary.frames} frames, {summary.commands} commands")
     for reason in summary.skipped:
         print(f"  skipped: {reason}")
@@ -117,11 +129,13 @@ def cmd_bag_eval(args: argparse.Namespace) -> int:
     if args.live:
         from lts_ros.bag.live import evaluate_live
 
-        params = {"backend": args.backend, **({"model": str(args.checkpoint)} if args.checkpoint else {})}
+        params = {"backend": args.backend, "lock_on": not args.per_frame,
+                  **({"model": str(args.checkpoint)} if args.checkpoint else {})}
         evaluation = evaluate_live(args.bag, args.out, topics, params, args.rate, args.sync_tolerance,
                                    args.overlay_every, progress=not args.quiet)
     else:
         segmenter = Segmenter.from_checkpoint(args.checkpoint or shipped_checkpoint(), backend=args.backend)
+        segmenter.lock_on = not args.per_frame
         evaluation = evaluate_offline(args.bag, args.out, segmenter, topics, args.sync_tolerance,
                                       args.overlay_every, progress=not args.quiet)
     figures = metrics(evaluation)
@@ -146,5 +160,17 @@ def cmd_bag_eval(args: argparse.Namespace) -> int:
               + (f", mIoU {100 * acc['mean_iou']:.1f}" if acc else "")
               + "".join(f", {label} {100 * ground[key]:.1f}" for key, label in GROUNDING_FIGURES[:2]
                         if ground.get(key) is not None))
+    if (track := figures["tracking"]) is not None:
+        for kind, t in [("all", track), *track["by_kind"].items()]:
+            print(f"lock-on {kind}: {t['episodes']} episodes ({t['locked_on_object']} first found with the named "
+                  f"object), {t['frames']} frames: identity consistency {_percent(t['identity_consistency'])}, "
+                  f"wrong-object frames {_percent(t['wrong_object_frames'])} "
+                  f"({t['wrong_object_frames_after_lock']} after a right first answer), hidden answered lost "
+                  f"{_percent(t['hidden_answered_lost'])}, re-acquired within 3 frames "
+                  f"{_percent(t['reacquired_within_3'])} of {t['occlusions']}, look-alike taken {t['lookalike_frames']}")
     print(f"report: {report} (overlays: {args.out / 'overlays.png'}); output bag: {args.out / 'output_bag'}")
     return 0
+
+
+def _percent(share: float | None) -> str:
+    return "-" if share is None else f"{100 * share:.1f} %"

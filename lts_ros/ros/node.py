@@ -68,6 +68,7 @@ class LtsNode(LifecycleNode):
         self.add_pre_set_parameters_callback(self._types)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.segmenter = None
+        self._segmenting_seq: int | None = None  # the command the Segmenter holds (a new one starts a new track)
         self.stats = NodeStats()
         self.commands = CommandLog()  # kept across deactivate/activate: the command survives
         self.worker: LatestWorker[Frame] | None = None
@@ -100,6 +101,8 @@ class LtsNode(LifecycleNode):
                 self.segmenter.threshold = param.value
             elif param.name == "refine_edges" and self.segmenter is not None:
                 self.segmenter.refine_edges = param.value
+            elif param.name == "lock_on" and self.segmenter is not None:
+                self.segmenter.lock_on = param.value
             elif param.name == "command" and not self._mirroring:
                 if param.value.strip():
                     self._add_command(param.value, time.time_ns(), "parameter", mirror=False)
@@ -143,10 +146,11 @@ class LtsNode(LifecycleNode):
             segmenter.set_command("the object")  # warm-up: one text encode and one frame
             segmenter.segment(np.zeros(WARMUP_SHAPE, np.uint8))
             segmenter.clear_command()
+            segmenter.lock_on = self.p("lock_on")
         except (LtsError, OSError) as exc:
             self.get_logger().error(f"configure failed: {exc}")
             return TransitionCallbackReturn.FAILURE
-        self.segmenter = segmenter
+        self.segmenter, self._segmenting_seq = segmenter, None
         if self.p("command").strip() and self.commands.latest is None:
             self._add_command(self.p("command"), time.time_ns(), "parameter", mirror=False)
         self.get_logger().info(f"model ready: {model.name}, backend {segmenter.backend.name}, "
@@ -288,8 +292,9 @@ class LtsNode(LifecycleNode):
             self.problem("stamp_clock", f"image stamped {(frame.received_ns - stamp) / 1e9:.1f} s before this "
                          "node's clock: commands apply in arrival order (replaying a bag? publish /clock and set "
                          "use_sim_time)")
-        if choice.command is not None and choice.command.text and self.segmenter.command != choice.command.text:
-            self.segmenter.set_command(choice.command.text)
+        if choice.command is not None and choice.command.text and self._segmenting_seq != choice.command.seq:
+            self.segmenter.set_command(choice.command.text)  # the same text sent again starts a new track too
+            self._segmenting_seq = choice.command.seq
         return choice
 
     def _process(self, frame: Frame) -> None:
@@ -310,7 +315,7 @@ class LtsNode(LifecycleNode):
         depth = self.depth.for_frame(header, rgb.shape[:2],
                                      bool(self.count_publishers(self.resolve_topic_name("depth"))))
         started = time.monotonic()
-        result = self.segmenter.finish(inference, depth.depth_m, depth.K, distortion=depth.D)
+        result = self.segmenter.finish(inference, depth.depth_m, depth.K, distortion=depth.D, stamp_s=stamp_s(header))
         model_ms = 1e3 * (model_s + time.monotonic() - started)
         no_3d = depth.no_3d
         if result.found and result.centroid_3d is None and not no_3d:

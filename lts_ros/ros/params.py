@@ -100,6 +100,10 @@ PARAMS = (
           "holds two objects, asks the model for the ball too; 'not the red one' drops what it excludes; words "
           "that select but cannot be read are answered 'which one?' with the reason; false = the model reads every "
           "command whole"),
+    Param("lock_on", True, "follow the object a command is first answered found with: later frames report it as "
+          "tracking, lost (with where and when it was last seen) or reacquired, and the rank, relation or exclusion "
+          "that picked it is not applied again (a new command starts a new track); false = every frame answered "
+          "from scratch", live=True),
     Param("command", "", "initial command, e.g. 'the red mug'; later ones arrive on the command topic",
           live=True),
     Param("publish_overlay", False, "always compute ~/overlay (otherwise only while it has subscribers)",

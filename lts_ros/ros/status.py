@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
 from lts_ros.ros.conversions import stamp_ns
-from lts_ros.runtime.result import FOUND, STATUSES, Result
+from lts_ros.runtime.result import SEEN, STATUSES, Result
 
-STATES = STATUSES  # found | not_found | ambiguous
+STATES = STATUSES  # found | not_found | ambiguous, and with lock-on tracking | lost | reacquired
 
 
 def _numbers(text: str) -> tuple[float, ...] | None:
@@ -36,22 +36,53 @@ class FrameStatus:
     model_ms: float  # of which the model: Segmenter.segment() (preprocess, inference, postprocess)
     reading: str = ""  # how the command was read: "mug | 2nd from left" (lts_ros.language)
     reason: str = ""  # why the answer is ambiguous / not_found where the reader or a rule says
+    # Lock-on (runtime/lock_on.py), once the command was answered found; None before, and with lock_on false.
+    track_id: int | None = None  # a new one per command
+    track_age_s: float | None = None  # since the track started (frame stamps)
+    last_seen_s: float | None = None  # stamp (s) of the last frame the object was seen in: this one unless lost
+    unseen_s: float | None = None  # this frame's stamp - last_seen_s (0 while seen)
+    last_bbox: tuple[int, int, int, int] | None = None  # where it was last seen (that frame's pixels)
+    last_centroid_px: tuple[float, float] | None = None
+    last_centroid_m: tuple[float, float, float] | None = None  # as last seen, camera frame of that frame
 
     @property
     def found(self) -> bool:
-        return self.state == FOUND
+        """The object is seen in this frame (found, tracking, reacquired): mask, box and centroid are current."""
+        return self.state in SEEN
 
     @classmethod
     def from_msg(cls, msg: DiagnosticArray) -> "FrameStatus":
         values = {kv.key: kv.value for kv in msg.status[0].values}
         bbox = _numbers(values["bbox"])
+        last_bbox = _numbers(values.get("last_bbox", ""))
+        track = {key: float(values[key]) if values.get(key) else None
+                 for key in ("track_age_s", "last_seen", "unseen_s")}
         return cls(stamp_ns(msg.header), msg.header.frame_id, values["command"], int(values["command_seq"]),
                    values["state"], float(values["score"]), float(values["several_score"]),
                    None if bbox is None else tuple(int(v) for v in bbox),
                    _numbers(values["centroid_px"]), _numbers(values["centroid_m"]), values["no_centroid_reason"],
                    tuple(tuple(int(v) for v in box.split()) for box in values["candidates"].split(";") if box),
                    float(values["node_ms"]), float(values["model_ms"]), values.get("reading", ""),
-                   values.get("reason", ""))
+                   values.get("reason", ""), int(values["track_id"]) if values.get("track_id") else None,
+                   track["track_age_s"], track["last_seen"], track["unseen_s"],
+                   None if last_bbox is None else tuple(int(v) for v in last_bbox),
+                   _numbers(values.get("last_centroid_px", "")), _numbers(values.get("last_centroid_m", "")))
+
+
+def _joined(values, fmt: str) -> str:
+    return "" if values is None else " ".join(format(float(v), fmt) for v in values)
+
+
+def track_values(result: Result) -> dict[str, str]:
+    """The lock-on keys: empty strings before the command was answered found (or with lock-on off)."""
+    track = result.track
+    if track is None:
+        return dict.fromkeys(("track_id", "track_age_s", "last_seen", "unseen_s", "last_bbox", "last_centroid_px",
+                              "last_centroid_m"), "")
+    return {"track_id": str(track.track_id), "track_age_s": f"{track.age_s:.3f}",
+            "last_seen": f"{track.last_seen_s:.9f}", "unseen_s": f"{track.unseen_s:.3f}", "last_bbox": " ".join(str(v) for v in track.last_bbox),
+            "last_centroid_px": _joined(track.last_centroid_px, ".2f"),
+            "last_centroid_m": _joined(track.last_centroid_3d, ".5f")}
 
 
 def status_message(header, name: str, command: str, command_seq: int, result: Result, no_centroid_reason: str,
@@ -69,6 +100,7 @@ def status_message(header, name: str, command: str, command_seq: int, result: Re
         "no_centroid_reason": no_centroid_reason if found and centroid is None else "",
         "candidates": ";".join(" ".join(str(v) for v in c.bbox) for c in result.candidates),
         "node_ms": f"{node_ms:.2f}", "model_ms": f"{model_ms:.2f}", "reading": reading, "reason": result.reason,
+        **track_values(result),
     }
     status = DiagnosticStatus(level=DiagnosticStatus.OK, name=name, message=values["state"],
                               hardware_id=header.frame_id,

@@ -48,26 +48,42 @@ def candidates_of(logits: np.ndarray, depth_m: np.ndarray | None = None, K: np.n
                                                                    connectivity=8)
     areas = stats[1:, cv2.CC_STAT_AREA]
     smallest = max(ISLAND_SHARE * areas.max(), MIN_OBJECT_SHARE * logits.size)
-    height, width = logits.shape
     candidates = []
     for label in 1 + np.argsort(-areas, kind="stable"):
         if stats[label, cv2.CC_STAT_AREA] < smallest:
             break
         x, y, w, h = (int(v) for v in stats[label, :4])
+        region = labels[y:y + h, x:x + w] == label
         x, y = x + x0, y + y0  # in the frame
+        candidates.append(candidate_at(region, (x, y), float(sigmoid(logits[y:y + h, x:x + w][region]).mean()),
+                                       depth_m, K, D))
+    return candidates
+
+
+def candidate_at(region: np.ndarray, corner: tuple[int, int], score: float, depth_m: np.ndarray | None = None,
+                 K: np.ndarray | None = None, D: np.ndarray | None = None) -> Candidate:
+    """The object of pixels ``region`` (bool, its box, inside the frame) whose box's top-left is at ``corner``
+    (x, y); its 3D centroid from ``depth_m`` (within its box plus the centroid's erosion margin) where given."""
+    x, y = corner
+    h, w = region.shape
+    vs, us = np.nonzero(region)
+    centroid_3d = None
+    if depth_m is not None and len(us):
+        height, width = depth_m.shape
         left, top = max(0, x - CENTROID_ERODE_PX), max(0, y - CENTROID_ERODE_PX)
         bottom, right = min(height, y + h + CENTROID_ERODE_PX), min(width, x + w + CENTROID_ERODE_PX)
         padded = np.zeros((bottom - top, right - left), bool)
-        padded[y - top:y - top + h, x - left:x - left + w] = labels[y - y0:y - y0 + h, x - x0:x - x0 + w] == label
-        region = padded[y - top:y - top + h, x - left:x - left + w]
-        u, v = centroids[label]
-        candidates.append(Candidate(
-            region=region, area_px=int(stats[label, cv2.CC_STAT_AREA]),
-            score=float(sigmoid(logits[y:y + h, x:x + w][region]).mean()), bbox=(x, y, x + w - 1, y + h - 1),
-            centroid_px=(float(u + x0), float(v + y0)),
-            centroid_3d=None if depth_m is None else robust_centroid(depth_m[top:bottom, left:right],
-                                                                     shifted_intrinsics(K, left, top), padded, D=D)))
-    return candidates
+        padded[y - top:y - top + h, x - left:x - left + w] = region
+        centroid_3d = robust_centroid(depth_m[top:bottom, left:right], shifted_intrinsics(K, left, top), padded, D=D)
+    centre = (float(us.mean() + x), float(vs.mean() + y)) if len(us) else (x + w / 2, y + h / 2)
+    return Candidate(region=region, area_px=int(len(us)), score=score, bbox=(x, y, x + w - 1, y + h - 1),
+                     centroid_px=centre, centroid_3d=centroid_3d)
+
+
+def frame_logits(mask_logits: np.ndarray, box: Letterbox, rgb: np.ndarray | None = None) -> np.ndarray:
+    """Mask logits (S, S) at the model input -> (H, W) at the frame's size, edges snapped to ``rgb`` when given."""
+    logits = box.invert(mask_logits.astype(np.float32, copy=False))
+    return logits if rgb is None else refine_logits(logits, rgb)
 
 
 def build_result(mask_logits: np.ndarray, presence_logit: float, several_logit: float, box: Letterbox,
@@ -82,9 +98,7 @@ def build_result(mask_logits: np.ndarray, presence_logit: float, several_logit: 
     (``refine_logits``). ``selection``: the logits are the model's answer for a set; the object is the member the
     selection names (``runtime.rank_select``), ambiguous where that is not clear or it finds one object even when
     counted again at a lower probability (``RECOUNT_LOGIT``)."""
-    logits = box.invert(mask_logits.astype(np.float32, copy=False))
-    if rgb is not None:
-        logits = refine_logits(logits, rgb)
+    logits = frame_logits(mask_logits, box, rgb)
     score, several_score = (float(sigmoid(np.float32(logit))) for logit in (presence_logit, several_logit))
     candidates = candidates_of(logits, depth_m, K, D)
     prior = None if prior_logits is None else prior_heatmap(prior_logits, box)

@@ -25,6 +25,14 @@ def first_text(query: Query, command: str) -> str:
     return command if query.refusal else query.model_text()
 
 
+def tracking_text(query: Query | None, command: str) -> str:
+    """The text the model segments once locked on (``runtime.lock_on``): the description alone, every object
+    that fits it, among which the track is followed; the command itself where the model reads it whole."""
+    if query is None or query.verbatim or query.refusal:
+        return command
+    return query.description.text()
+
+
 def first_selection(query: Query) -> Selection | None:
     """The selection the first answer applies; with exclusions it waits until they are known (``conclude``)."""
     return None if query.exclusions else query.selection

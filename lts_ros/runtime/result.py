@@ -10,10 +10,20 @@ from lts_ros.data.transforms import Letterbox
 
 if TYPE_CHECKING:
     from lts_ros.language.query import Query
+    from lts_ros.runtime.lock_on import TrackInfo
 
 
 FOUND, NOT_FOUND, AMBIGUOUS = "found", "not_found", "ambiguous"
-STATUSES = (FOUND, NOT_FOUND, AMBIGUOUS)
+# With lock-on (runtime/lock_on.py), after the first found answer: the same object seen, not seen, seen again.
+TRACKING, LOST, REACQUIRED = "tracking", "lost", "reacquired"
+STATUSES = (FOUND, NOT_FOUND, AMBIGUOUS, TRACKING, LOST, REACQUIRED)
+SEEN = (FOUND, TRACKING, REACQUIRED)  # the object is in this frame: mask, box and centroids are current
+
+
+def answer_of(status: str) -> str:
+    """What a status answers in the frame, as found / not_found / ambiguous: the object is seen (found, tracking,
+    reacquired), not seen (not_found, lost) or "which one?"."""
+    return FOUND if status in SEEN else NOT_FOUND if status == LOST else status
 
 
 @dataclass
@@ -46,9 +56,11 @@ class Result:
     """The referred object in one frame, at the frame's (source) resolution.
 
     ``status``: ``found`` (the object is there and the mask holds exactly one object), ``ambiguous`` (it is there,
-    but the expression names several objects or the mask holds several: "which one?") or ``not_found``.
-    ``mask``, ``bbox`` and the centroids are the found object's; for ambiguous the mask is the union of the
-    candidates and there are no centroids or box; for not_found all are empty."""
+    but the expression names several objects or the mask holds several: "which one?") or ``not_found``; with
+    lock-on, after the first found answer, ``tracking`` / ``reacquired`` (the same object, seen) or ``lost``.
+    ``mask``, ``bbox`` and the centroids are the object's where it is seen (``found``); for ambiguous the mask is
+    the union of the candidates and there are no centroids or box; for not_found and lost all are empty (``track``
+    keeps where a lost object was last seen)."""
 
     status: str  # one of STATUSES
     mask: np.ndarray  # (H, W) bool
@@ -61,10 +73,12 @@ class Result:
     prior: np.ndarray | None = None  # (H, W) float32 position-prior probability, only when requested
     timings_ms: dict[str, float] = field(default_factory=dict)  # pre, infer, post
     reason: str = ""  # why the answer is not found / "which one?" where the reader or a rule says ("" otherwise)
+    track: TrackInfo | None = None  # with lock-on, once locked: the track and where it was last seen
 
     @property
     def found(self) -> bool:
-        return self.status == FOUND
+        """The object is seen in this frame (``found``, ``tracking`` or ``reacquired``)."""
+        return self.status in SEEN
 
     def found_as(self, candidate: Candidate) -> "Result":
         """This result, answered found with ``candidate`` (one of its candidates) as the object."""
@@ -90,6 +104,7 @@ class Inference:
     frame: np.ndarray  # (H, W, 3) uint8, the source RGB (the mask's edges are snapped to it)
     timings_ms: dict[str, float]  # pre, infer
     reading: Query | None = None  # how the command was read (``language``); None: the model reads it whole
+    tracking: bool = False  # locked on: the model segmented the description alone, for the track to follow
 
     @property
     def frame_shape(self) -> tuple[int, int]:

@@ -5,6 +5,7 @@ import functools
 import logging
 import platform
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,10 +21,12 @@ from lts_ros.options import BACKEND_CHOICES, PRESENCE_THRESHOLD, check_choice, c
 from lts_ros.runtime.backends.base import Backend, TextArrays
 from lts_ros.runtime.backends.onnxruntime_backend import OnnxRuntimeBackend, choose_providers
 from lts_ros.runtime.backends.torch_backend import TorchBackend
-from lts_ros.runtime.postprocess import build_result
+from lts_ros.runtime.lock_on import LockOn
+from lts_ros.runtime.postprocess import (RECOUNT_LOGIT, build_result, candidate_at, candidates_of,
+                                          frame_logits)
 from lts_ros.runtime.preprocess import check_depth_and_intrinsics, prepare_image
-from lts_ros.runtime.query_plan import conclude, first_selection, first_text, follow_ups
-from lts_ros.runtime.result import Inference, Result
+from lts_ros.runtime.query_plan import conclude, first_selection, first_text, follow_ups, tracking_text
+from lts_ros.runtime.result import Candidate, Inference, Result
 
 if TYPE_CHECKING:
     from lts_ros.runtime.backends.openvino_backend import OpenVinoBackend
@@ -79,6 +82,8 @@ class Segmenter:
             raise LtsError(f"threshold must be in [0, 1], got {threshold}")
         self.backend, self.tokenizer = backend, tokenizer
         self.input_size, self.threshold = input_size, threshold
+        self._lock = LockOn()
+        self.lock_on = False  # follow the first found object (runtime/lock_on.py); False: each frame from scratch
         self.refine_edges = True  # snap the mask's edges to the frame (runtime/refine.py); False: the model's own
         self.resolve_phrases = True  # read commands (lts_ros.language) and execute the query; False: the model alone
         self.command: str | None = None
@@ -176,6 +181,21 @@ class Segmenter:
         cfg = backend.manifest.model_config()
         return cls(backend, build_tokenizer(cfg.text, backend.manifest.vocab or None), cfg.input_size, threshold)
 
+    @property
+    def lock_on(self) -> bool:
+        """Lock-on (``runtime.lock_on``): once a command is answered found, later frames follow that object
+        (``tracking`` / ``lost`` / ``reacquired``); switching it off or on forgets the track."""
+        return self._lock_on
+
+    @lock_on.setter
+    def lock_on(self, value: bool) -> None:
+        self._lock_on = bool(value)
+        self._lock.reset()
+
+    def restart_lock(self) -> None:
+        """Forget the track, as a new command does (the same text sent again starts a new track too)."""
+        self._lock.reset()
+
     def _encode_uncached(self, text: str) -> TextArrays:
         token_ids, attention_mask = self.tokenizer([text])
         return self.backend.encode_text(token_ids.numpy(), attention_mask.numpy())
@@ -194,6 +214,7 @@ class Segmenter:
     def clear_command(self) -> None:
         """Forget the current command (the text cache stays)."""
         self.command, self.reading, self._text = None, None, None
+        self._lock.reset()
 
     def set_command(self, text: str) -> None:
         """Set the expression naming the object; read once (``self.reading``, a ``language.Query``), its text
@@ -206,17 +227,24 @@ class Segmenter:
         reading = read_command(command) if self.resolve_phrases else Query(verbatim=command)
         self._text = self._encode(first_text(reading, command))
         self.command, self.reading = command, reading
+        self._lock.reset()
 
     def segment(self, rgb: np.ndarray, depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
-                with_prior: bool = False, distortion: np.ndarray | None = None) -> Result:
+                with_prior: bool = False, distortion: np.ndarray | None = None,
+                stamp_s: float | None = None) -> Result:
         """Segment the current command's object in ``rgb`` ((H, W, 3) uint8). With ``depth_m``
         (aligned, float32 m or uint16 mm) and ``K`` (3x3) the result also has ``centroid_3d``, undistorted
-        with OpenCV ``distortion`` coefficients when given. ``infer`` then ``finish``, in one call."""
-        return self.finish(self.infer(rgb), depth_m, K, with_prior, distortion)
+        with OpenCV ``distortion`` coefficients when given. ``stamp_s``: the frame's time, for lock-on's track
+        ages (default: now, monotonic). ``infer`` then ``finish``, in one call."""
+        return self.finish(self.infer(rgb), depth_m, K, with_prior, distortion, stamp_s)
 
     def infer(self, rgb: np.ndarray) -> Inference:
         """The model's part of ``segment``: preprocessing and inference, which need no depth. A node runs it
-        while the frame's depth (a separate topic) is still on its way, and pairs depth for ``finish``."""
+        while the frame's depth (a separate topic) is still on its way, and pairs depth for ``finish``. Once
+        locked on, the model segments the command's description alone (``query_plan.tracking_text``)."""
+        if self._lock_on and self._lock.locked:
+            inference = self._infer(rgb, self._encode(tracking_text(self.reading, self.command)), self.reading)
+            return replace(inference, tracking=True)
         return self._infer(rgb, self.text_features, self.reading)
 
     def _infer(self, rgb: np.ndarray, text: TextArrays, reading: Query | None) -> Inference:
@@ -230,18 +258,31 @@ class Segmenter:
                          {"pre": 1e3 * (prepared - start), "infer": 1e3 * (inferred - prepared)}, reading)
 
     def finish(self, inference: Inference, depth_m: np.ndarray | None = None, K: np.ndarray | None = None,
-               with_prior: bool = False, distortion: np.ndarray | None = None) -> Result:
+               with_prior: bool = False, distortion: np.ndarray | None = None,
+               stamp_s: float | None = None) -> Result:
         """The Result of ``inference`` (status, candidates, the found object's mask at the frame's size, box and
         centroids; see ``segment`` and ``runtime.result``). Where the query needs them, the model runs again on
-        the frame for a relation's anchor or the exclusions, and they settle the answer (``runtime.query_plan``)."""
+        the frame for a relation's anchor or the exclusions, and they settle the answer (``runtime.query_plan``).
+        With lock-on, a found answer starts a track that later frames follow instead (``runtime.lock_on``)."""
         start = time.perf_counter()
+        stamp_s = time.monotonic() if stamp_s is None else stamp_s
         depth_m, K = check_depth_and_intrinsics(depth_m, K, inference.frame_shape)
         result = self._result(inference, depth_m, K, with_prior, distortion)
         query = inference.reading
-        if query is not None:
+        if inference.tracking:
+            def fainter() -> list[Candidate]:  # the objects of the mask counted again where the probability is low
+                logits = frame_logits(inference.mask_logits, inference.box,
+                                      inference.frame if self.refine_edges else None)
+                return candidates_of(logits + RECOUNT_LOGIT, depth_m, K, distortion)
+            def measure(region: np.ndarray, corner: tuple[int, int]) -> Candidate:
+                return candidate_at(region, corner, result.score, depth_m, K, distortion)
+            result = self._lock.follow(result, inference.frame, stamp_s, self.threshold, fainter, measure)
+        elif query is not None:
             answers = [self._result(self._infer(inference.frame, self._encode(q.model_text()), q), depth_m, K, False,
                                     distortion) for q in follow_ups(query, result)]
             result = conclude(query, result, answers)
+        if self._lock_on and not inference.tracking:
+            result = self._lock.start(result, inference.frame, stamp_s)
         result.timings_ms = {**inference.timings_ms, "post": 1e3 * (time.perf_counter() - start)}
         return result
 
@@ -250,4 +291,5 @@ class Segmenter:
         return build_result(inference.mask_logits, inference.presence_logit, inference.several_logit, inference.box,
                             self.threshold, depth_m, K, inference.prior_logits if with_prior else None, distortion,
                             inference.frame if self.refine_edges else None,
-                            first_selection(inference.reading) if inference.reading else None)
+                            first_selection(inference.reading) if inference.reading and not inference.tracking
+                            else None)

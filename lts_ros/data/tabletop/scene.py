@@ -105,6 +105,8 @@ class Expression:
 
 
 TARGET_SETS = ("none", "one", "several")
+# Tracking episodes (tracking_episodes.py): what happens after a command names its object in the first frame.
+TRACKING_KINDS = ("orbit", "approach", "occluder", "lookalike", "push")
 
 
 def target_set_name(count: int) -> str:

@@ -10,7 +10,7 @@ machine. Every random choice comes from ``numpy.random.default_rng(seed)``, so a
 from __future__ import annotations
 
 from collections.abc import Sequence, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pybullet as pb
@@ -121,6 +121,29 @@ def build_tabletop(seed: int, camera: Camera, n_objects: tuple[int, int] = (2, 7
             return tabletop
         client.disconnect()
     raise SceneError(f"could not build tabletop {seed} in {ATTEMPTS} attempts")
+
+
+def add_lookalike(tabletop: Tabletop, of: int, xy: np.ndarray, yaw: float) -> int:
+    """A copy of object ``of`` (same asset, size, colour and pattern) standing at world ``xy``, turned to ``yaw``;
+    its instance id (the next one)."""
+    item = replace(tabletop.items[of], xy=np.asarray(xy, float), yaw=yaw, body=-1, against=None)
+    _spawn_on_table(tabletop.client, item)
+    tabletop.items.append(item)
+    return len(tabletop.items) - 1
+
+
+def add_occluder(tabletop: Tabletop, half_extents_m: tuple[float, float, float],
+                 rgb: tuple[float, float, float]) -> int:
+    """An unnamed box, static (moved by resetting its pose, pushing nothing), put out of sight below the floor
+    until it is moved; its instance id (the next one)."""
+    client, half = tabletop.client, list(half_extents_m)
+    body = client.createMultiBody(0, client.createCollisionShape(pb.GEOM_BOX, halfExtents=half),
+                                  client.createVisualShape(pb.GEOM_BOX, halfExtents=half, rgbaColor=[*rgb, 1.0]),
+                                  [0.0, 0.0, -5.0])
+    extents_m = 2 * np.array(half)
+    tabletop.items.append(_Item(DISTRACTOR, None, Asset("box", (extents_m.max(),) * 2), 1.0, extents_m, 0.0, rgb,
+                                body=body))
+    return len(tabletop.items) - 1
 
 
 def _allowed_colors(exclude: Set[tuple[str, str]], categories: Sequence[str],
