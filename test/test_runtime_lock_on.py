@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from lts_ros.runtime.image_motion import ImageMotion
+from lts_ros.runtime.image_motion import ImageMotion, apply, zoom
 from lts_ros.runtime.lock_on import LockOn
 from lts_ros.runtime.postprocess import candidates_of
 from lts_ros.runtime.result import FOUND, LOST, NOT_FOUND, REACQUIRED, TRACKING, Result
@@ -138,8 +138,14 @@ def test_reset_starts_a_new_track():
     assert again.status == FOUND and again.track.track_id == 2 and again.track.age_s == 0.0
 
 
-def test_image_motion_measures_a_pan():
+def test_image_motion_measures_a_pan_and_a_zoom():
     motion = ImageMotion()
-    assert motion.update(table()) == (0.0, 0.0)
-    dx, dy = motion.update(table((12, -8)))
-    assert dx == pytest.approx(12, abs=1.5) and dy == pytest.approx(-8, abs=1.5)
+    assert np.array_equal(motion.update(table()), np.eye(2, 3))
+    pan = motion.update(table((12, -8)))
+    assert pan[:, :2] == pytest.approx(np.eye(2), abs=0.02) and pan[:, 2] == pytest.approx([12, -8], abs=1.0)
+    motion.reset()
+    motion.update(table())
+    closer = cv2.resize(table(), None, fx=1.1, fy=1.1)[12:12 + H, 16:16 + W]  # 10 % closer, about the centre
+    zoomed = motion.update(np.ascontiguousarray(closer))
+    assert zoom(zoomed) == pytest.approx(1.1, abs=0.02)
+    assert apply(zoomed, (W / 2, H / 2)) == pytest.approx((W / 2, H / 2), abs=2.0)

@@ -33,6 +33,7 @@ class FrameResult:
     has_output: bool = True
     wrong_command: bool = False  # live: the node's status names another command than the bag's for this frame
     episode: str | None = None  # the tracking episode (None: not in the bag)
+    lock_ms: float | None = None  # offline, with lock-on: its own time in the frame (runtime.lock_on)
     tracked: TrackedFrame | None = None  # the answer against the tracking ground truth (tracking episodes)
 
     @property
@@ -84,7 +85,8 @@ def evaluate_offline(bag: str | Path, out_dir: str | Path, segmenter, topics: Ba
             centroid = result.centroid_3d if result.found else None
             published = result.mask if result.found else np.zeros_like(result.mask)  # as lts_node publishes it
             results.append(score(frame, result.status, published, float(result.score),
-                                 sum(result.timings_ms.values()), centroid))
+                                 sum(result.timings_ms[k] for k in ("pre", "infer", "post")), centroid))
+            results[-1].lock_ms = result.timings_ms.get("lock")
             output.write_outputs(frame, published, centroid)
             if len(results) % keep_every == 1:
                 samples.append((frame, published))

@@ -80,7 +80,9 @@ def tracking(frames: list) -> dict | None:
     for name, tracked in episodes.items():
         overall.add(tracked)
         kinds.setdefault(name.split()[0], TrackingFigures()).add(tracked)
-    return {**overall.as_dict(), "by_kind": {kind: figures.as_dict() for kind, figures in kinds.items()}}
+    lock_ms = [f.lock_ms for f in frames if f.lock_ms is not None]
+    return {**overall.as_dict(), "by_kind": {kind: figures.as_dict() for kind, figures in kinds.items()},
+            "lock_ms": _percentiles(lock_ms)}
 
 
 def metrics(evaluation: Evaluation) -> dict:

@@ -1,5 +1,5 @@
-"""How well the answers follow one object over an episode (lock-on, ``runtime.lock_on``), from per-frame answers and
-ground truth alone (no model, no ROS): what ``lts bag eval`` and the tracking benchmark report.
+"""How well the answers follow one object over an episode (lock-on, ``runtime.lock_on``), from per-frame answers
+and ground truth alone (no model, no ROS): what ``lts bag eval`` reports for tracking episodes.
 
 A frame's answer is *on the object* when it gives an object (found, tracking, reacquired) and at least half of its
 mask lies on the named object's ground-truth mask; *wrong* when it gives an object that is not. The object is

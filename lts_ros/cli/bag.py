@@ -167,7 +167,11 @@ def cmd_bag_eval(args: argparse.Namespace) -> int:
                   f"wrong-object frames {_percent(t['wrong_object_frames'])} "
                   f"({t['wrong_object_frames_after_lock']} after a right first answer), hidden answered lost "
                   f"{_percent(t['hidden_answered_lost'])}, re-acquired within 3 frames "
-                  f"{_percent(t['reacquired_within_3'])} of {t['occlusions']}, look-alike taken {t['lookalike_frames']}")
+                  f"{_percent(t['reacquired_within_3'])} of {t['occlusions']}, "
+                  f"look-alike taken {t['lookalike_frames']}")
+        if (lock_ms := track["lock_ms"])["p50"] is not None:
+            print(f"lock-on's own time per frame: p50 {lock_ms['p50']:.2f} ms, p90 {lock_ms['p90']:.2f} ms "
+                  "(in this process; the model's passes excluded)")
     print(f"report: {report} (overlays: {args.out / 'overlays.png'}); output bag: {args.out / 'output_bag'}")
     return 0
 

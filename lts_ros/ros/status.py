@@ -80,7 +80,8 @@ def track_values(result: Result) -> dict[str, str]:
         return dict.fromkeys(("track_id", "track_age_s", "last_seen", "unseen_s", "last_bbox", "last_centroid_px",
                               "last_centroid_m"), "")
     return {"track_id": str(track.track_id), "track_age_s": f"{track.age_s:.3f}",
-            "last_seen": f"{track.last_seen_s:.9f}", "unseen_s": f"{track.unseen_s:.3f}", "last_bbox": " ".join(str(v) for v in track.last_bbox),
+            "last_seen": f"{track.last_seen_s:.9f}", "unseen_s": f"{track.unseen_s:.3f}",
+            "last_bbox": " ".join(str(v) for v in track.last_bbox),
             "last_centroid_px": _joined(track.last_centroid_px, ".2f"),
             "last_centroid_m": _joined(track.last_centroid_3d, ".5f")}
 

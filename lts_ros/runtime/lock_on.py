@@ -6,9 +6,9 @@ Each later frame the model segments the command's description alone ("the block"
 its candidates are matched to the track by image position, predicted from where the track was last seen moved by
 the camera's image motion since (``image_motion``, as no camera motion is known here), by box overlap, by colour
 (``colour_signature``) and, with depth, by distance from the camera. The answer is ``tracking`` (the same object),
-``lost`` (not matched in this frame: the last place it was seen is kept, never given as current) or ``reacquired`` (matched
-again after being lost, near where it was predicted, alone there, and looking the same: a look-alike that appears
-elsewhere is not taken). Where the model misses the object in a frame (far, faint, partly hidden), it is looked
+``lost`` (not matched in this frame: the last place it was seen is kept, never given as current) or ``reacquired``
+(matched again after being lost, near where it was predicted, alone there, and looking the same: a look-alike that
+appears elsewhere is not taken). Where the model misses the object in a frame (far, faint, partly hidden), it is looked
 for by its look: the image patch of its last sighting by the model, matched around the predicted place
 (normalised cross-correlation), for at most ``LOOK_FRAMES`` frames in a row; a bar or hand in front of it breaks
 the match. A new command starts a new track.
@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
 
 from lts_ros.runtime.colour_signature import colour_signature, similarity
-from lts_ros.runtime.image_motion import ImageMotion
+from lts_ros.runtime.image_motion import IDENTITY, ImageMotion, apply, then, zoom
 from lts_ros.runtime.result import FOUND, LOST, REACQUIRED, TRACKING, Candidate, Result
 
 # Gates, in object sizes (the square root of its last seen area in pixels): how far from its predicted place a
@@ -40,8 +40,10 @@ DEPTH_JUMP = 0.3  # between consecutive sightings, |z - z_last| / z_last above t
 PRESENCE_SHARE = 0.5
 SIZE_MEMORY = 0.8  # the track's size shrinks by at most this factor a frame (a half-hidden sighting is smaller)
 LOOK_MATCH = 0.8  # normalised cross-correlation of the last patch needed to follow the object by its look
-LOOK_FRAMES = 8  # frames in a row it may be followed by its look alone before the model must see it again
+LOOK_FRAMES = 15  # frames in a row (1 s at 15 Hz) it may be followed by its look alone before the model must see it
 LOOK_SEARCH = 0.75  # the look is searched for this many object sizes round its predicted box
+LOOK_TOLERANCE = 60  # summed over RGB: a pixel of the object that differs more from its patch is hidden
+LOOK_VISIBLE = 0.3  # the share of its pixels that must still look as they did
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ class _Track:
     shape: tuple[int, int]
     patch: np.ndarray | None = None  # (h, w, 3) uint8: its box in the frame it was last seen in by the model
     region: np.ndarray | None = None  # (h, w) bool: its pixels in that box
-    shift_px: tuple[float, float] = (0.0, 0.0)  # image motion since last seen
+    motion: np.ndarray = field(default_factory=IDENTITY.copy)  # image motion since last seen (2x3)
     missed: int = 0  # frames since last seen
     by_look: int = 0  # frames in a row followed by its look alone
 
@@ -132,8 +134,7 @@ class LockOn:
         candidate of pixels (region, top-left corner) in this frame, with its 3D centroid; given, a tracked
         object the model misses is followed by its look."""
         track = self.track
-        dx, dy = self._motion.update(rgb)
-        track.shift_px = (track.shift_px[0] + dx, track.shift_px[1] + dy)
+        track.motion = then(track.motion, self._motion.update(rgb))
         seen = result.score >= PRESENCE_SHARE * threshold
         match = self._match(result.candidates, rgb) if seen else None
         if match is None and seen and fainter is not None:
@@ -154,43 +155,75 @@ class LockOn:
         track.bbox, track.centroid_px, track.centroid_3d = match.bbox, match.centroid_px, match.centroid_3d
         track.size_px = max(math.sqrt(match.area_px), SIZE_MEMORY * track.size_px)
         track.last_seen_s, track.shape = stamp_s, rgb.shape[:2]
-        track.shift_px, track.missed = (0.0, 0.0), 0
+        track.motion, track.missed = IDENTITY.copy(), 0
         reason = "followed by its look: the model did not see it in this frame" if by_look else ""
         return replace(result.found_as(match), status=status, reason=reason, track=track.info(stamp_s))
 
+    def _predicted(self, rgb: np.ndarray) -> tuple[tuple[float, float], tuple[float, float, float, float], float]:
+        """Where the tracked object should be in ``rgb``: its centre, box and size (px), moved by the image motion
+        since it was last seen (and scaled to a new frame size)."""
+        track = self.track
+        sy, sx = rgb.shape[0] / track.shape[0], rgb.shape[1] / track.shape[1]
+        x0, y0, x1, y1 = track.bbox
+        corners = [apply(track.motion, corner) for corner in ((x0, y0), (x1, y1))]
+        cx, cy = apply(track.motion, track.centroid_px)
+        box = (corners[0][0] * sx, corners[0][1] * sy, corners[1][0] * sx, corners[1][1] * sy)
+        return (cx * sx, cy * sy), box, track.size_px * zoom(track.motion) * math.sqrt(sx * sy)
+
     def _by_look(self, rgb: np.ndarray, measure: Callable[[np.ndarray, tuple[int, int]], Candidate]
                  ) -> Candidate | None:
-        """The tracked object found by its last patch round its predicted box (same frame size only), where the
-        match is close and its colours are the track's."""
+        """The tracked object found by its last patch round its predicted box (same frame size only): the whole
+        patch, or one half of it where something has come in front of the other; its pixels those that still look
+        as they did. None where no match is close, too little of it shows, or its colours are not the track's."""
         track = self.track
         if rgb.shape[:2] != track.shape:
             return None
         h, w = track.patch.shape[:2]
-        margin = max(8, round(LOOK_SEARCH * track.size_px))
-        left = max(0, round(track.bbox[0] + track.shift_px[0]) - margin)
-        top = max(0, round(track.bbox[1] + track.shift_px[1]) - margin)
+        _, box, size = self._predicted(rgb)
+        margin = max(8, round(LOOK_SEARCH * size))
+        left, top = max(0, round(box[0]) - margin), max(0, round(box[1]) - margin)
         window = rgb[top:top + h + 2 * margin, left:left + w + 2 * margin]
-        if window.shape[0] < h or window.shape[1] < w:
+        best, corner = -1.0, None
+        for y0, y1, x0, x1 in ((0, h, 0, w), (0, h, 0, w // 2), (0, h, w // 2, w), (0, h // 2, 0, w),
+                               (h // 2, h, 0, w)):
+            part = track.patch[y0:y1, x0:x1]
+            if min(part.shape[:2]) < 4 or window.shape[0] < part.shape[0] or window.shape[1] < part.shape[1]:
+                continue
+            _, score, _, (x, y) = cv2.minMaxLoc(cv2.matchTemplate(window, part, cv2.TM_CCOEFF_NORMED))
+            if score >= LOOK_MATCH and score > best:  # NaN (a blank window) never is
+                best, corner = score, (left + x - x0, top + y - y0)
+            if best >= LOOK_MATCH and y1 - y0 == h and x1 - x0 == w:
+                break  # the whole patch matches
+        if corner is None:
             return None
-        scores = cv2.matchTemplate(window, track.patch, cv2.TM_CCOEFF_NORMED)
-        _, best, _, (x, y) = cv2.minMaxLoc(scores)
-        if not best >= LOOK_MATCH:  # NaN where the window is blank
+        region = self._still_looking_alike(rgb, corner)
+        if region is None:
             return None
-        candidate = measure(track.region, (left + x, top + y))
+        candidate = measure(region, (max(corner[0], 0), max(corner[1], 0)))
         if similarity(colour_signature(rgb, candidate), track.signature) < MIN_SIMILARITY:
             return None
         return candidate
+
+    def _still_looking_alike(self, rgb: np.ndarray, corner: tuple[int, int]) -> np.ndarray | None:
+        """The track's pixels placed at ``corner`` (x, y) that look as in its patch and lie in the frame, cut to
+        the frame (its box's top-left then at ``corner`` clipped to 0); None where under LOOK_VISIBLE of them."""
+        track = self.track
+        x, y = corner
+        h, w = track.patch.shape[:2]
+        height, width = rgb.shape[:2]
+        x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
+        if x1 <= x0 or y1 <= y0:
+            return None
+        now = rgb[y0:y1, x0:x1].astype(np.int16)
+        then_ = track.patch[y0 - y:y1 - y, x0 - x:x1 - x].astype(np.int16)
+        region = track.region[y0 - y:y1 - y, x0 - x:x1 - x] & (np.abs(now - then_).sum(axis=2) <= LOOK_TOLERANCE)
+        return region if region.sum() >= LOOK_VISIBLE * track.region.sum() else None
 
     def _match(self, candidates: list[Candidate], rgb: np.ndarray) -> Candidate | None:
         """The candidate that is the tracked object, or None where none is or two could be."""
         track = self.track
         gate = TRACK_GATE if track.missed == 0 else REACQUIRE_GATE
-        sy, sx = rgb.shape[0] / track.shape[0], rgb.shape[1] / track.shape[1]  # a new frame size scales positions
-        predicted = ((track.centroid_px[0] + track.shift_px[0]) * sx, (track.centroid_px[1] + track.shift_px[1]) * sy)
-        x0, y0, x1, y1 = track.bbox
-        box = ((x0 + track.shift_px[0]) * sx, (y0 + track.shift_px[1]) * sy,
-               (x1 + track.shift_px[0]) * sx, (y1 + track.shift_px[1]) * sy)
-        size = track.size_px * math.sqrt(sx * sy)
+        predicted, box, size = self._predicted(rgb)
         scored = []
         for candidate in candidates:
             distance = math.dist(candidate.centroid_px, predicted) / max(size, 1.0)

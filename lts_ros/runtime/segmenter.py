@@ -269,11 +269,12 @@ class Segmenter:
         depth_m, K = check_depth_and_intrinsics(depth_m, K, inference.frame_shape)
         result = self._result(inference, depth_m, K, with_prior, distortion)
         query = inference.reading
+        lock_started = time.perf_counter()
         if inference.tracking:
             def fainter() -> list[Candidate]:  # the objects of the mask counted again where the probability is low
-                logits = frame_logits(inference.mask_logits, inference.box,
-                                      inference.frame if self.refine_edges else None)
+                logits = frame_logits(inference.mask_logits, inference.box)  # edges unrefined: a fallback, kept cheap
                 return candidates_of(logits + RECOUNT_LOGIT, depth_m, K, distortion)
+
             def measure(region: np.ndarray, corner: tuple[int, int]) -> Candidate:
                 return candidate_at(region, corner, result.score, depth_m, K, distortion)
             result = self._lock.follow(result, inference.frame, stamp_s, self.threshold, fainter, measure)
@@ -282,8 +283,12 @@ class Segmenter:
                                     distortion) for q in follow_ups(query, result)]
             result = conclude(query, result, answers)
         if self._lock_on and not inference.tracking:
+            lock_started = time.perf_counter()
             result = self._lock.start(result, inference.frame, stamp_s)
+        lock_ms = 1e3 * (time.perf_counter() - lock_started) if self._lock_on else None
         result.timings_ms = {**inference.timings_ms, "post": 1e3 * (time.perf_counter() - start)}
+        if lock_ms is not None:  # of which lock-on's (runtime.lock_on), follow-up passes of the model excluded
+            result.timings_ms["lock"] = lock_ms
         return result
 
     def _result(self, inference: Inference, depth_m: np.ndarray | None, K: np.ndarray | None, with_prior: bool,
