@@ -149,3 +149,21 @@ def test_image_motion_measures_a_pan_and_a_zoom():
     zoomed = motion.update(np.ascontiguousarray(closer))
     assert zoom(zoomed) == pytest.approx(1.1, abs=0.02)
     assert apply(zoomed, (W / 2, H / 2)) == pytest.approx((W / 2, H / 2), abs=2.0)
+
+
+def test_a_new_frame_size_scales_the_predicted_place():
+    """The camera switches to twice the resolution (a driver reconfigured): the object where it now is stays the
+    tracked one, a look-alike where its old pixel coordinates point does not."""
+    lock = LockOn()
+    run(lock, draw(table(), [(200, 60, RED)]), [(200, 60, RED)], 0.0)
+    big = cv2.resize(table(), (2 * W, 2 * H))
+    boxes = [(400, 120, RED), (200, 60, RED)]
+    frame = big.copy()
+    for x, y, colour in boxes:
+        frame[y - 24:y + 24, x - 24:x + 24] = colour
+    logits = np.full((2 * H, 2 * W), -5.0, np.float32)
+    for x, y, _ in boxes:
+        logits[y - 24:y + 24, x - 24:x + 24] = 5.0
+    result = Result("ambiguous", logits > 0, 0.9, 0.1, candidates_of(logits), None, None, None)
+    followed = lock.follow(result, frame, 0.1, THRESHOLD)
+    assert followed.status == TRACKING and abs(followed.centroid_px[0] - 400) < 2

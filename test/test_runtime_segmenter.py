@@ -238,3 +238,41 @@ def test_a_relation_found_by_the_model_is_checked_by_its_anchor_and_set():
     assert result.status == "ambiguous" and "not left of" in result.reason and backend.segments == 3
     backend.answers[tuple(tokenizer(["the mug left of the ball"])[0][0].tolist())] = [two_mugs[0]]
     assert segmenter.segment(RGB).found and backend.segments == 6
+
+
+def test_lock_on_follows_the_object_a_relation_picked_with_one_model_pass_a_frame():
+    """Locked on, the relation is not read again: the model segments "the mug" alone (one pass a frame, where the
+    relation took two) and the mug first found stays the answer; when only the other mug is left it is lost, not
+    replaced; the same command sent again starts a new track; lock-on off is the per-frame answer again."""
+    tokenizer = WordTokenizer.build(["the mug right of the ball"], 12)
+    two_mugs, ball = [(60, 80, 20, 40), (60, 80, 90, 110)], [(62, 78, 60, 72)]
+    backend = ScriptedBackend(tokenizer, {"the mug right of the ball": two_mugs, "the ball": ball,
+                                          "the mug": two_mugs})
+    segmenter = Segmenter(backend, tokenizer, S)
+    segmenter.lock_on = True
+    segmenter.set_command("the mug right of the ball")
+    first = segmenter.segment(RGB, stamp_s=10.0)
+    assert first.status == "found" and first.bbox[0] > 400 and first.track.track_id == 1 and backend.segments == 2
+    followed = segmenter.segment(RGB, stamp_s=10.1)
+    assert followed.status == "tracking" and followed.bbox == first.bbox and backend.segments == 3
+    assert followed.track.age_s == pytest.approx(0.1) and followed.timings_ms["lock"] >= 0
+    backend.answers[tuple(tokenizer(["the mug"])[0][0].tolist())] = two_mugs[:1]  # the right mug is gone
+    gone = segmenter.segment(RGB, stamp_s=10.2)
+    assert gone.status == "lost" and gone.bbox is None and not gone.mask.any()
+    assert gone.track.last_bbox == first.bbox and gone.track.unseen_s == pytest.approx(0.1)
+    segmenter.set_command("the mug right of the ball")  # sent again: a new track, the relation read again
+    again = segmenter.segment(RGB, stamp_s=11.0)
+    assert again.track.track_id == 2 and again.status != "tracking"
+    segmenter.lock_on = False
+    plain = segmenter.segment(RGB)
+    assert plain.track is None and plain.status == again.status and "lock" not in plain.timings_ms
+
+
+def test_a_refused_command_never_locks():
+    tokenizer = WordTokenizer.build(["the red mug"], 12)
+    segmenter = Segmenter(CountingBackend(), tokenizer, S)
+    segmenter.lock_on = True
+    segmenter.set_command("the red mug between the other mug and the duck")
+    for _ in range(3):
+        result = segmenter.segment(RGB)
+        assert result.status == "ambiguous" and result.track is None and "did not understand" in result.reason

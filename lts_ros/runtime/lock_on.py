@@ -44,6 +44,7 @@ LOOK_FRAMES = 15  # frames in a row (1 s at 15 Hz) it may be followed by its loo
 LOOK_SEARCH = 0.75  # the look is searched for this many object sizes round its predicted box
 LOOK_TOLERANCE = 60  # summed over RGB: a pixel of the object that differs more from its patch is hidden
 LOOK_VISIBLE = 0.3  # the share of its pixels that must still look as they did
+LOOK_CONTRAST = 8.0  # grey-level standard deviation a patch needs to be matched at all (a blank one matches anything)
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ class LockOn:
         patch, or one half of it where something has come in front of the other; its pixels those that still look
         as they did. None where no match is close, too little of it shows, or its colours are not the track's."""
         track = self.track
-        if rgb.shape[:2] != track.shape:
+        if rgb.shape[:2] != track.shape or track.patch.std() < LOOK_CONTRAST:
             return None
         h, w = track.patch.shape[:2]
         _, box, size = self._predicted(rgb)
