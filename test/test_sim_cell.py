@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from lts_ros.data.tabletop.scene import CATEGORY_WORDS, COLORS, TABLE_TOP_Z
+from lts_ros.errors import LtsError
 from lts_ros.geometry import deproject
 from lts_ros.sim import panda
 from lts_ros.sim.cell import GRASPABLE, Cell
@@ -136,3 +137,31 @@ def test_the_cell_takes_an_appearance_family_with_the_same_objects():
     finally:
         flat.close()
         patterned.close()
+
+
+def test_the_wrist_camera_is_where_the_clients_kinematics_put_it_and_sees_the_table():
+    """The cell renders from the hand (its joints, the mount); the client's own model of the Panda, given the same
+    joints, puts the camera at the same pose; the object pixels it sees deproject onto the objects."""
+    from lts_ros.sim.cell import ROBOT_BASE
+    from lts_ros.sim.grasp_plan import pose_matrix
+    from lts_ros.sim.wrist_camera import MOUNT
+
+    cell = Cell(SEED, camera="wrist")
+    model = Kinematics(ROBOT_BASE)
+    try:
+        scene = cell.view()
+        assert np.abs(cell.start - np.array(panda.HOME)).max() > 0.1  # parked over the workspace, not at home
+        client_pose = model.grasp_frame(cell.start) @ pose_matrix(list(MOUNT))
+        assert np.allclose(client_pose, scene.camera.world_from_camera, atol=1e-6)
+        assert scene.camera.world_from_camera[2, 2] < -0.95  # looking down
+        seen = [o for o in scene.objects if o.color and o.visible_px >= 400]
+        assert len(seen) >= 2
+        for obj in seen:
+            points = camera_to_world(scene.camera.world_from_camera,
+                                     deproject(scene.depth_m, scene.camera.K, scene.instances == obj.instance_id))
+            assert np.linalg.norm(np.median(points, axis=0)[:2] - np.array(obj.center_world[:2])) < 0.03
+    finally:
+        model.close()
+        cell.close()
+    with pytest.raises(LtsError, match="camera must be one of head, wrist"):
+        Cell(SEED, camera="shoulder")

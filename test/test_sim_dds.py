@@ -41,13 +41,27 @@ def test_one_episode_end_to_end_over_dds(tmp_path, edge_export):
         assert "Traceback" not in log.read_text(), log
 
 
+def test_a_wrist_camera_episode_follows_the_object_down_and_grasps_it(tmp_path, edge_export):
+    """The camera on the hand: the client names from the parked arm's look, goes down in steps looking again at each
+    (lts_node follows the object it first found, through the camera's motion), grasps from the last look."""
+    out = tmp_path / "wrist"
+    figures = run_grasp(out, episodes=1, no_target=0, seed=0, node_params={"onnx_dir": str(edge_export)},
+                        record_episodes=0, progress=False, camera="wrist")
+    (episode,) = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
+    client = json.loads((out / "episodes" / "000.json").read_text())
+    assert episode["outcome"] == "success", episode
+    assert figures["run"]["camera"] == "wrist" and client["state"] == "found"
+    assert len(client["looks"]) >= 3 and set(client["looks"]) <= {"tracking", "reacquired"}, client["looks"]
+
+
 def test_the_grasp_client_refuses_bad_parameters_in_one_line(tmp_path):
     env = isolated_env()
     for args, message in ((["-p", "command:=''"], "command is empty"),
                           (["-p", "command:=the red block", "-p", "camera_pose:=[1.0, 2.0]"], "camera_pose must be 7"),
                           (["-p", "command:=the red block", "-p", "camera_pose:=[0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 2.0]"],
                            "unit norm"),
-                          (["-p", "command:=the red block", "-p", "answer_timeout:=-1.0"], "answer_timeout must be")):
+                          (["-p", "command:=the red block", "-p", "answer_timeout:=-1.0"], "answer_timeout must be"),
+                          (["-p", "command:=the red block", "-p", "camera:=shoulder"], "camera must be head or wrist")):
         done = subprocess.run([str(CLIENT), "--ros-args", *args], env=env, capture_output=True, text=True,
                               timeout=60)
         assert done.returncode == 2, (args, done.stdout, done.stderr)

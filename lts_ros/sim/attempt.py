@@ -30,6 +30,7 @@ class Attempt:
     answer_s: float | None = None  # command sent -> answer received
     plan_s: float | None = None
     motion_s: float | None = None
+    looks: list[str] = field(default_factory=list)  # wrist camera: lts_node's state at each look on the way down
     mask: np.ndarray | None = field(default=None, repr=False)
 
     def answered(self, status: FrameStatus) -> None:
@@ -48,7 +49,8 @@ class Attempt:
         return {"command": self.command, "decision": self.decision, "detail": self.detail, "state": self.state,
                 "score": self.score, "stamp_ns": self.stamp_ns, "node_ms": self.node_ms, "grasp": grasp,
                 "centroid_offset_m": self.centroid_offset_m,
-                "ready_s": self.ready_s, "answer_s": self.answer_s, "plan_s": self.plan_s, "motion_s": self.motion_s}
+                "ready_s": self.ready_s, "answer_s": self.answer_s, "plan_s": self.plan_s, "motion_s": self.motion_s,
+                "looks": self.looks}
 
     def write(self, path: Path) -> None:
         """``path`` (JSON) and, when there is a mask, ``path`` with suffix ``.mask.png``."""

@@ -1,5 +1,7 @@
 """The simulated robot cell, plain pybullet (no ROS): a settled tabletop of graspable objects, the Panda fixed at
-the table's left edge and a fixed RGB-D head camera in front of the table, looking down at the workspace.
+the table's left edge and an RGB-D camera: a fixed head camera in front of the table, looking down at the
+workspace, or one on the Panda's wrist (``sim/wrist_camera.py``), the arm then parked over the workspace with the
+camera looking down.
 
 World frame: the tabletop world's (z up, table top at TABLE_TOP_Z). The camera's pose in it is what TF would give
 a real robot; the grasp client gets it as a parameter (no tf2 message package is installable here)."""
@@ -10,10 +12,12 @@ from dataclasses import replace
 import numpy as np
 import pybullet as pb
 
-from lts_ros.data.tabletop.scene import TABLE_TOP_Z, Scene
+from lts_ros.data.tabletop.scene import TABLE_TOP_Z, Camera, Scene
 from lts_ros.data.tabletop.view import camera_looking_at, sample_light
 from lts_ros.data.tabletop.world import build_tabletop
+from lts_ros.errors import LtsError
 from lts_ros.sim import panda
+from lts_ros.sim.wrist_camera import world_from_grasp, wrist_camera
 
 # Named categories that fit the Panda's 8 cm opening across their narrow side (measured with ground-truth masks,
 # see docs/grasp.md): blocks and balls 4-7 cm, lego bricks, jenga planks (2.5-5 cm wide), ducks. Mugs (10-13 cm,
@@ -23,29 +27,49 @@ ROBOT_BASE = (-0.62, 0.0, TABLE_TOP_Z)
 WORKSPACE = (np.array([-0.35, -0.22]), np.array([0.15, 0.22]))  # object centres, world x/y: within top-down reach
 HEAD_CAMERA = camera_looking_at((-0.08, 0.0, TABLE_TOP_Z), dist_m=0.75, elev_deg=55.0, azim_deg=0.0, fov_deg=48.0)
 OBJECTS = (3, 5)  # named objects per scene, inclusive
+CAMERAS = ("head", "wrist")
+# The wrist camera's first look: the grasp frame this high over the workspace's centre, pointing down (the camera
+# 10 cm behind it sees the whole workspace)
+OBSERVE_XYZ = (float((WORKSPACE[0][0] + WORKSPACE[1][0]) / 2), float((WORKSPACE[0][1] + WORKSPACE[1][1]) / 2),
+               TABLE_TOP_Z + 0.42)
 STEP_HZ = 240.0
 ARM_GAIN = 0.05  # position-control gain: a smooth move rather than a jump
 
 
 class Cell:
-    """The cell of scene ``seed``: the Panda at home with open fingers, objects at rest, looking as the
-    ``appearance`` family says (data/tabletop/appearance.py)."""
+    """The cell of scene ``seed``: objects at rest, looking as the ``appearance`` family says
+    (data/tabletop/appearance.py), seen by the ``camera`` (head or wrist); the Panda with open fingers at home, or
+    with the wrist camera over the workspace (``start``: its joints)."""
 
-    def __init__(self, seed: int, objects: tuple[int, int] = OBJECTS, appearance: str = "flat"):
+    def __init__(self, seed: int, objects: tuple[int, int] = OBJECTS, appearance: str = "flat",
+                 camera: str = "head"):
+        if camera not in CAMERAS:
+            raise LtsError(f"camera must be one of {', '.join(CAMERAS)}, got '{camera}'")
         self.tabletop = build_tabletop(seed, HEAD_CAMERA, objects, GRASPABLE, region=WORKSPACE,
                                        appearance=appearance)
         self.client = self.tabletop.client
         self.robot = panda.load(self.client, ROBOT_BASE)
-        self.camera = HEAD_CAMERA
+        self.camera_name = camera
         self.light = replace(sample_light(np.random.default_rng(seed)), shadow=False)  # half the render time
         self.sim_time_s = 0.0
-        self.command(panda.HOME, panda.FINGER_OPEN_M)
+        self.start = np.array(panda.HOME)
+        if camera == "wrist":
+            self.start = panda.solve_ik(self.client, self.robot, OBSERVE_XYZ, 0.0, panda.HOME)
+            panda.set_joints(self.client, self.robot, self.start, panda.FINGER_OPEN_M)
+        self.command(self.start, panda.FINGER_OPEN_M)
 
     def close(self) -> None:
         self.tabletop.close()
 
+    @property
+    def camera(self) -> Camera:
+        """The camera as it is now (the wrist camera moves with the hand)."""
+        if self.camera_name == "wrist":
+            return wrist_camera(world_from_grasp(self.client, self.robot))
+        return HEAD_CAMERA
+
     def view(self) -> Scene:
-        """What the head camera sees now, with the objects' ground truth."""
+        """What the camera sees now, with the objects' ground truth."""
         return self.tabletop.render(self.camera, self.light)
 
     def command(self, arm: np.ndarray | tuple | None, finger_m: float | None) -> None:

@@ -1,7 +1,7 @@
-"""The simulated cell on ROS 2, as a robot's drivers present it: the head camera publishes colour, aligned depth
-(16UC1 millimetres) and camera_info like a RealSense driver (stock reliable QoS, keep last 10); the arm publishes
-``joint_states`` and follows position targets on ``joint_command`` (sensor_msgs/JointState, the convention of
-simulators' ROS bridges). Physics runs in real time. One cell at a time: ``attach`` swaps scenes between episodes."""
+"""The simulated cell on ROS 2, as a robot's drivers present it: the camera (head or wrist) publishes colour,
+aligned depth (16UC1 millimetres) and camera_info like a RealSense driver (stock reliable QoS, keep last 10); the
+arm publishes ``joint_states`` and follows position targets on ``joint_command`` (sensor_msgs/JointState, the
+convention of simulators' ROS bridges). Physics runs in real time. One cell at a time: ``attach`` swaps scenes between episodes."""
 from __future__ import annotations
 
 import time
@@ -33,7 +33,7 @@ class CellNode(Node):
         self.cell: Cell | None = None
         self.on_frame = on_frame
         self.render_s: list[float] = []
-        self.head_camera = CameraPublisher(self, 10, COLOR, DEPTH, CAMERA_INFO)
+        self.camera = CameraPublisher(self, 10, COLOR, DEPTH, CAMERA_INFO)  # the cell's: head or wrist
         self.pub_joints = self.create_publisher(JointState, "joint_states", 10)
         self.create_subscription(JointState, "joint_command", self._on_joint_command, 10)
         self._last_tick, self._debt, self._last_joint_state = time.monotonic(), 0.0, 0.0
@@ -66,7 +66,7 @@ class CellNode(Node):
         begin = time.perf_counter()
         scene = self.cell.view()
         self.render_s.append(time.perf_counter() - begin)
-        stamp_ns = self.head_camera.publish(*frame_messages(scene.rgb, depth_in_mm(scene.depth_m), self.cell.camera.K))
+        stamp_ns = self.camera.publish(*frame_messages(scene.rgb, depth_in_mm(scene.depth_m), scene.camera.K))
         if self.on_frame is not None:
             self.on_frame(stamp_ns, scene)
 

@@ -22,7 +22,6 @@ from lts_ros.data.tabletop.world import SceneError
 from lts_ros.errors import LtsError
 from lts_ros.ros.harness.domain import isolated_env
 from lts_ros.ros.harness.node_process import NodeProcess
-from lts_ros.sim import panda
 from lts_ros.sim.attempt import read_attempt
 from lts_ros.sim.cell import GRASPABLE, ROBOT_BASE, Cell
 from lts_ros.sim.grasp_plan import pose_vector
@@ -121,7 +120,8 @@ class GraspRun:
         self.cell_node.attach(cell)
         quoted = episode.command.replace("'", "''")
         command = [sys.executable, "-m", "lts_ros.sim.grasp_client", "--ros-args",
-                   "-p", f"command:='{quoted}'", "-p", f"camera_pose:={pose_vector(cell.camera.world_from_camera)}",
+                   "-p", f"command:='{quoted}'", "-p", f"camera:={cell.camera_name}",
+                   "-p", f"camera_pose:={pose_vector(cell.camera.world_from_camera)}",
                    "-p", f"robot_base:={list(ROBOT_BASE)}", "-p", f"table_z:={TABLE_TOP_Z}",
                    "-p", f"result_file:={result}", *self.client_remaps]
         begin = time.perf_counter()
@@ -139,7 +139,7 @@ class GraspRun:
                                                                        "detail": f"see {result.with_suffix('.log')}"},
                                                                       None)
         positions, _ = cell.joints()
-        episode.arm_moved = bool(np.abs(positions[:7] - np.array(panda.HOME)).max() > ARM_MOVED_RAD)
+        episode.arm_moved = bool(np.abs(positions[:7] - cell.start).max() > ARM_MOVED_RAD)
         judged = None
         if episode.target is not None:
             outcome = judge(episode.target, cell.object_bottoms(), before, cell.object_positions(), TABLE_TOP_Z)
@@ -152,10 +152,11 @@ class GraspRun:
 
 def run_grasp(out: str | Path, episodes: int, no_target: int = 0, seed: int = 0, node_params: dict | None = None,
               fps: float = 4.0, record_episodes: int = 3, progress: bool = True, families: tuple[str, ...] = (),
-              appearance: str = "flat") -> dict:
+              appearance: str = "flat", camera: str = "head") -> dict:
     """``episodes`` unique-command episodes and ``no_target`` no-target ones (every k-th), on scenes seeded by
     ``seed`` that look as the ``appearance`` family says, commands phrased in ``families`` where given
-    (``phrasings.check_families``); writes
+    (``phrasings.check_families``), seen by the cell's ``camera`` (head, or wrist: commands named as its first
+    look sees the table); writes
     ``out``/metrics.json, report.md, episode images and a GIF. Returns the metrics."""
     families = check_families(families)
     appearance = appearance_family(appearance).name
@@ -178,7 +179,7 @@ def run_grasp(out: str | Path, episodes: int, no_target: int = 0, seed: int = 0,
             for tries in range(SCENE_TRIES):  # a seed whose scene cannot be built or named gives way to the next
                 cell = None
                 try:
-                    cell = Cell(scene_seed(seed, index * SCENE_TRIES + tries), appearance=appearance)
+                    cell = Cell(scene_seed(seed, index * SCENE_TRIES + tries), appearance=appearance, camera=camera)
                     scene = cell.view()
                     text, kind, target, family = choose_command(scene, rng, negative, families)
                     break
@@ -205,7 +206,7 @@ def run_grasp(out: str | Path, episodes: int, no_target: int = 0, seed: int = 0,
         run.close()
     return write_report(out, done, images, {"seed": seed, "fps": fps, "scenes_skipped": scenes_skipped,
                                             "phrasing_families": list(families) or ["generator"],
-                                            "appearance": appearance,
+                                            "appearance": appearance, "camera": camera,
                                             "render_ms_median": render_ms, "node_params": node_params or {}})
 
 

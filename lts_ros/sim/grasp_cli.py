@@ -35,6 +35,10 @@ def add_grasp_parser(sim_sub, backends: tuple[str, ...]) -> None:
     grasp.add_argument("--appearance", default="flat", metavar="FAMILY",
                        help="how the cell's objects, table and neighbours look (docs/appearance-families.md; "
                             "default flat)")
+    grasp.add_argument("--camera", default="head", choices=["head", "wrist"],
+                       help="head: a fixed RGB-D camera in front of the table (default); wrist: one on the Panda's "
+                            "hand, the arm parked over the workspace: the client names from that look, then goes "
+                            "down in steps and looks again on the way (lts_node follows the object it first found)")
     grasp.add_argument("--quiet", action="store_true", help="no progress bar")
     grasp.set_defaults(func=cmd_sim_grasp)
 
@@ -53,7 +57,8 @@ def cmd_sim_grasp(args: argparse.Namespace) -> int:
     check_families(args.phrasings)  # a mistake before the node starts
     family(args.appearance)
     figures = run_grasp(args.out, args.episodes, no_target, args.seed, params, args.fps, args.record,
-                        progress=not args.quiet, families=tuple(args.phrasings), appearance=args.appearance)
+                        progress=not args.quiet, families=tuple(args.phrasings), appearance=args.appearance,
+                        camera=args.camera)
 
     def pct(value: float | None) -> str:
         return "n/a" if value is None else f"{100 * value:.0f} %"

@@ -31,6 +31,7 @@ from lts_ros.sim import panda
 from lts_ros.sim.attempt import Attempt
 from lts_ros.sim.grasp_plan import camera_to_world, plan_top_down, pose_matrix
 from lts_ros.sim.pick import Kinematics, PlanError, Waypoint, plan_pick
+from lts_ros.sim.wrist_camera import MOUNT
 
 ARM_TOLERANCE_RAD = 0.01
 FINGERS_STILL = 5  # joint_states in a row with the fingers still: they have closed on the object (or on nothing)
@@ -49,7 +50,15 @@ PARAMETERS = {  # name: (default, description)
     "answer_timeout": (15.0, "s to wait for lts_node's answer to the command"),
     "motion_timeout": (8.0, "s to wait for the arm to reach each waypoint"),
     "result_file": ("", "where to write the JSON result (and the mask beside it); empty = stdout"),
+    "camera": ("head", "head: a fixed camera at camera_pose; wrist: a camera on the hand at wrist_mount, whose pose "
+                       "follows the joints; the client then approaches in steps and looks again on the way down"),
+    "wrist_mount": (list(MOUNT), "the wrist camera's optical frame in the grasp frame (panda_grasptarget): "
+                                 "x y z (m) qx qy qz qw"),
 }
+LOOK_OUT_M = 0.20  # wrist camera: the grasp frame this high over the table, above the target, for the last look
+APPROACH_STEP_M = 0.03  # wrist camera: the hand moves at most this far between two looks
+APPROACH_STEPS = 20  # wrist camera: at most (the target's estimate moves as the view comes closer)
+LOOK_TIMEOUT_S = 5.0  # wrist camera: for an answer to a frame captured after the arm stopped
 
 
 def parameter_problems(values: dict) -> list[str]:
@@ -67,10 +76,13 @@ def parameter_problems(values: dict) -> list[str]:
                                 f"got {value!r}")
         elif not isinstance(value, str):
             problems.append(f"{name} must be a string, got {value!r}")
+    if not problems and values["camera"] not in ("head", "wrist"):
+        problems.append(f"camera must be head or wrist, got {values['camera']!r}")
     if not problems and not values["command"].strip():
         problems.append("command is empty: say what to pick up, e.g. -p command:='the red block'")
-    if not problems and abs(np.linalg.norm(values["camera_pose"][3:]) - 1.0) > 1e-3:
-        problems.append(f"camera_pose's quaternion must have unit norm, got {values['camera_pose'][3:]}")
+    for name in ("camera_pose", "wrist_mount"):
+        if not problems and abs(np.linalg.norm(values[name][3:]) - 1.0) > 1e-3:
+            problems.append(f"{name}'s quaternion must have unit norm, got {values[name][3:]}")
     return problems
 
 
@@ -151,11 +163,13 @@ class GraspClient(Node):
             return attempt.ended("refused", refusal(status))
         if status.centroid_m is None:
             return attempt.ended("plan_failed", f"found, but without a 3D centroid ({status.no_centroid_reason})")
-        mask = image_to_array(mask_msg) > 0
-        attempt.mask = mask
+        sight = (status, image_to_array(mask_msg) > 0, depth_from_image(depth_msg), self.camera_pose())
         begin = time.perf_counter()
         try:
-            waypoints = self.plan(status, mask, depth_from_image(depth_msg), attempt)
+            if self.values["camera"] == "wrist":
+                sight = self.approach(command, sight, attempt)
+            attempt.mask = sight[1]
+            waypoints = self.plan(*sight, attempt)
         except PlanError as e:
             return attempt.ended("plan_failed", str(e))
         finally:
@@ -190,9 +204,66 @@ class GraspClient(Node):
                     return status, mask, depth
         return None
 
-    def plan(self, answer: FrameStatus, mask: np.ndarray, depth_m: np.ndarray, attempt: Attempt) -> list[Waypoint]:
+    def camera_pose(self) -> np.ndarray:
+        """The camera optical frame in the world (4x4) now: the head camera's parameter, or the wrist camera's from
+        the joints (forward kinematics on this client's model) and its mount (the arm is still when this is read)."""
+        if self.values["camera"] != "wrist":
+            return pose_matrix(self.values["camera_pose"])
+        kinematics = Kinematics(self.values["robot_base"])
+        try:
+            return kinematics.grasp_frame(self.arm_joints()) @ pose_matrix(self.values["wrist_mount"])
+        finally:
+            kinematics.close()
+
+    def arm_joints(self) -> np.ndarray:
+        return np.array([dict(zip(self.joints.name, self.joints.position))[n] for n in panda.ARM_NAMES])
+
+    def approach(self, command: str, sight: tuple, attempt: Attempt) -> tuple:
+        """Wrist camera: down towards the look-out over the target in steps of at most APPROACH_STEP_M, looking
+        again after each (lts_node follows the object it first found: small steps keep its image motion small),
+        aiming at where the last sight put the target; that last sight is what the grasp is planned from. A step
+        where the object is lost keeps the previous sight."""
+        kinematics = Kinematics(self.values["robot_base"])
+        try:
+            hand = kinematics.grasp_frame(self.arm_joints())[:3, 3]
+            for _ in range(APPROACH_STEPS):
+                target = camera_to_world(sight[3], sight[0].centroid_m)[0]
+                goal = np.array([target[0], target[1], self.values["table_z"] + LOOK_OUT_M])
+                step = goal - hand
+                if np.linalg.norm(step) < 1e-3:
+                    return sight
+                hand = hand + step * min(1.0, APPROACH_STEP_M / np.linalg.norm(step))
+                arm = kinematics.solve(hand, 0.0, self.arm_joints())
+                if arm is None:
+                    raise PlanError(f"no joint solution on the way down at ({hand[0]:.3f}, {hand[1]:.3f}, "
+                                    f"{hand[2]:.3f}) m")
+                if not self.execute(Waypoint("look", arm, panda.FINGER_OPEN_M, "arm")):
+                    raise PlanError("the arm did not reach a step on the way down")
+                looked = self.next_sight(command, self.get_clock().now().nanoseconds)
+                attempt.looks.append(looked[0].state if looked else "no_answer")
+                if looked is not None and looked[0].found and looked[0].centroid_m is not None:
+                    sight = looked
+            return sight
+        finally:
+            kinematics.close()
+
+    def next_sight(self, command: str, after_ns: int) -> tuple | None:
+        """lts_node's answer to a frame captured after ``after_ns`` (the command is not sent again: that would
+        start a new track), with the mask, depth and camera pose where the object is seen."""
+        deadline = time.monotonic() + LOOK_TIMEOUT_S
+        while time.monotonic() < deadline:
+            rclpy.spin_once(self, timeout_sec=0.02)
+            for status in (s for s in self.statuses if s.command == command and s.stamp_ns >= after_ns):
+                mask, depth = self.masks.get(status.stamp_ns), self.depths.get(status.stamp_ns)
+                if not status.found or status.centroid_m is None:
+                    return status, None, None, None
+                if mask is not None and depth is not None:
+                    return status, image_to_array(mask) > 0, depth_from_image(depth), self.camera_pose()
+        return None
+
+    def plan(self, answer: FrameStatus, mask: np.ndarray, depth_m: np.ndarray, world_from_camera: np.ndarray,
+             attempt: Attempt) -> list[Waypoint]:
         camera = camera_model(self.info)
-        world_from_camera = pose_matrix(self.values["camera_pose"])
         points = camera_to_world(world_from_camera, deproject(depth_m, camera.K, mask, np.asarray(camera.D)))
         try:
             grasp = plan_top_down(points, self.values["table_z"])
@@ -201,10 +272,9 @@ class GraspClient(Node):
         attempt.grasp = grasp
         centroid = camera_to_world(world_from_camera, answer.centroid_m)[0]
         attempt.centroid_offset_m = float(np.linalg.norm(centroid[:2] - grasp.position[:2]))
-        current = np.array([dict(zip(self.joints.name, self.joints.position))[n] for n in panda.ARM_NAMES])
         kinematics = Kinematics(self.values["robot_base"])
         try:
-            return plan_pick(grasp, kinematics, current)
+            return plan_pick(grasp, kinematics, self.arm_joints())
         finally:
             kinematics.close()
 

@@ -43,6 +43,13 @@ class Kinematics:
     def solve(self, position: Sequence[float], yaw: float, seed: Sequence[float]) -> np.ndarray | None:
         return panda.solve_ik(self.client, self.robot, position, yaw, seed)
 
+    def grasp_frame(self, arm: Sequence[float]) -> np.ndarray:
+        """The grasp frame's pose (4x4, world) with the arm's joints at ``arm``: forward kinematics."""
+        from lts_ros.sim.wrist_camera import world_from_grasp
+
+        panda.set_joints(self.client, self.robot, arm, panda.FINGER_OPEN_M)
+        return world_from_grasp(self.client, self.robot)
+
 
 def plan_pick(grasp: Grasp, kinematics: Kinematics, current: Sequence[float]) -> list[Waypoint]:
     """The pick's waypoints from the arm's ``current`` joints; PlanError when it cannot be done."""

@@ -104,7 +104,7 @@ def write_report(out: Path, episodes: list, images: EpisodeImages, run: dict) ->
              f"{figures['unique_episodes']} episodes with a unique command, {figures['no_target_episodes']} with a "
              f"command naming an absent object (seed {run['seed']}); commands phrased in: "
              f"{', '.join(run.get('phrasing_families', ['generator']))}; scenes of appearance family "
-             f"{run.get('appearance', 'flat')}.", "",
+             f"{run.get('appearance', 'flat')}; {run.get('camera', 'head')} camera.", "",
              "| figure | value |", "|---|---|"]
     for key in ("success_rate", "wrong_object_rate", "refusal_rate", "no_target_arm_still_rate"):
         lines.append(f"| {key} | {figures[key]} |")

@@ -1,0 +1,40 @@
+"""An RGB-D camera on the Panda's hand, as a RealSense on a wrist mount: its optical frame fixed to the grasp
+frame (``panda_grasptarget``), looking along the approach (down in a top-down grasp), beside the fingers and
+behind their tips. Its pose in the world is the hand's (forward kinematics of the joints) times the mount: what a
+robot description and TF give a real robot; the cell renders from it and the grasp client computes it alike."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from lts_ros.data.tabletop.scene import Camera
+from lts_ros.sim import panda
+from lts_ros.sim.grasp_plan import pose_matrix
+
+# The optical frame in the grasp frame: x y z (m) qx qy qz qw. The grasp frame's z is the approach and its y the
+# fingers' closing line, so the camera sits 5 cm off the fingers' plane along x and 10 cm behind their tips, with
+# the same axes (image rows along the closing line).
+MOUNT = (0.05, 0.0, -0.10, 0.0, 0.0, 0.0, 1.0)
+WIDTH, HEIGHT = 640, 480
+FOV_DEG = 58.0  # vertical, as a D405's depth
+
+
+def intrinsics(width: int = WIDTH, height: int = HEIGHT, fov_deg: float = FOV_DEG) -> np.ndarray:
+    """K of the wrist camera (the renderer's pixel convention, as data/tabletop/view.camera_at)."""
+    f = (height / 2) / np.tan(np.radians(fov_deg) / 2)
+    return np.array([[f, 0.0, width / 2], [0.0, f, height / 2 - 1], [0.0, 0.0, 1.0]])
+
+
+def world_from_grasp(client, robot: int) -> np.ndarray:
+    """The grasp frame's pose (4x4) in the world, from the joints as they are in ``client``."""
+    state = client.getLinkState(robot, panda.GRASP_LINK, computeForwardKinematics=True)
+    matrix = np.eye(4)
+    matrix[:3, :3] = np.array(client.getMatrixFromQuaternion(state[5])).reshape(3, 3)
+    matrix[:3, 3] = state[4]
+    return matrix
+
+
+def wrist_camera(world_from_grasp_frame: np.ndarray, mount: Sequence[float] = MOUNT) -> Camera:
+    """The wrist camera where the grasp frame is at ``world_from_grasp_frame``, mounted at ``mount``."""
+    return Camera(WIDTH, HEIGHT, intrinsics(), world_from_grasp_frame @ pose_matrix(list(mount)))
