@@ -13,8 +13,6 @@ MAX_CORNERS = 120
 MIN_TRACKED = 20  # fewer corners followed is no estimate (a frame unlike the last: a cut, a flash, a blank wall)
 AGREEING = 0.6  # share of the corners the fitted motion must carry (within AGREE_PX): else no one motion
 AGREE_PX = 1.0  # in the grey copy
-FEATURES = 300  # ORB features per grey copy, where the flow cannot follow
-FEATURES_AGREEING = 0.3  # of cross-checked feature matches (many are wrong on a weakly textured table)
 IDENTITY = np.eye(2, 3)
 
 
@@ -54,44 +52,16 @@ class ImageMotion:
         last, self._last = self._last, grey
         if last is None or last.shape != grey.shape:
             return IDENTITY.copy()
-        motion = _flow_motion(last, grey)
-        if motion is None:  # a jump too big for the flow (a fast arm, a low frame rate): match features instead
-            motion = _feature_motion(last, grey)
-        if motion is None:
+        corners = cv2.goodFeaturesToTrack(last, MAX_CORNERS, qualityLevel=0.01, minDistance=5)
+        if corners is None or len(corners) < MIN_TRACKED:
             return IDENTITY.copy()
+        moved, ok, _ = cv2.calcOpticalFlowPyrLK(last, grey, corners, None, winSize=(15, 15), maxLevel=3)
+        ok = ok.ravel() == 1
+        if ok.sum() < MIN_TRACKED:
+            return IDENTITY.copy()
+        motion, inliers = cv2.estimateAffinePartial2D(corners[ok], moved[ok], method=cv2.RANSAC,
+                                                      ransacReprojThreshold=AGREE_PX)
+        if motion is None or inliers.mean() < AGREEING:
+            return IDENTITY.copy()  # several motions (an arm across a bare table): none is surely the camera's
         motion[:, 2] /= scale  # the shift in full-size pixels; turn and zoom are the same at any size
         return motion
-
-
-def _fitted(before: np.ndarray, after: np.ndarray) -> np.ndarray | None:
-    """The similarity most of the point pairs agree on (RANSAC), or None where too few pairs or no motion most
-    share (an arm across a bare table: none is surely the camera's)."""
-    if len(before) < MIN_TRACKED:
-        return None
-    motion, inliers = cv2.estimateAffinePartial2D(before, after, method=cv2.RANSAC, ransacReprojThreshold=AGREE_PX)
-    return None if motion is None or inliers.mean() < AGREEING else motion
-
-
-def _flow_motion(last: np.ndarray, grey: np.ndarray) -> np.ndarray | None:
-    corners = cv2.goodFeaturesToTrack(last, MAX_CORNERS, qualityLevel=0.01, minDistance=5)
-    if corners is None:
-        return None
-    moved, ok, _ = cv2.calcOpticalFlowPyrLK(last, grey, corners, None, winSize=(15, 15), maxLevel=3)
-    ok = ok.ravel() == 1
-    return _fitted(corners[ok], moved[ok])
-
-
-def _feature_motion(last: np.ndarray, grey: np.ndarray) -> np.ndarray | None:
-    """ORB features matched both ways (scale and turn invariant: big jumps and zooms)."""
-    orb = cv2.ORB_create(FEATURES, scaleFactor=1.2, nlevels=6, edgeThreshold=8, patchSize=15)
-    (points_a, a), (points_b, b) = (orb.detectAndCompute(image, None) for image in (last, grey))
-    if a is None or b is None or len(a) < MIN_TRACKED or len(b) < MIN_TRACKED:
-        return None
-    matches = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True).match(a, b)
-    before = np.float32([points_a[m.queryIdx].pt for m in matches])
-    after = np.float32([points_b[m.trainIdx].pt for m in matches])
-    motion = None if len(matches) < MIN_TRACKED else cv2.estimateAffinePartial2D(
-        before, after, method=cv2.RANSAC, ransacReprojThreshold=2 * AGREE_PX)
-    if motion is None or motion[0] is None or motion[1].sum() < MIN_TRACKED or motion[1].mean() < FEATURES_AGREEING:
-        return None
-    return motion[0]

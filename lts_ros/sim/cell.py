@@ -17,7 +17,7 @@ from lts_ros.data.tabletop.view import camera_looking_at, sample_light
 from lts_ros.data.tabletop.world import build_tabletop
 from lts_ros.errors import LtsError
 from lts_ros.sim import panda
-from lts_ros.sim.wrist_camera import world_from_grasp, wrist_camera
+from lts_ros.sim.wrist_camera import PARK_TILT_DEG, park_position, world_from_grasp, wrist_camera
 
 # Named categories that fit the Panda's 8 cm opening across their narrow side (measured with ground-truth masks,
 # see docs/grasp.md): blocks and balls 4-7 cm, lego bricks, jenga planks (2.5-5 cm wide), ducks. Mugs (10-13 cm,
@@ -28,10 +28,8 @@ WORKSPACE = (np.array([-0.35, -0.22]), np.array([0.15, 0.22]))  # object centres
 HEAD_CAMERA = camera_looking_at((-0.08, 0.0, TABLE_TOP_Z), dist_m=0.75, elev_deg=55.0, azim_deg=0.0, fov_deg=48.0)
 OBJECTS = (3, 5)  # named objects per scene, inclusive
 CAMERAS = ("head", "wrist")
-# The wrist camera's first look: the grasp frame this high over the workspace's centre, pointing down (the camera
-# 10 cm behind it sees the whole workspace)
-OBSERVE_XYZ = (float((WORKSPACE[0][0] + WORKSPACE[1][0]) / 2), float((WORKSPACE[0][1] + WORKSPACE[1][1]) / 2),
-               TABLE_TOP_Z + 0.42)
+WORKSPACE_CENTRE = (float((WORKSPACE[0][0] + WORKSPACE[1][0]) / 2), float((WORKSPACE[0][1] + WORKSPACE[1][1]) / 2),
+                    TABLE_TOP_Z)
 STEP_HZ = 240.0
 ARM_GAIN = 0.05  # position-control gain: a smooth move rather than a jump
 
@@ -54,7 +52,8 @@ class Cell:
         self.sim_time_s = 0.0
         self.start = np.array(panda.HOME)
         if camera == "wrist":
-            self.start = panda.solve_ik(self.client, self.robot, OBSERVE_XYZ, 0.0, panda.HOME)
+            self.start = panda.solve_ik(self.client, self.robot, park_position(WORKSPACE_CENTRE), 0.0, panda.HOME,
+                                        np.radians(PARK_TILT_DEG))
             panda.set_joints(self.client, self.robot, self.start, panda.FINGER_OPEN_M)
         self.command(self.start, panda.FINGER_OPEN_M)
 

@@ -57,7 +57,7 @@ PARAMETERS = {  # name: (default, description)
 }
 LOOK_OUT_M = 0.20  # wrist camera: the grasp frame this high over the table, above the target, for the last look
 APPROACH_STEP_M = 0.03  # wrist camera: the hand moves at most this far between two looks
-APPROACH_STEPS = 20  # wrist camera: at most (the target's estimate moves as the view comes closer)
+APPROACH_STEPS = 30  # wrist camera: at most (the target's estimate moves as the view comes closer)
 LOOK_TIMEOUT_S = 5.0  # wrist camera: for an answer to a frame captured after the arm stopped
 
 
@@ -219,21 +219,23 @@ class GraspClient(Node):
         return np.array([dict(zip(self.joints.name, self.joints.position))[n] for n in panda.ARM_NAMES])
 
     def approach(self, command: str, sight: tuple, attempt: Attempt) -> tuple:
-        """Wrist camera: down towards the look-out over the target in steps of at most APPROACH_STEP_M, looking
-        again after each (lts_node follows the object it first found: small steps keep its image motion small),
+        """Wrist camera: from the first look (oblique) down towards the look-out over the target (straight down) in
+        steps of at most APPROACH_STEP_M, turning a share of the way each, looking again after each (lts_node follows the object it first found: small steps keep its image motion small),
         aiming at where the last sight put the target; that last sight is what the grasp is planned from. A step
         where the object is lost keeps the previous sight."""
         kinematics = Kinematics(self.values["robot_base"])
         try:
-            hand = kinematics.grasp_frame(self.arm_joints())[:3, 3]
+            frame = kinematics.grasp_frame(self.arm_joints())
+            hand, tilt = frame[:3, 3], panda.tilt_of(frame)
             for _ in range(APPROACH_STEPS):
                 target = camera_to_world(sight[3], sight[0].centroid_m)[0]
                 goal = np.array([target[0], target[1], self.values["table_z"] + LOOK_OUT_M])
                 step = goal - hand
                 if np.linalg.norm(step) < 1e-3:
                     return sight
-                hand = hand + step * min(1.0, APPROACH_STEP_M / np.linalg.norm(step))
-                arm = kinematics.solve(hand, 0.0, self.arm_joints())
+                share = min(1.0, APPROACH_STEP_M / np.linalg.norm(step))
+                hand, tilt = hand + share * step, (1 - share) * tilt  # straight down by the look-out
+                arm = kinematics.solve(hand, 0.0, self.arm_joints(), tilt)
                 if arm is None:
                     raise PlanError(f"no joint solution on the way down at ({hand[0]:.3f}, {hand[1]:.3f}, "
                                     f"{hand[2]:.3f}) m")

@@ -41,20 +41,29 @@ def set_joints(client, body: int, arm: Sequence[float], finger_m: float) -> None
         client.resetJointState(body, joint, finger_m)
 
 
-def top_down(yaw: float) -> tuple[float, float, float, float]:
-    """The grasp frame's orientation pointing straight down with the fingers closing along world ``yaw``."""
-    return pb.getQuaternionFromEuler((np.pi, 0.0, yaw + np.pi / 2))
+def top_down(yaw: float, tilt: float = 0.0) -> tuple[float, float, float, float]:
+    """The grasp frame's orientation pointing straight down with the fingers closing along world ``yaw``; with
+    ``tilt`` (rad), its approach leant that far from straight down towards world +x (away from the robot)."""
+    down = pb.getQuaternionFromEuler((np.pi, 0.0, yaw + np.pi / 2))
+    return pb.multiplyTransforms((0, 0, 0), pb.getQuaternionFromEuler((0.0, -tilt, 0.0)), (0, 0, 0), down)[1]
 
 
-def solve_ik(client, body: int, position: Sequence[float], yaw: float, seed: Sequence[float]) -> np.ndarray | None:
-    """Arm joints that put the grasp point at ``position`` pointing down with the fingers closing along ``yaw``
-    (or ``yaw + pi``, the same grasp: whichever is nearer ``seed``), within the joint limits; None when no
-    solution comes within IK_TOLERANCE_M (out of reach)."""
+def tilt_of(world_from_grasp: np.ndarray) -> float:
+    """How far (rad) a grasp frame's approach leans from straight down towards world +x (``top_down``'s tilt)."""
+    approach = world_from_grasp[:3, 2]
+    return float(np.arctan2(approach[0], -approach[2]))
+
+
+def solve_ik(client, body: int, position: Sequence[float], yaw: float, seed: Sequence[float],
+             tilt: float = 0.0) -> np.ndarray | None:
+    """Arm joints that put the grasp point at ``position`` pointing down (leant by ``tilt``) with the fingers closing
+    along ``yaw`` (or ``yaw + pi``, the same grasp: whichever is nearer ``seed``), within the joint limits; None when
+    no solution comes within IK_TOLERANCE_M (out of reach)."""
     lower, upper = np.array([client.getJointInfo(body, j)[8:10] for j in ARM_JOINTS]).T
     solutions = []
     for turn in (yaw, yaw + np.pi):
         set_joints(client, body, seed, FINGER_OPEN_M)
-        orientation = top_down(turn)
+        orientation = top_down(turn, tilt)
         for _ in range(IK_REPEATS):  # pybullet's solver converges further when restarted from its own answer
             q = np.array(client.calculateInverseKinematics(body, GRASP_LINK, list(position), orientation,
                                                            maxNumIterations=IK_ITERATIONS,

@@ -40,8 +40,9 @@ class Kinematics:
     def close(self) -> None:
         self.client.disconnect()
 
-    def solve(self, position: Sequence[float], yaw: float, seed: Sequence[float]) -> np.ndarray | None:
-        return panda.solve_ik(self.client, self.robot, position, yaw, seed)
+    def solve(self, position: Sequence[float], yaw: float, seed: Sequence[float], tilt: float = 0.0
+              ) -> np.ndarray | None:
+        return panda.solve_ik(self.client, self.robot, position, yaw, seed, tilt)
 
     def grasp_frame(self, arm: Sequence[float]) -> np.ndarray:
         """The grasp frame's pose (4x4, world) with the arm's joints at ``arm``: forward kinematics."""

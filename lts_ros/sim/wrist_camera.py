@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pybullet as pb
 
 from lts_ros.data.tabletop.scene import Camera
 from lts_ros.sim import panda
@@ -18,6 +19,11 @@ from lts_ros.sim.grasp_plan import pose_matrix
 MOUNT = (0.05, 0.0, -0.10, 0.0, 0.0, 0.0, 1.0)
 WIDTH, HEIGHT = 640, 480
 FOV_DEG = 58.0  # vertical, as a D405's depth
+# The first look: the camera this far from the workspace's centre, looking at it from behind the table's near edge
+# at the head camera's elevation (55 deg), the approach leant 35 deg from straight down: the model's training views
+# are oblique; straight down it answered "which one?" on 9 of 50 first looks (docs/grasp.md).
+LOOK_DISTANCE_M = 0.6
+PARK_TILT_DEG = 35.0
 
 
 def intrinsics(width: int = WIDTH, height: int = HEIGHT, fov_deg: float = FOV_DEG) -> np.ndarray:
@@ -33,6 +39,17 @@ def world_from_grasp(client, robot: int) -> np.ndarray:
     matrix[:3, :3] = np.array(client.getMatrixFromQuaternion(state[5])).reshape(3, 3)
     matrix[:3, 3] = state[4]
     return matrix
+
+
+def park_position(centre: Sequence[float], mount: Sequence[float] = MOUNT) -> np.ndarray:
+    """Where the grasp frame goes (with ``top_down(0, PARK_TILT)``) for the camera to look at the world point
+    ``centre`` from LOOK_DISTANCE_M."""
+    world_from_grasp_frame = np.eye(4)
+    world_from_grasp_frame[:3, :3] = np.array(pb.getMatrixFromQuaternion(
+        panda.top_down(0.0, np.radians(PARK_TILT_DEG)))).reshape(3, 3)
+    camera = world_from_grasp_frame @ pose_matrix(list(mount))
+    eye = np.asarray(centre, float) - LOOK_DISTANCE_M * camera[:3, 2]  # the optical axis goes through the centre
+    return eye - camera[:3, 3]
 
 
 def wrist_camera(world_from_grasp_frame: np.ndarray, mount: Sequence[float] = MOUNT) -> Camera:
