@@ -192,10 +192,6 @@ class Segmenter:
         self._lock_on = bool(value)
         self._lock.reset()
 
-    def restart_lock(self) -> None:
-        """Forget the track, as a new command does (the same text sent again starts a new track too)."""
-        self._lock.reset()
-
     def _encode_uncached(self, text: str) -> TextArrays:
         token_ids, attention_mask = self.tokenizer([text])
         return self.backend.encode_text(token_ids.numpy(), attention_mask.numpy())

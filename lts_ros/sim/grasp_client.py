@@ -55,7 +55,7 @@ PARAMETERS = {  # name: (default, description)
     "wrist_mount": (list(MOUNT), "the wrist camera's optical frame in the grasp frame (panda_grasptarget): "
                                  "x y z (m) qx qy qz qw"),
 }
-LOOK_OUT_M = 0.20  # wrist camera: the grasp frame this high over the table, above the target, for the last look
+LOOK_OUT_M = 0.20  # wrist camera: the grasp frame this high over the table, over the target, for the last look
 APPROACH_STEP_M = 0.03  # wrist camera: the hand moves at most this far between two looks
 APPROACH_STEPS = 30  # wrist camera: at most (the target's estimate moves as the view comes closer)
 LOOK_TIMEOUT_S = 5.0  # wrist camera: for an answer to a frame captured after the arm stopped
