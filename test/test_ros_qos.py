@@ -84,6 +84,8 @@ def test_the_four_reliability_pairings_at_640x480(node, publisher, subscriber):
     if (publisher, subscriber) == ("best_effort", "reliable"):  # incompatible QoS: DDS never matches them
         assert count == 0
         assert any("best_effort publisher cannot serve" in m for m in messages), messages
+    elif subscriber == "best_effort":  # best effort does not resend: one 640x480 frame was lost once in CI
+        assert count >= FRAMES - 1, f"{count}/{FRAMES} frames received"
     else:
         assert count == FRAMES, f"{count}/{FRAMES} frames received"
 
