@@ -78,3 +78,35 @@ def robust_centroid(depth_m: np.ndarray, K: np.ndarray, mask: np.ndarray, erode_
             mask = eroded
     points = deproject(depth_m, K, mask, D)
     return np.median(points, axis=0) if len(points) else None
+
+
+def pose_matrix(pose: list[float] | tuple[float, ...]) -> np.ndarray:
+    """(4, 4) transform from a TF-style pose: x y z qx qy qz qw."""
+    x, y, z, qx, qy, qz, qw = (float(v) for v in pose)
+    n = np.sqrt(qx * qx + qy * qy + qz * qz + qw * qw)
+    qx, qy, qz, qw = qx / n, qy / n, qz / n, qw / n
+    matrix = np.eye(4)
+    matrix[:3, :3] = [[1 - 2 * (qy * qy + qz * qz), 2 * (qx * qy - qz * qw), 2 * (qx * qz + qy * qw)],
+                      [2 * (qx * qy + qz * qw), 1 - 2 * (qx * qx + qz * qz), 2 * (qy * qz - qx * qw)],
+                      [2 * (qx * qz - qy * qw), 2 * (qy * qz + qx * qw), 1 - 2 * (qx * qx + qy * qy)]]
+    matrix[:3, 3] = (x, y, z)
+    return matrix
+
+
+def pose_vector(matrix: np.ndarray) -> list[float]:
+    """The TF-style pose (x y z qx qy qz qw) of a (4, 4) rigid transform."""
+    r = np.asarray(matrix, np.float64)[:3, :3]
+    trace = np.trace(r)
+    if trace > 0:
+        s = 2 * np.sqrt(trace + 1)
+        q = ((r[2, 1] - r[1, 2]) / s, (r[0, 2] - r[2, 0]) / s, (r[1, 0] - r[0, 1]) / s, s / 4)
+    elif r[0, 0] > r[1, 1] and r[0, 0] > r[2, 2]:
+        s = 2 * np.sqrt(1 + r[0, 0] - r[1, 1] - r[2, 2])
+        q = (s / 4, (r[0, 1] + r[1, 0]) / s, (r[0, 2] + r[2, 0]) / s, (r[2, 1] - r[1, 2]) / s)
+    elif r[1, 1] > r[2, 2]:
+        s = 2 * np.sqrt(1 + r[1, 1] - r[0, 0] - r[2, 2])
+        q = ((r[0, 1] + r[1, 0]) / s, s / 4, (r[1, 2] + r[2, 1]) / s, (r[0, 2] - r[2, 0]) / s)
+    else:
+        s = 2 * np.sqrt(1 + r[2, 2] - r[0, 0] - r[1, 1])
+        q = ((r[0, 2] + r[2, 0]) / s, (r[1, 2] + r[2, 1]) / s, s / 4, (r[1, 0] - r[0, 1]) / s)
+    return [*np.asarray(matrix, np.float64)[:3, 3].tolist(), *(float(v) for v in q)]

@@ -144,7 +144,7 @@ def test_the_wrist_camera_is_where_the_clients_kinematics_put_it_and_sees_the_ta
     obliquely (55 deg, as the head camera); the client's own model of the Panda, given the same joints, puts the
     camera at the same pose; the object pixels it sees deproject onto the objects."""
     from lts_ros.sim.cell import ROBOT_BASE
-    from lts_ros.sim.grasp_plan import pose_matrix
+    from lts_ros.geometry import pose_matrix
     from lts_ros.sim.wrist_camera import MOUNT
 
     cell = Cell(SEED, camera="wrist")

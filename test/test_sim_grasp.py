@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from lts_ros.geometry import deproject, project
-from lts_ros.sim.grasp_plan import (MAX_OPENING_M, camera_to_world, footprint, plan_top_down, pose_matrix,
-                                    pose_vector)
+from lts_ros.geometry import pose_matrix, pose_vector
+from lts_ros.sim.grasp_plan import MAX_OPENING_M, camera_to_world, footprint, plan_top_down
 from lts_ros.sim.judge import DISTURBED, MISSED, SUCCESS, WRONG_OBJECT, judge
 
 TABLE_Z = 0.625

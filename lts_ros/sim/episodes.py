@@ -24,7 +24,7 @@ from lts_ros.ros.harness.domain import isolated_env
 from lts_ros.ros.harness.node_process import NodeProcess
 from lts_ros.sim.attempt import read_attempt
 from lts_ros.sim.cell import GRASPABLE, ROBOT_BASE, Cell
-from lts_ros.sim.grasp_plan import pose_vector
+from lts_ros.geometry import pose_vector
 from lts_ros.sim.judge import judge
 
 EPISODE_TIMEOUT_S = 90.0

@@ -29,7 +29,8 @@ from lts_ros.ros.status import FrameStatus
 from lts_ros.runtime.result import AMBIGUOUS
 from lts_ros.sim import panda
 from lts_ros.sim.attempt import Attempt
-from lts_ros.sim.grasp_plan import camera_to_world, plan_top_down, pose_matrix
+from lts_ros.geometry import pose_matrix
+from lts_ros.sim.grasp_plan import camera_to_world, plan_top_down
 from lts_ros.sim.pick import Kinematics, PlanError, Waypoint, plan_pick
 from lts_ros.sim.wrist_camera import MOUNT
 
@@ -204,23 +205,26 @@ class GraspClient(Node):
                     return status, mask, depth
         return None
 
-    def camera_pose(self) -> np.ndarray:
+    def camera_pose(self, kinematics: Kinematics | None = None) -> np.ndarray:
         """The camera optical frame in the world (4x4) now: the head camera's parameter, or the wrist camera's from
-        the joints (forward kinematics on this client's model) and its mount (the arm is still when this is read)."""
+        the joints (forward kinematics on ``kinematics``, else a model of its own) and its mount (the arm is still
+        when this is read)."""
         if self.values["camera"] != "wrist":
             return pose_matrix(self.values["camera_pose"])
-        kinematics = Kinematics(self.values["robot_base"])
+        model = kinematics or Kinematics(self.values["robot_base"])
         try:
-            return kinematics.grasp_frame(self.arm_joints()) @ pose_matrix(self.values["wrist_mount"])
+            return model.grasp_frame(self.arm_joints()) @ pose_matrix(self.values["wrist_mount"])
         finally:
-            kinematics.close()
+            if kinematics is None:
+                model.close()
 
     def arm_joints(self) -> np.ndarray:
         return np.array([dict(zip(self.joints.name, self.joints.position))[n] for n in panda.ARM_NAMES])
 
     def approach(self, command: str, sight: tuple, attempt: Attempt) -> tuple:
         """Wrist camera: from the first look (oblique) down towards the look-out over the target (straight down) in
-        steps of at most APPROACH_STEP_M, turning a share of the way each, looking again after each (lts_node follows the object it first found: small steps keep its image motion small),
+        steps of at most APPROACH_STEP_M, turning a share of the way each, looking again after each (lts_node
+        follows the object it first found: small steps keep its image motion small),
         aiming at where the last sight put the target; that last sight is what the grasp is planned from. A step
         where the object is lost keeps the previous sight."""
         kinematics = Kinematics(self.values["robot_base"])
@@ -241,7 +245,7 @@ class GraspClient(Node):
                                     f"{hand[2]:.3f}) m")
                 if not self.execute(Waypoint("look", arm, panda.FINGER_OPEN_M, "arm")):
                     raise PlanError("the arm did not reach a step on the way down")
-                looked = self.next_sight(command, self.get_clock().now().nanoseconds)
+                looked = self.next_sight(command, self.get_clock().now().nanoseconds, kinematics)
                 attempt.looks.append(looked[0].state if looked else "no_answer")
                 if looked is not None and looked[0].found and looked[0].centroid_m is not None:
                     sight = looked
@@ -249,7 +253,7 @@ class GraspClient(Node):
         finally:
             kinematics.close()
 
-    def next_sight(self, command: str, after_ns: int) -> tuple | None:
+    def next_sight(self, command: str, after_ns: int, kinematics: Kinematics) -> tuple | None:
         """lts_node's answer to a frame captured after ``after_ns`` (the command is not sent again: that would
         start a new track), with the mask, depth and camera pose where the object is seen."""
         deadline = time.monotonic() + LOOK_TIMEOUT_S
@@ -260,7 +264,7 @@ class GraspClient(Node):
                 if not status.found or status.centroid_m is None:
                     return status, None, None, None
                 if mask is not None and depth is not None:
-                    return status, image_to_array(mask) > 0, depth_from_image(depth), self.camera_pose()
+                    return status, image_to_array(mask) > 0, depth_from_image(depth), self.camera_pose(kinematics)
         return None
 
     def plan(self, answer: FrameStatus, mask: np.ndarray, depth_m: np.ndarray, world_from_camera: np.ndarray,

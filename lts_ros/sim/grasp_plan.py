@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+
 MAX_OPENING_M = 0.08  # the Panda's two fingers open 0.04 m each
 TOP_PERCENTILE = 95.0  # the object's top: robust to a few stray depth pixels above it
 CLOSE_BELOW_TOP_M = 0.02  # fingertips this far below the top, or half-way down for flat objects
@@ -62,35 +63,3 @@ def plan_top_down(points_world: np.ndarray, table_z: float) -> Grasp:
     z = max(top_z - CLOSE_BELOW_TOP_M, table_z + height / 2, table_z + MIN_ABOVE_TABLE_M)
     centre, yaw, width = footprint(points_world[:, :2])
     return Grasp(np.array([centre[0], centre[1], z]), yaw, width, top_z)
-
-
-def pose_matrix(pose: list[float] | tuple[float, ...]) -> np.ndarray:
-    """(4, 4) transform from a TF-style pose: x y z qx qy qz qw."""
-    x, y, z, qx, qy, qz, qw = (float(v) for v in pose)
-    n = np.sqrt(qx * qx + qy * qy + qz * qz + qw * qw)
-    qx, qy, qz, qw = qx / n, qy / n, qz / n, qw / n
-    matrix = np.eye(4)
-    matrix[:3, :3] = [[1 - 2 * (qy * qy + qz * qz), 2 * (qx * qy - qz * qw), 2 * (qx * qz + qy * qw)],
-                      [2 * (qx * qy + qz * qw), 1 - 2 * (qx * qx + qz * qz), 2 * (qy * qz - qx * qw)],
-                      [2 * (qx * qz - qy * qw), 2 * (qy * qz + qx * qw), 1 - 2 * (qx * qx + qy * qy)]]
-    matrix[:3, 3] = (x, y, z)
-    return matrix
-
-
-def pose_vector(matrix: np.ndarray) -> list[float]:
-    """The TF-style pose (x y z qx qy qz qw) of a (4, 4) rigid transform."""
-    r = np.asarray(matrix, np.float64)[:3, :3]
-    trace = np.trace(r)
-    if trace > 0:
-        s = 2 * np.sqrt(trace + 1)
-        q = ((r[2, 1] - r[1, 2]) / s, (r[0, 2] - r[2, 0]) / s, (r[1, 0] - r[0, 1]) / s, s / 4)
-    elif r[0, 0] > r[1, 1] and r[0, 0] > r[2, 2]:
-        s = 2 * np.sqrt(1 + r[0, 0] - r[1, 1] - r[2, 2])
-        q = (s / 4, (r[0, 1] + r[1, 0]) / s, (r[0, 2] + r[2, 0]) / s, (r[2, 1] - r[1, 2]) / s)
-    elif r[1, 1] > r[2, 2]:
-        s = 2 * np.sqrt(1 + r[1, 1] - r[0, 0] - r[2, 2])
-        q = ((r[0, 1] + r[1, 0]) / s, s / 4, (r[1, 2] + r[2, 1]) / s, (r[0, 2] - r[2, 0]) / s)
-    else:
-        s = 2 * np.sqrt(1 + r[2, 2] - r[0, 0] - r[1, 1])
-        q = ((r[0, 2] + r[2, 0]) / s, (r[1, 2] + r[2, 1]) / s, s / 4, (r[1, 0] - r[0, 1]) / s)
-    return [*np.asarray(matrix, np.float64)[:3, 3].tolist(), *(float(v) for v in q)]

@@ -11,7 +11,7 @@ import pybullet as pb
 
 from lts_ros.data.tabletop.scene import Camera
 from lts_ros.sim import panda
-from lts_ros.sim.grasp_plan import pose_matrix
+from lts_ros.geometry import pose_matrix
 
 # The optical frame in the grasp frame: x y z (m) qx qy qz qw. The grasp frame's z is the approach and its y the
 # fingers' closing line, so the camera sits 5 cm off the fingers' plane along x and 10 cm behind their tips, with

@@ -15,14 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pybullet as pb
 
 from lts_ros.data.tabletop.expressions import KINDS as EXPRESSION_KINDS, Margins, generate_expressions
 from lts_ros.data.tabletop.scene import PALETTE, TABLE_TOP_Z, TRACKING_KINDS, Camera, Scene
 from lts_ros.data.tabletop.view import CameraPose, Light, Tabletop, camera_at, sample_light, sample_pose
 from lts_ros.data.tabletop.world import SceneError, add_lookalike, add_occluder, build_tabletop
 from lts_ros.errors import LtsError
-from lts_ros.geometry import project
+from lts_ros.geometry import pose_vector, project
 
 KINDS = TRACKING_KINDS
 FRAMES = 36
@@ -156,7 +155,7 @@ def _occluder_pass(tabletop: Tabletop, camera: Camera, first: Scene, target: int
     colour = tuple(rng.uniform(0.8, 0.95, 3)) if grey else \
         PALETTE[rng.choice([c for c in PALETTE if c != obj.color])]
     bar = add_occluder(tabletop, (half_width, 0.12, 0.02), colour)
-    orientation = _quaternion(camera.world_from_camera[:3, :3])
+    orientation = pose_vector(camera.world_from_camera)[3:]
     side = rng.choice([-1.0, 1.0])
     state = {"lookalike": None}
 
@@ -229,14 +228,3 @@ def _unoccluded(tabletop: Tabletop, target: int, camera: Camera, light: Light) -
     finally:
         for item, (position, orientation) in zip(tabletop.items, poses):
             client.resetBasePositionAndOrientation(item.body, position, orientation)
-
-
-def _quaternion(rotation: np.ndarray) -> list[float]:
-    """(x, y, z, w) of a rotation matrix."""
-    return list(pb.getQuaternionFromEuler(_euler(rotation)))
-
-
-def _euler(r: np.ndarray) -> tuple[float, float, float]:
-    """Roll, pitch, yaw (pybullet's XYZ convention) of a rotation matrix."""
-    return (float(np.arctan2(r[2, 1], r[2, 2])), float(np.arcsin(-np.clip(r[2, 0], -1, 1))),
-            float(np.arctan2(r[1, 0], r[0, 0])))
