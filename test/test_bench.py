@@ -17,6 +17,8 @@ from lts_ros.bench.gpu import MODES, measure_config
 from lts_ros.bench.prepare import ensure_checkpoint, frame_gflops
 from lts_ros.bench.report import bars, check_section, gpu_markdown, markers, replace_section
 from lts_ros.bench.run import add_bench_arguments, run_bench
+from lts_ros.bench.lock_cost import LOCK_FRAMES, PAN_PX, lock_cost, panned
+from lts_ros.bench.ros_load_model import render_frame
 from lts_ros.bench.worker import commands
 from lts_ros.checkpoint import load_checkpoint, shipped_checkpoint
 from lts_ros.errors import LtsError
@@ -148,8 +150,9 @@ def test_smoke_run_measures_every_case(smoke):
         assert r["weights"] == "random" and r["frames"] == 3
         assert 0 < r["p50_ms"] <= r["p90_ms"] <= r["p99_ms"]
         for key in ("text_ms_3w", "text_ms_30w", "fps", "frame_ms_3w", "frame_ms_30w", "peak_rss_mib", "gflops",
-                    "gflop_s", "infer_ms_p50"):
+                    "gflop_s", "infer_ms_p50", "lock_ms_p50"):
             assert r[key] > 0, key
+        assert r["lock_frames"] == LOCK_FRAMES and 0 <= r["lock_tracked"] <= LOCK_FRAMES
     assert rows[0]["parity"] is None and 0 <= rows[2]["parity"]["mask_iou_mean"] <= 1
 
 
@@ -158,6 +161,20 @@ def test_smoke_run_writes_the_cpu_table(smoke):
     section = text.split(markers("cpu")[0])[1].split(markers("cpu")[1])[0]
     assert "| tiny | 128 | onnxruntime | int8 | random |" in section and "not measured in this run" in section
     assert text.startswith("# Benchmarks") and "not measured (no GPU lent to this task)" in text
+
+
+def test_lock_cost_follows_the_named_object_across_a_pan_and_restores_the_setting():
+    from lts_ros.runtime.segmenter import Segmenter
+
+    frame = render_frame(640, 480)
+    moved = panned(frame.rgb, 2 * PAN_PX)
+    assert (moved[:, :-2 * PAN_PX] == frame.rgb[:, 2 * PAN_PX:]).all()  # the scene slides left, the edge repeats
+    segmenter = Segmenter.from_checkpoint(shipped_checkpoint(), backend="torch")
+    figures = lock_cost(segmenter, frame.rgb, frame.command, frame.depth_mm, frame.K, frames=6)
+    assert figures["lock_tracked"] == 6 and 0 < figures["lock_ms_p50"] <= figures["lock_ms_p90"]
+    assert segmenter.lock_on is False
+    absent = lock_cost(segmenter, frame.rgb, "the teddy bear", frames=3)
+    assert absent["lock_tracked"] == 0  # nothing found, nothing followed: only the idle check was timed
 
 
 def test_gpu_script_explains_itself_and_refuses_without_cuda():

@@ -25,6 +25,7 @@ def test_a_short_run_reports_every_figure_and_bar(tmp_path):
     assert {"cpu", "logical_cores", "date_utc"} <= result["machine"].keys()
     model = result["model"]
     assert model["single_ms"] > 0 and model["segment_ms"] > 0
+    assert model["lock_tracked"] == model["lock_frames"] > 0 and 0 < model["lock_ms_p50"] <= model["lock_ms_p90"]
     unloaded, loaded = result["unloaded"], result["loaded"]
     assert unloaded["masks"] > 0 and unloaded["overhead_ms"] is not None
     assert 0 < unloaded["model_ms"] <= unloaded["node_ms"] < unloaded["latency_ms"]["max"]  # the node's own timings
@@ -50,6 +51,7 @@ def test_a_short_run_reports_every_figure_and_bar(tmp_path):
     assert all(isinstance(b["met"], bool) and b["measured"] for b in bars.values())
     assert bars["no_crash"]["met"] is True
     assert "met" in proc.stdout and str(out) in proc.stdout  # the printed summary
+    assert f"followed {model['lock_frames']} of {model['lock_frames']}" in proc.stdout
 
 
 def test_help_explains_the_options():

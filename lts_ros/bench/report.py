@@ -110,8 +110,16 @@ def _cpu_row(row: dict) -> list[str]:
     return [row["config"], str(row["size"]), row["backend"], row["precision"], row["weights"],
             f"{fmt(row['text_ms_3w'])} / {fmt(row['text_ms_30w'])}", fmt(row["p50_ms"]), fmt(row["p90_ms"]),
             fmt(row["p99_ms"]), fmt(row["fps"]), f"{fmt(row['frame_ms_3w'])} / {fmt(row['frame_ms_30w'])}",
-            fmt(row["peak_rss_mib"]), fmt(row["gflops"]), fmt(row["gflop_s"]),
+            fmt(row["peak_rss_mib"]), fmt(row["gflops"]), fmt(row["gflop_s"]), lock_cell(row),
             f"{parity['mask_iou_mean']:.3f}" if parity else "–"]
+
+
+def lock_cell(figures: dict) -> str:
+    """Lock-on's p50 / p90 ms and how many panned frames it followed (``bench.lock_cost``; '–' before it)."""
+    if "lock_ms_p50" not in figures:
+        return "–"
+    return (f"{fmt(figures['lock_ms_p50'])} / {fmt(figures['lock_ms_p90'])} ms (followed "
+            f"{figures['lock_tracked']} of {figures['lock_frames']})")
 
 
 def bars(rows: Sequence[dict]) -> list[list[str]]:
@@ -161,7 +169,8 @@ def cpu_markdown(result: dict) -> str:
              f"one 640×480 RGB frame. Raw figures: `{o['json']}`.", ""]
     done = [r for r in result["rows"] if "error" not in r]
     headers = ["config", "size", "backend", "precision", "weights", "text ms (3w / 30w)", "p50 ms", "p90 ms",
-               "p99 ms", "FPS", "frame ms (3w / 30w)", "peak RSS MiB", "GFLOPs", "GFLOP/s", "parity IoU vs fp32"]
+               "p99 ms", "FPS", "frame ms (3w / 30w)", "peak RSS MiB", "GFLOPs", "GFLOP/s",
+               "lock-on p50 / p90", "parity IoU vs fp32"]
     lines.append(table(headers, [_cpu_row(r) for r in done]) if done else "No case ran successfully.")
     failed = [r for r in result["rows"] if "error" in r]
     if failed:

@@ -45,7 +45,9 @@ def segment_ms(segmenter, frame: CameraFrame) -> tuple[float, float]:
 def measure_model(backend: str, frame: CameraFrame):
     """The shipped model in this process: the median wall time of ``segment()`` (``single_ms``) and of its
     pre+infer+post timings (``segment_ms``) after warm-up, the backend that ran; and the segmenter, kept to
-    time the same work beside the node's unloaded frames."""
+    time the same work beside the node's unloaded frames. Lock-on's own cost (``bench.lock_cost``) is measured
+    on this frame panned (the node follows its command with lock-on, its default, on every frame)."""
+    from lts_ros.bench.lock_cost import lock_cost
     from lts_ros.checkpoint import shipped_checkpoint
     from lts_ros.runtime.segmenter import Segmenter
 
@@ -56,5 +58,7 @@ def measure_model(backend: str, frame: CameraFrame):
     wall, parts = zip(*(segment_ms(segmenter, frame) for _ in range(MODEL_FRAMES)))
     single_ms = float(np.median(wall))
     figures = {"backend": segmenter.backend.name, "input_size": segmenter.input_size, "frames": MODEL_FRAMES,
-               "single_ms": single_ms, "segment_ms": float(np.median(parts)), "single_fps": 1e3 / single_ms}
+               "single_ms": single_ms, "segment_ms": float(np.median(parts)), "single_fps": 1e3 / single_ms,
+               **lock_cost(segmenter, frame.rgb, frame.command, frame.depth_mm, frame.K)}
+    segmenter.set_command(frame.command)
     return figures, segmenter

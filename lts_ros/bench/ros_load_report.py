@@ -2,7 +2,7 @@
 summary and the ros-load section of docs/benchmarks.md."""
 from __future__ import annotations
 
-from lts_ros.bench.report import fmt, table
+from lts_ros.bench.report import fmt, lock_cell, table
 
 # The issue's bars.
 P99_FACTOR, P99_MARGIN_MS = 2.0, 20.0  # latency p99 <= 2 x single_ms + 20 ms
@@ -58,6 +58,8 @@ def figures(result: dict) -> list[list[str]]:
     return [
         ["model alone: single_ms / segment_ms (pre+infer+post)", f"{fmt(m['single_ms'])} / {fmt(m['segment_ms'])} "
          f"ms ({fmt(m['single_fps'])} FPS, median of {m['frames']})"],
+        ["lock-on's own time p50 / p90 (this process, the frame panned; the node runs lock-on, its default)",
+         lock_cell(m)],
         ["unloaded: latency p50 / max", f"{fmt(ulat['p50'])} / {fmt(ulat['max'])} ms ({u['masks']} frames)"],
         ["unloaded: the node's own timings p50: node_ms (received → status) / model_ms (of which the model)",
          f"{fmt(u['node_ms'])} / {fmt(u['model_ms'])} ms"],

@@ -56,9 +56,12 @@ def peak_rss_mib() -> float:
 
 
 def measure(spec: dict) -> dict:
-    """Build the case's Segmenter, time the text encoder and ``segment()`` on the frame; figures in ms."""
+    """Build the case's Segmenter, time the text encoder and ``segment()`` on the frame, then lock-on's own
+    cost (``bench.lock_cost``, on ``python -m lts_ros.bench.ros_load``'s frame and command); figures in ms."""
     import torch
 
+    from lts_ros.bench.lock_cost import lock_cost
+    from lts_ros.bench.ros_load_model import render_frame
     from lts_ros.data.refer import read_rgb
     from lts_ros.runtime.segmenter import Segmenter
 
@@ -83,12 +86,14 @@ def measure(spec: dict) -> dict:
             latencies.append(elapsed)
             infer.append(result.timings_ms["infer"])
             by_words[words].append(elapsed)
-    return {"text_ms_3w": text_ms[SHORT_WORDS], "text_ms_30w": text_ms[LONG_WORDS],
-            **latency_stats(latencies), "infer_ms_p50": statistics.median(infer),
-            "frame_ms_3w": statistics.median(by_words[SHORT_WORDS]),
-            "frame_ms_30w": statistics.median(by_words[LONG_WORDS]),
-            "peak_rss_mib": peak_rss_mib(),
-            "torch_threads": torch.get_num_threads(), "frames": len(latencies)}
+    figures = {"text_ms_3w": text_ms[SHORT_WORDS], "text_ms_30w": text_ms[LONG_WORDS],
+               **latency_stats(latencies), "infer_ms_p50": statistics.median(infer),
+               "frame_ms_3w": statistics.median(by_words[SHORT_WORDS]),
+               "frame_ms_30w": statistics.median(by_words[LONG_WORDS]),
+               "peak_rss_mib": peak_rss_mib(),
+               "torch_threads": torch.get_num_threads(), "frames": len(latencies)}
+    named = render_frame(*rgb.shape[1::-1])  # after the peak RSS: the renderer is not the case's memory
+    return {**figures, **lock_cost(segmenter, named.rgb, named.command)}
 
 
 def run_worker(spec: dict) -> dict:
