@@ -90,3 +90,10 @@ def test_bad_camera_effect_for_eval(tmp_path, effect, fragment):
 def test_bad_oversample_for_train(tmp_path):
     assert_one_line_error(run_lts("train", "--config", "tiny", "--data", "tabletop", "--data-root", str(tmp_path),
                                   "--oversample", "ordinal=x"), "--oversample wants KIND=N")
+
+
+def test_the_occlusion_pass_is_the_head_cameras(tmp_path):
+    assert "--occlusion" in run_lts("sim", "grasp", "--help").stdout
+    assert_one_line_error(run_lts("sim", "grasp", "--camera", "wrist", "--occlusion", "--episodes", "1",
+                                  "--out", str(tmp_path / "g")), "the occlusion pass is the head camera's case")
+    assert not (tmp_path / "g").exists()  # refused before anything was written or started

@@ -3,6 +3,7 @@ one seeded episode judged from the simulator; and the cell and the client facing
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,24 @@ def test_a_wrist_camera_episode_follows_the_object_down_and_grasps_it(tmp_path, 
     client = json.loads((out / "episodes" / "000.json").read_text())
     assert episode["outcome"] == "success", episode
     assert figures["run"]["camera"] == "wrist" and client["state"] == "found"
-    assert len(client["looks"]) >= 3 and set(client["looks"]) <= {"tracking", "reacquired"}, client["looks"]
+    states = {look["state"] for look in client["looks"]}
+    assert len(client["looks"]) >= 3 and states <= {"tracking", "reacquired"}, client["looks"]
+    assert figures["looks"]["step"] == {state: n for state, n in Counter(look["state"] for look in client["looks"]).items()}
+
+
+def test_the_arm_passing_in_front_of_the_target_is_answered_lost_not_another_object(tmp_path, edge_export):
+    """The head camera's occlusion case: the hand stops on the camera's line of sight to the target and the client
+    looks; lts_node, following the object it found (lock-on), answers lost rather than naming what else it sees,
+    then sees it again once the hand is clear, and the grasp succeeds."""
+    out = tmp_path / "occlusion"
+    figures = run_grasp(out, episodes=1, no_target=0, seed=0, node_params={"onnx_dir": str(edge_export)},
+                        record_episodes=0, progress=False, occlusion=True)
+    (episode,) = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
+    assert episode["outcome"] == "success", episode
+    assert [look["at"] for look in episode["looks"]] == ["in_sight", "clear"], episode["looks"]
+    hidden, clear = (look["state"] for look in episode["looks"])
+    assert hidden == "lost" and clear in ("tracking", "reacquired"), episode["looks"]
+    assert figures["run"]["occlusion"] is True and figures["looks"] == {"in_sight": {"lost": 1}, "clear": {clear: 1}}
 
 
 def test_the_grasp_client_refuses_bad_parameters_in_one_line(tmp_path):
@@ -62,7 +80,11 @@ def test_the_grasp_client_refuses_bad_parameters_in_one_line(tmp_path):
                           (["-p", "command:=the red block", "-p", "camera_pose:=[0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 2.0]"],
                            "unit norm"),
                           (["-p", "command:=the red block", "-p", "answer_timeout:=-1.0"], "answer_timeout must be"),
-                          (["-p", "command:=the red block", "-p", "camera:=shoulder"], "camera must be head or wrist")):
+                          (["-p", "command:=the red block", "-p", "camera:=shoulder"], "camera must be head or wrist"),
+                          (["-p", "command:=the red block", "-p", "occlusion_pass:=maybe"],
+                           "occlusion_pass must be true or false"),
+                          (["-p", "command:=the red block", "-p", "camera:=wrist", "-p", "occlusion_pass:=true"],
+                           "the occlusion pass is the head camera's case")):
         done = subprocess.run([str(CLIENT), "--ros-args", *args], env=env, capture_output=True, text=True,
                               timeout=60)
         assert done.returncode == 2, (args, done.stdout, done.stderr)

@@ -30,12 +30,18 @@ class Attempt:
     answer_s: float | None = None  # command sent -> answer received
     plan_s: float | None = None
     motion_s: float | None = None
-    looks: list[str] = field(default_factory=list)  # wrist camera: lts_node's state at each look on the way down
+    looks: list[dict] = field(default_factory=list)  # looks during the approach: {"at": where, "state": lts_node's}
     mask: np.ndarray | None = field(default=None, repr=False)
 
     def answered(self, status: FrameStatus) -> None:
         self.state, self.score, self.stamp_ns, self.node_ms = status.state, status.score, status.stamp_ns, \
             status.node_ms
+
+    def look(self, at: str, sight: tuple | None) -> None:
+        """Record a look during the approach: where the hand stood (``step`` on the wrist camera's way down,
+        ``in_sight`` / ``clear`` on the head camera's occlusion pass; ``out_of_reach``: the next step could not be
+        reached, no look) and lts_node's answer (``no_answer`` where there is none)."""
+        self.looks.append({"at": at, "state": sight[0].state if sight else "no_answer"})
 
     def ended(self, decision: str, detail: str) -> "Attempt":
         assert decision in DECISIONS, decision

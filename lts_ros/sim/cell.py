@@ -17,6 +17,7 @@ from lts_ros.data.tabletop.view import camera_looking_at, sample_light
 from lts_ros.data.tabletop.world import build_tabletop
 from lts_ros.errors import LtsError
 from lts_ros.sim import panda
+from lts_ros.sim.cameras import camera_problems
 from lts_ros.sim.wrist_camera import PARK_TILT_DEG, park_position, world_from_grasp, wrist_camera
 
 # Named categories that fit the Panda's 8 cm opening across their narrow side (measured with ground-truth masks,
@@ -27,7 +28,6 @@ ROBOT_BASE = (-0.62, 0.0, TABLE_TOP_Z)
 WORKSPACE = (np.array([-0.35, -0.22]), np.array([0.15, 0.22]))  # object centres, world x/y: within top-down reach
 HEAD_CAMERA = camera_looking_at((-0.08, 0.0, TABLE_TOP_Z), dist_m=0.75, elev_deg=55.0, azim_deg=0.0, fov_deg=48.0)
 OBJECTS = (3, 5)  # named objects per scene, inclusive
-CAMERAS = ("head", "wrist")
 WORKSPACE_CENTRE = (float((WORKSPACE[0][0] + WORKSPACE[1][0]) / 2), float((WORKSPACE[0][1] + WORKSPACE[1][1]) / 2),
                     TABLE_TOP_Z)
 STEP_HZ = 240.0
@@ -41,8 +41,8 @@ class Cell:
 
     def __init__(self, seed: int, objects: tuple[int, int] = OBJECTS, appearance: str = "flat",
                  camera: str = "head"):
-        if camera not in CAMERAS:
-            raise LtsError(f"camera must be one of {', '.join(CAMERAS)}, got '{camera}'")
+        for problem in camera_problems(camera, occlusion=False):
+            raise LtsError(problem)
         self.tabletop = build_tabletop(seed, HEAD_CAMERA, objects, GRASPABLE, region=WORKSPACE,
                                        appearance=appearance)
         self.client = self.tabletop.client

@@ -23,6 +23,7 @@ from lts_ros.errors import LtsError
 from lts_ros.ros.harness.domain import isolated_env
 from lts_ros.ros.harness.node_process import NodeProcess
 from lts_ros.sim.attempt import read_attempt
+from lts_ros.sim.cameras import camera_problems
 from lts_ros.sim.cell import GRASPABLE, ROBOT_BASE, Cell
 from lts_ros.geometry import pose_vector
 from lts_ros.sim.judge import judge
@@ -48,6 +49,7 @@ class Episode:
     #                    timeout (unique commands); refused | moved | not_moved (no-target commands)
     decision: str = ""  # the client's (attempt.DECISIONS); "killed" past EPISODE_TIMEOUT_S, "crashed" if no result
     detail: str = ""
+    looks: list = field(default_factory=list)  # the client's looks during the approach (Attempt.looks)
     arm_moved: bool = False
     target_lift_m: float | None = None
     timings: dict = field(default_factory=dict)
@@ -89,11 +91,11 @@ def classify(attempt: dict, no_target: bool, judged: str | None, arm_moved: bool
 class GraspRun:
     """The cell's ROS side in this process and lts_node in its own, for a series of episodes."""
 
-    def __init__(self, out: Path, node_params: dict, fps: float):
+    def __init__(self, out: Path, node_params: dict, fps: float, occlusion: bool = False):
         from lts_ros.ros.harness.participant import Participant
         from lts_ros.sim.cell_node import CAMERA_INFO, COLOR, DEPTH, CellNode
 
-        self.out, self.fps = out, fps
+        self.out, self.fps, self.occlusion = out, fps, occlusion
         self.env = isolated_env()
         self.node = NodeProcess(self.env, out / "lts_node.log", node_params,
                                 {"image": COLOR, "depth": DEPTH, "camera_info": CAMERA_INFO})
@@ -123,6 +125,7 @@ class GraspRun:
                    "-p", f"command:='{quoted}'", "-p", f"camera:={cell.camera_name}",
                    "-p", f"camera_pose:={pose_vector(cell.camera.world_from_camera)}",
                    "-p", f"robot_base:={list(ROBOT_BASE)}", "-p", f"table_z:={TABLE_TOP_Z}",
+                   "-p", f"occlusion_pass:={str(self.occlusion).lower()}",
                    "-p", f"result_file:={result}", *self.client_remaps]
         begin = time.perf_counter()
         with (self.out / "episodes" / f"{episode.index:03d}.log").open("w") as log:
@@ -146,27 +149,31 @@ class GraspRun:
             judged, episode.target_lift_m = outcome.result, round(outcome.target_lift_m, 4)
         episode.outcome = classify(attempt, episode.target is None, judged, episode.arm_moved)
         episode.decision, episode.detail = attempt["decision"], attempt.get("detail", "")
+        episode.looks = attempt.get("looks", [])
         episode.timings.update({k: attempt.get(k) for k in ("ready_s", "answer_s", "plan_s", "motion_s", "node_ms")})
         return mask, cell.view().rgb
 
 
 def run_grasp(out: str | Path, episodes: int, no_target: int = 0, seed: int = 0, node_params: dict | None = None,
               fps: float = 4.0, record_episodes: int = 3, progress: bool = True, families: tuple[str, ...] = (),
-              appearance: str = "flat", camera: str = "head") -> dict:
+              appearance: str = "flat", camera: str = "head", occlusion: bool = False) -> dict:
     """``episodes`` unique-command episodes and ``no_target`` no-target ones (every k-th), on scenes seeded by
     ``seed`` that look as the ``appearance`` family says, commands phrased in ``families`` where given
     (``phrasings.check_families``), seen by the cell's ``camera`` (head, or wrist: commands named as its first
-    look sees the table); writes
+    look sees the table; ``occlusion``: the head camera's client passes the hand in front of the target and
+    looks, ``grasp_client.pass_in_front``); writes
     ``out``/metrics.json, report.md, episode images and a GIF. Returns the metrics."""
     families = check_families(families)
     appearance = appearance_family(appearance).name
     from lts_ros.sim.report import EpisodeImages, write_report
 
+    for problem in camera_problems(camera, occlusion):
+        raise LtsError(problem)
     if episodes < 0 or no_target < 0 or episodes + no_target == 0:
         raise LtsError(f"need at least one episode (got --episodes {episodes}, --no-target {no_target})")
     out = Path(out)
     (out / "episodes").mkdir(parents=True, exist_ok=True)
-    run = GraspRun(out, dict(node_params or {}), fps)
+    run = GraspRun(out, dict(node_params or {}), fps, occlusion)
     done: list[Episode] = []
     images = EpisodeImages(out)
     scenes_skipped = 0
@@ -206,7 +213,7 @@ def run_grasp(out: str | Path, episodes: int, no_target: int = 0, seed: int = 0,
         run.close()
     return write_report(out, done, images, {"seed": seed, "fps": fps, "scenes_skipped": scenes_skipped,
                                             "phrasing_families": list(families) or ["generator"],
-                                            "appearance": appearance, "camera": camera,
+                                            "appearance": appearance, "camera": camera, "occlusion": occlusion,
                                             "render_ms_median": render_ms, "node_params": node_params or {}})
 
 

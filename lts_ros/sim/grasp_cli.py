@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from lts_ros.errors import LtsError
+from lts_ros.sim.cameras import CAMERAS, camera_problems
 
 DESCRIPTION = """Closed-loop grasping in the simulated cell, over real DDS: per episode a fresh scene of graspable
 objects (blocks, balls, lego bricks, jenga planks, ducks) in front of a Panda; the cell publishes its head camera
@@ -35,15 +36,21 @@ def add_grasp_parser(sim_sub, backends: tuple[str, ...]) -> None:
     grasp.add_argument("--appearance", default="flat", metavar="FAMILY",
                        help="how the cell's objects, table and neighbours look (docs/appearance-families.md; "
                             "default flat)")
-    grasp.add_argument("--camera", default="head", choices=["head", "wrist"],
+    grasp.add_argument("--camera", default="head", choices=CAMERAS,
                        help="head: a fixed RGB-D camera in front of the table (default); wrist: one on the Panda's "
                             "hand, the arm parked over the workspace: the client names from that look, then goes "
                             "down in steps and looks again on the way (lts_node follows the object it first found)")
+    grasp.add_argument("--occlusion", action="store_true",
+                       help="head camera: before each grasp the hand stops between the camera and the target, "
+                            "hiding it, and the client looks through lts_node, then again with the hand clear; "
+                            "lts_node should answer lost, then the same object (the report counts the answers)")
     grasp.add_argument("--quiet", action="store_true", help="no progress bar")
     grasp.set_defaults(func=cmd_sim_grasp)
 
 
 def cmd_sim_grasp(args: argparse.Namespace) -> int:
+    for problem in camera_problems(args.camera, args.occlusion):  # before the simulator loads
+        raise LtsError(problem)
     from lts_ros.data.tabletop.appearance import family
     from lts_ros.data.tabletop.phrasings import check_families
     from lts_ros.sim.episodes import run_grasp
@@ -58,7 +65,7 @@ def cmd_sim_grasp(args: argparse.Namespace) -> int:
     family(args.appearance)
     figures = run_grasp(args.out, args.episodes, no_target, args.seed, params, args.fps, args.record,
                         progress=not args.quiet, families=tuple(args.phrasings), appearance=args.appearance,
-                        camera=args.camera)
+                        camera=args.camera, occlusion=args.occlusion)
 
     def pct(value: float | None) -> str:
         return "n/a" if value is None else f"{100 * value:.0f} %"

@@ -44,6 +44,16 @@ class Kinematics:
               ) -> np.ndarray | None:
         return panda.solve_ik(self.client, self.robot, position, yaw, seed, tilt)
 
+    def solve_leaning(self, position: Sequence[float], yaw: float, seed: Sequence[float], tilt: float
+                      ) -> tuple[np.ndarray | None, float]:
+        """``solve`` leant by ``tilt``, or, where that lean is out of reach (near the robot's base, the workspace's
+        far corners), by less: half of it, then straight down. (joints or None, the lean they have)."""
+        for lean in dict.fromkeys((tilt, tilt / 2, 0.0)):
+            arm = self.solve(position, yaw, seed, lean)
+            if arm is not None:
+                return arm, lean
+        return None, tilt
+
     def grasp_frame(self, arm: Sequence[float]) -> np.ndarray:
         """The grasp frame's pose (4x4, world) with the arm's joints at ``arm``: forward kinematics."""
         from lts_ros.sim.wrist_camera import world_from_grasp

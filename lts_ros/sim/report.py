@@ -79,6 +79,10 @@ def metrics(episodes: list) -> dict:
         per[key] = {k: {"episodes": len(v), "success_rate": _rate(sum(o == "success" for o in v), len(v)),
                         "wrong_object_rate": _rate(sum(o == "wrong_object" for o in v), len(v))}
                     for k, v in sorted(groups.items())}
+    looks = defaultdict(Counter)
+    for e in episodes:
+        for look in e.looks:
+            looks[look["at"]][look["state"]] += 1
     timing_keys = sorted({k for e in episodes for k in e.timings})
     return {
         "episodes": len(episodes), "unique_episodes": len(unique), "no_target_episodes": len(negative),
@@ -88,6 +92,7 @@ def metrics(episodes: list) -> dict:
         "no_target_arm_still_rate": _rate(sum(not e.arm_moved for e in negative), len(negative)),
         "failures": {k: counts[k] for k in UNIQUE_OUTCOMES if k != "success"},
         "no_target_outcomes": {k: sum(e.outcome == k for e in negative) for k in NO_TARGET_OUTCOMES},
+        "looks": {at: dict(states) for at, states in looks.items()},
         "per_category": per["category"], "per_kind": per["kind"], "per_family": per["family"],
         "seconds_median": {k: _median([e.timings.get(k) for e in episodes]) for k in timing_keys},
     }
@@ -104,7 +109,8 @@ def write_report(out: Path, episodes: list, images: EpisodeImages, run: dict) ->
              f"{figures['unique_episodes']} episodes with a unique command, {figures['no_target_episodes']} with a "
              f"command naming an absent object (seed {run['seed']}); commands phrased in: "
              f"{', '.join(run.get('phrasing_families', ['generator']))}; scenes of appearance family "
-             f"{run.get('appearance', 'flat')}; {run.get('camera', 'head')} camera.", "",
+             f"{run.get('appearance', 'flat')}; {run.get('camera', 'head')} camera"
+             f"{' with the occlusion pass (the hand stops in front of the target, the client looks)' if run.get('occlusion') else ''}.", "",
              "| figure | value |", "|---|---|"]
     for key in ("success_rate", "wrong_object_rate", "refusal_rate", "no_target_arm_still_rate"):
         lines.append(f"| {key} | {figures[key]} |")
@@ -112,6 +118,9 @@ def write_report(out: Path, episodes: list, images: EpisodeImages, run: dict) ->
               "Per phrasing family (episodes, success, wrong object): " + "; ".join(
                   f"{k} {v['episodes']}, {v['success_rate']}, {v['wrong_object_rate']}"
                   for k, v in figures["per_family"].items()), "",
+              "lts_node's answers to the looks during the approach, by where the hand stood: " + ("; ".join(
+                  f"{at}: " + ", ".join(f"{state} {n}" for state, n in sorted(states.items()))
+                  for at, states in figures["looks"].items()) or "none"), "",
               "Median seconds per episode: " + ", ".join(f"{k} {v}" for k, v in figures["seconds_median"].items()),
               ""]
     if gif:
