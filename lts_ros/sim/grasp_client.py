@@ -28,12 +28,12 @@ from lts_ros.ros.conversions import camera_model, depth_from_image, image_to_arr
 from lts_ros.ros.status import FrameStatus
 from lts_ros.runtime.result import AMBIGUOUS
 from lts_ros.sim import panda
-from lts_ros.sim.attempt import Attempt
-from lts_ros.sim.cameras import camera_problems
 from lts_ros.geometry import pose_matrix
+from lts_ros.sim.approach import occlusion_pass, wrist_way_down
+from lts_ros.sim.attempt import Attempt
+from lts_ros.sim.client_params import PARAMETERS, parameter_problems
 from lts_ros.sim.grasp_plan import camera_to_world, plan_top_down
 from lts_ros.sim.pick import Kinematics, PlanError, Waypoint, plan_pick
-from lts_ros.sim.wrist_camera import MOUNT
 
 ARM_TOLERANCE_RAD = 0.01
 FINGERS_STILL = 5  # joint_states in a row with the fingers still: they have closed on the object (or on nothing)
@@ -42,62 +42,7 @@ KEEP_FRAMES = 30  # depth frames and masks kept by stamp
 RESEND_S = 2.0  # the command again while lts_node has not answered it
 RESEND_TARGET_S = 0.5  # joint targets again while the arm is not there
 CLOSE_S = 1.5  # the fingers have closed by then
-
-PARAMETERS = {  # name: (default, description)
-    "command": ("", "what to pick up, e.g. 'the red block' (required)"),
-    "camera_pose": ([0.0] * 6 + [1.0], "the camera optical frame in the world frame: x y z (m) qx qy qz qw"),
-    "robot_base": ([0.0] * 3, "the Panda's base position in the world frame, m (its robot description)"),
-    "table_z": (0.0, "world z of the table top, m"),
-    "node": ("lts_node", "the lts_node whose <node>/status and <node>/mask answer the command"),
-    "answer_timeout": (15.0, "s to wait for lts_node's answer to the command"),
-    "motion_timeout": (8.0, "s to wait for the arm to reach each waypoint"),
-    "result_file": ("", "where to write the JSON result (and the mask beside it); empty = stdout"),
-    "camera": ("head", "head: a fixed camera at camera_pose; wrist: a camera on the hand at wrist_mount, whose pose "
-                       "follows the joints; the client then approaches in steps and looks again on the way down"),
-    "occlusion_pass": (False, "head camera: before the grasp, stop the hand on the camera's line of sight to the "
-                              "target (hiding it) and look through lts_node, then lift it clear and look again; a "
-                              "look that sees the target moved re-plans from it, one that does not see it keeps "
-                              "the plan (the arm passing in front of the object, as it does on a real approach)"),
-    "wrist_mount": (list(MOUNT), "the wrist camera's optical frame in the grasp frame (panda_grasptarget): "
-                                 "x y z (m) qx qy qz qw"),
-}
-LOOK_OUT_M = 0.20  # wrist camera: the grasp frame this high over the table, over the target, for the last look
-APPROACH_STEP_M = 0.03  # wrist camera: the hand moves at most this far between two looks
-APPROACH_STEPS = 30  # wrist camera: at most (the target's estimate moves as the view comes closer)
 LOOK_TIMEOUT_S = 5.0  # for an answer to a frame captured after the arm stopped (wrist steps, occlusion pass)
-IN_SIGHT_M = 0.25  # occlusion pass: the hand stops this far from the target along the camera's line of sight,
-HAND_BODY_M = 0.10  # with its body there: the grasp point (between the open fingers, which the camera sees through)
-#                     this far below the line
-CLEAR_M = 0.30  # occlusion pass: then this high over the target (a 55 deg head camera sees past it)
-MOVED_M = 0.02  # occlusion pass: a look whose centroid is this far from the planned one re-plans from that look
-
-
-def parameter_problems(values: dict) -> list[str]:
-    """Why these parameter values cannot be used (empty when they can)."""
-    problems = []
-    for name, (default, _) in PARAMETERS.items():
-        value = values[name]
-        if isinstance(default, bool):
-            if not isinstance(value, bool):
-                problems.append(f"{name} must be true or false, got {value!r}")
-        elif isinstance(default, list):
-            if not (isinstance(value, (list, tuple)) and len(value) == len(default)
-                    and all(isinstance(v, (int, float)) and np.isfinite(v) for v in value)):
-                problems.append(f"{name} must be {len(default)} finite numbers, got {value!r}")
-        elif isinstance(default, float):
-            if not (isinstance(value, (int, float)) and np.isfinite(value)) or (name.endswith("timeout") and value <= 0):
-                problems.append(f"{name} must be a finite number{' > 0' if name.endswith('timeout') else ''}, "
-                                f"got {value!r}")
-        elif not isinstance(value, str):
-            problems.append(f"{name} must be a string, got {value!r}")
-    if not problems:
-        problems += camera_problems(values["camera"], values["occlusion_pass"])
-    if not problems and not values["command"].strip():
-        problems.append("command is empty: say what to pick up, e.g. -p command:='the red block'")
-    for name in ("camera_pose", "wrist_mount"):
-        if not problems and abs(np.linalg.norm(values[name][3:]) - 1.0) > 1e-3:
-            problems.append(f"{name}'s quaternion must have unit norm, got {values[name][3:]}")
-    return problems
 
 
 def refusal(status: FrameStatus) -> str:
@@ -181,9 +126,9 @@ class GraspClient(Node):
         begin = time.perf_counter()
         try:
             if self.values["camera"] == "wrist":
-                sight = self.approach(command, sight, attempt)
+                sight = wrist_way_down(self, command, sight, attempt)
             elif self.values["occlusion_pass"]:
-                sight = self.pass_in_front(command, sight, attempt)
+                sight = occlusion_pass(self, command, sight, attempt)
             attempt.mask = sight[1]
             waypoints = self.plan(*sight, attempt)
         except PlanError as e:
@@ -236,68 +181,15 @@ class GraspClient(Node):
     def arm_joints(self) -> np.ndarray:
         return np.array([dict(zip(self.joints.name, self.joints.position))[n] for n in panda.ARM_NAMES])
 
-    def approach(self, command: str, sight: tuple, attempt: Attempt) -> tuple:
-        """Wrist camera: from the first look (oblique) down towards the look-out over the target (straight down) in
-        steps of at most APPROACH_STEP_M, turning a share of the way each, looking again after each (lts_node
-        follows the object it first found: small steps keep its image motion small),
-        aiming at where the last sight put the target; that last sight is what the grasp is planned from. A step
-        where the object is lost keeps the previous sight; a step the arm cannot reach, even leaning less, ends
-        the way down there (the pick goes lower than the look-out and may still be in reach)."""
-        kinematics = Kinematics(self.values["robot_base"])
-        try:
-            frame = kinematics.grasp_frame(self.arm_joints())
-            hand, tilt = frame[:3, 3], panda.tilt_of(frame)
-            for _ in range(APPROACH_STEPS):
-                target = camera_to_world(sight[3], sight[0].centroid_m)[0]
-                goal = np.array([target[0], target[1], self.values["table_z"] + LOOK_OUT_M])
-                step = goal - hand
-                if np.linalg.norm(step) < 1e-3:
-                    return sight
-                share = min(1.0, APPROACH_STEP_M / np.linalg.norm(step))
-                hand, tilt = hand + share * step, (1 - share) * tilt  # straight down by the look-out
-                arm, tilt = kinematics.solve_leaning(hand, 0.0, self.arm_joints(), tilt)
-                if arm is None:  # the look-out is out of reach (far corners): the last sight is the closest
-                    attempt.look("out_of_reach", None)
-                    return sight
-                if not self.execute(Waypoint("look", arm, panda.FINGER_OPEN_M, "arm")):
-                    raise PlanError("the arm did not reach a step on the way down")
-                looked = self.next_sight(command, self.get_clock().now().nanoseconds, kinematics)
-                attempt.look("step", looked)
-                if looked is not None and looked[0].found and looked[0].centroid_m is not None:
-                    sight = looked
-            return sight
-        finally:
-            kinematics.close()
-
-    def pass_in_front(self, command: str, sight: tuple, attempt: Attempt) -> tuple:
-        """Head camera, occlusion pass: the hand stops with its body on the camera's line of sight to the target,
-        IN_SIGHT_M from it (the target hidden), and the client looks; then CLEAR_M over the target, out of the camera's way, and it
-        looks again. lts_node follows the object it first found: hidden, it answers lost, not another object. A look
-        that sees the target MOVED_M or more from where the plan has it gives the sight the grasp is planned from
-        (the object was pushed); a lost look, or one that agrees, keeps the first sight, seen unobstructed."""
-        kinematics = Kinematics(self.values["robot_base"])
-        try:
-            target = camera_to_world(sight[3], sight[0].centroid_m)[0]
-            toward_camera = sight[3][:3, 3] - target
-            in_sight = target + IN_SIGHT_M * toward_camera / np.linalg.norm(toward_camera) - [0.0, 0.0, HAND_BODY_M]
-            stops = (("in_sight", in_sight),
-                     ("clear", target + np.array([0.0, 0.0, CLEAR_M])))
-            for name, hand in stops:
-                arm = kinematics.solve(hand, 0.0, self.arm_joints())
-                if arm is None:
-                    raise PlanError(f"no joint solution for the occlusion pass's '{name}' stop at ({hand[0]:.3f}, "
-                                    f"{hand[1]:.3f}, {hand[2]:.3f}) m")
-                if not self.execute(Waypoint(name, arm, panda.FINGER_OPEN_M, "arm")):
-                    raise PlanError(f"the arm did not reach the occlusion pass's '{name}' stop")
-                looked = self.next_sight(command, self.get_clock().now().nanoseconds, kinematics)
-                attempt.look(name, looked)
-                if looked is not None and looked[0].found and looked[0].centroid_m is not None:
-                    seen = camera_to_world(looked[3], looked[0].centroid_m)[0]
-                    if np.linalg.norm(seen - target) >= MOVED_M:
-                        sight, target = looked, seen
-            return sight
-        finally:
-            kinematics.close()
+    def look_from(self, name: str, arm: np.ndarray, command: str, kinematics: Kinematics,
+                  attempt: Attempt) -> tuple | None:
+        """Drive the arm to ``arm``, wait for lts_node's answer to a frame captured once it is there
+        (``next_sight``) and record it in ``attempt`` as the look ``name``; PlanError if the arm does not get there."""
+        if not self.execute(Waypoint(name, arm, panda.FINGER_OPEN_M, "arm")):
+            raise PlanError(f"the arm did not reach the look '{name}'")
+        looked = self.next_sight(command, self.get_clock().now().nanoseconds, kinematics)
+        attempt.look(name, looked)
+        return looked
 
     def next_sight(self, command: str, after_ns: int, kinematics: Kinematics) -> tuple | None:
         """lts_node's answer to a frame captured after ``after_ns`` (the command is not sent again: that would
