@@ -46,7 +46,7 @@ def test_a_wrist_camera_episode_follows_the_object_down_and_grasps_it(tmp_path, 
     """The camera on the hand: the client names from the parked arm's look, goes down in steps looking again at each
     (lts_node follows the object it first found, through the camera's motion), grasps from the last look."""
     out = tmp_path / "wrist"
-    # seed 1: its first command is answered found from the first look (seed 0's is "which one?": docs/grasp.md)
+    # seed 1: a development seed, its first command answered found from the first look (measured)
     figures = run_grasp(out, episodes=1, no_target=0, seed=1, node_params={"onnx_dir": str(edge_export)},
                         record_episodes=0, progress=False, camera="wrist")
     (episode,) = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
