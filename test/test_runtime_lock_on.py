@@ -167,3 +167,22 @@ def test_a_new_frame_size_scales_the_predicted_place():
     result = Result("ambiguous", logits > 0, 0.9, 0.1, candidates_of(logits), None, None, None)
     followed = lock.follow(result, frame, 0.1, THRESHOLD)
     assert followed.status == TRACKING and abs(followed.centroid_px[0] - 400) < 2
+
+
+def test_a_large_objects_colours_are_read_on_a_grid_and_keep_their_histogram(monkeypatch):
+    from lts_ros.runtime import colour_signature as signatures
+
+    def object_in(frame: np.ndarray, rows: slice, cols: slice):
+        mask = np.zeros((H, W), bool)
+        mask[rows, cols] = True
+        (candidate,) = candidates_of(np.where(mask, 8.0, -8.0))
+        return signatures.colour_signature(frame, candidate)
+
+    frame = table()
+    frame[40:120, 40:280], frame[120:200, 40:280] = RED, GREEN  # one big two-coloured object: 38,400 px
+    frame[210:230, 290:310] = RED  # and a small red one: 400 px, every pixel read
+    sampled = object_in(frame, slice(40, 200), slice(40, 280))
+    monkeypatch.setattr(signatures, "SAMPLED_PX", 10**9)
+    every = object_in(frame, slice(40, 200), slice(40, 280))
+    assert signatures.similarity(sampled, every) > 0.999 and abs(sampled.sum() - 1) < 1e-5
+    assert signatures.similarity(every, object_in(frame, slice(210, 230), slice(290, 310))) < 0.8
