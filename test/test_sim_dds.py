@@ -55,7 +55,7 @@ def test_a_wrist_camera_episode_follows_the_object_down_and_grasps_it(tmp_path, 
     assert figures["run"]["camera"] == "wrist" and client["state"] == "found"
     states = {look["state"] for look in client["looks"]}
     assert len(client["looks"]) >= 3 and states <= {"tracking", "reacquired"}, client["looks"]
-    assert figures["looks"]["step"] == {state: n for state, n in Counter(look["state"] for look in client["looks"]).items()}
+    assert figures["looks"]["step"] == dict(Counter(look["state"] for look in client["looks"]))
 
 
 def test_the_arm_passing_in_front_of_the_target_is_answered_lost_not_another_object(tmp_path, edge_export):

@@ -161,7 +161,7 @@ def run_grasp(out: str | Path, episodes: int, no_target: int = 0, seed: int = 0,
     ``seed`` that look as the ``appearance`` family says, commands phrased in ``families`` where given
     (``phrasings.check_families``), seen by the cell's ``camera`` (head, or wrist: commands named as its first
     look sees the table; ``occlusion``: the head camera's client passes the hand in front of the target and
-    looks, ``grasp_client.pass_in_front``); writes
+    looks, ``approach.occlusion_pass``); writes
     ``out``/metrics.json, report.md, episode images and a GIF. Returns the metrics."""
     families = check_families(families)
     appearance = appearance_family(appearance).name

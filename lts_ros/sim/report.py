@@ -20,6 +20,7 @@ UNIQUE_OUTCOMES = ("success", "wrong_object", "grasp_missed", "disturbed_others"
                    "timeout")
 NO_TARGET_OUTCOMES = ("refused", "not_moved", "moved")
 GIF_FRAME_MS = 200
+OCCLUSION = " with the occlusion pass (the hand stops in front of the target, the client looks)"
 
 
 def caption(image: np.ndarray, text: str) -> np.ndarray:
@@ -110,7 +111,7 @@ def write_report(out: Path, episodes: list, images: EpisodeImages, run: dict) ->
              f"command naming an absent object (seed {run['seed']}); commands phrased in: "
              f"{', '.join(run.get('phrasing_families', ['generator']))}; scenes of appearance family "
              f"{run.get('appearance', 'flat')}; {run.get('camera', 'head')} camera"
-             f"{' with the occlusion pass (the hand stops in front of the target, the client looks)' if run.get('occlusion') else ''}.", "",
+             f"{OCCLUSION if run.get('occlusion') else ''}.", "",
              "| figure | value |", "|---|---|"]
     for key in ("success_rate", "wrong_object_rate", "refusal_rate", "no_target_arm_still_rate"):
         lines.append(f"| {key} | {figures[key]} |")
