@@ -59,6 +59,5 @@ def measure_model(backend: str, frame: CameraFrame):
     single_ms = float(np.median(wall))
     figures = {"backend": segmenter.backend.name, "input_size": segmenter.input_size, "frames": MODEL_FRAMES,
                "single_ms": single_ms, "segment_ms": float(np.median(parts)), "single_fps": 1e3 / single_ms,
-               **lock_cost(segmenter, frame.rgb, frame.command, frame.depth_mm, frame.K)}
-    segmenter.set_command(frame.command)
+               **lock_cost(segmenter, frame.rgb, frame.command, frame.depth_mm, frame.K)}  # leaves it unlocked
     return figures, segmenter

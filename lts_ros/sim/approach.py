@@ -33,6 +33,11 @@ class Looker(Protocol):
                   attempt: Attempt) -> tuple | None: ...
 
 
+def target_of(sight: tuple) -> np.ndarray:
+    """Where a sight puts the target: its 3D centroid in the world frame."""
+    return camera_to_world(sight[3], sight[0].centroid_m)[0]
+
+
 def seen(sight: tuple | None) -> bool:
     """The look saw the target, with a 3D centroid."""
     return sight is not None and sight[0].found and sight[0].centroid_m is not None
@@ -49,7 +54,7 @@ def wrist_way_down(client: Looker, command: str, sight: tuple, attempt: Attempt)
         frame = kinematics.grasp_frame(client.arm_joints())
         hand, tilt = frame[:3, 3], panda.tilt_of(frame)
         for _ in range(APPROACH_STEPS):
-            target = camera_to_world(sight[3], sight[0].centroid_m)[0]
+            target = target_of(sight)
             step = np.array([target[0], target[1], client.values["table_z"] + LOOK_OUT_M]) - hand
             if np.linalg.norm(step) < 1e-3:
                 return sight
@@ -75,7 +80,7 @@ def occlusion_pass(client: Looker, command: str, sight: tuple, attempt: Attempt)
     that agrees, keeps the first sight, seen unobstructed."""
     kinematics = Kinematics(client.values["robot_base"])
     try:
-        target = camera_to_world(sight[3], sight[0].centroid_m)[0]
+        target = target_of(sight)
         toward_camera = sight[3][:3, 3] - target
         in_sight = target + IN_SIGHT_M * toward_camera / np.linalg.norm(toward_camera) - [0.0, 0.0, HAND_BODY_M]
         for name, hand in (("in_sight", in_sight), ("clear", target + np.array([0.0, 0.0, CLEAR_M]))):
@@ -85,7 +90,7 @@ def occlusion_pass(client: Looker, command: str, sight: tuple, attempt: Attempt)
                                 f"{hand[1]:.3f}, {hand[2]:.3f}) m")
             looked = client.look_from(name, arm, command, kinematics, attempt)
             if seen(looked):
-                now = camera_to_world(looked[3], looked[0].centroid_m)[0]
+                now = target_of(looked)
                 if np.linalg.norm(now - target) >= MOVED_M:
                     sight, target = looked, now
         return sight

@@ -3,6 +3,8 @@ episode runner and the grasp client all check (this module imports nothing heavy
 before the simulator loads)."""
 from __future__ import annotations
 
+from lts_ros.errors import LtsError
+
 CAMERAS = ("head", "wrist")  # head: fixed in front of the table; wrist: on the Panda's hand
 
 
@@ -13,3 +15,9 @@ def camera_problems(camera: str, occlusion: bool) -> list[str]:
     if occlusion and camera != "head":
         return ["the occlusion pass is the head camera's case (the wrist camera looks on its way down)"]
     return []
+
+
+def check_camera(camera: str, occlusion: bool) -> None:
+    """LtsError naming the first of ``camera_problems``, if any."""
+    for problem in camera_problems(camera, occlusion):
+        raise LtsError(problem)

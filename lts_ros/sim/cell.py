@@ -15,9 +15,8 @@ import pybullet as pb
 from lts_ros.data.tabletop.scene import TABLE_TOP_Z, Camera, Scene
 from lts_ros.data.tabletop.view import camera_looking_at, sample_light
 from lts_ros.data.tabletop.world import build_tabletop
-from lts_ros.errors import LtsError
 from lts_ros.sim import panda
-from lts_ros.sim.cameras import camera_problems
+from lts_ros.sim.cameras import check_camera
 from lts_ros.sim.wrist_camera import PARK_TILT_DEG, park_position, world_from_grasp, wrist_camera
 
 # Named categories that fit the Panda's 8 cm opening across their narrow side (measured with ground-truth masks,
@@ -41,8 +40,7 @@ class Cell:
 
     def __init__(self, seed: int, objects: tuple[int, int] = OBJECTS, appearance: str = "flat",
                  camera: str = "head"):
-        for problem in camera_problems(camera, occlusion=False):
-            raise LtsError(problem)
+        check_camera(camera, occlusion=False)
         self.tabletop = build_tabletop(seed, HEAD_CAMERA, objects, GRASPABLE, region=WORKSPACE,
                                        appearance=appearance)
         self.client = self.tabletop.client

@@ -23,7 +23,7 @@ from lts_ros.errors import LtsError
 from lts_ros.ros.harness.domain import isolated_env
 from lts_ros.ros.harness.node_process import NodeProcess
 from lts_ros.sim.attempt import read_attempt
-from lts_ros.sim.cameras import camera_problems
+from lts_ros.sim.cameras import check_camera
 from lts_ros.sim.cell import GRASPABLE, ROBOT_BASE, Cell
 from lts_ros.geometry import pose_vector
 from lts_ros.sim.judge import judge
@@ -167,8 +167,7 @@ def run_grasp(out: str | Path, episodes: int, no_target: int = 0, seed: int = 0,
     appearance = appearance_family(appearance).name
     from lts_ros.sim.report import EpisodeImages, write_report
 
-    for problem in camera_problems(camera, occlusion):
-        raise LtsError(problem)
+    check_camera(camera, occlusion)
     if episodes < 0 or no_target < 0 or episodes + no_target == 0:
         raise LtsError(f"need at least one episode (got --episodes {episodes}, --no-target {no_target})")
     out = Path(out)

@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from lts_ros.errors import LtsError
-from lts_ros.sim.cameras import CAMERAS, camera_problems
+from lts_ros.sim.cameras import CAMERAS, check_camera
 
 DESCRIPTION = """Closed-loop grasping in the simulated cell, over real DDS: per episode a fresh scene of graspable
 objects (blocks, balls, lego bricks, jenga planks, ducks) in front of a Panda; the cell publishes its head camera
@@ -49,8 +49,7 @@ def add_grasp_parser(sim_sub, backends: tuple[str, ...]) -> None:
 
 
 def cmd_sim_grasp(args: argparse.Namespace) -> int:
-    for problem in camera_problems(args.camera, args.occlusion):  # before the simulator loads
-        raise LtsError(problem)
+    check_camera(args.camera, args.occlusion)  # before the simulator loads
     from lts_ros.data.tabletop.appearance import family
     from lts_ros.data.tabletop.phrasings import check_families
     from lts_ros.sim.episodes import run_grasp
