@@ -13,7 +13,7 @@ from lts_ros.sim.cell import GRASPABLE, Cell
 from lts_ros.sim.episodes import Episode, _schedule, choose_command, classify
 from lts_ros.sim.grasp_plan import Grasp, camera_to_world, plan_top_down
 from lts_ros.sim.judge import judge
-from lts_ros.sim.pick import Kinematics, PlanError, plan_pick
+from lts_ros.sim.pick import TURN_RAD_PER_M, Kinematics, PlanError, plan_pick
 from lts_ros.sim.report import metrics
 
 SEED = 11
@@ -28,7 +28,7 @@ def cell():
 
 @pytest.fixture(scope="module")
 def kinematics():
-    from lts_ros.sim.cell import ROBOT_BASE
+    from lts_ros.sim.cell import ROBOT_BASE, WORKSPACE_CENTRE
     model = Kinematics(ROBOT_BASE)
     yield model
     model.close()
@@ -71,6 +71,24 @@ def test_plans_the_arm_cannot_do_are_refused(kinematics):
     far = Grasp(np.array([0.6, 0.0, TABLE_TOP_Z + 0.03]), 0.0, 0.04, TABLE_TOP_Z + 0.05)
     with pytest.raises(PlanError, match="out of the arm's reach"):
         plan_pick(far, kinematics, panda.HOME)
+
+
+def test_a_pick_whose_ik_breaks_from_where_the_wrist_way_down_left_the_arm_is_solved_again_from_home(kinematics):
+    """pybullet's IK is local: from the joints a wrist camera's way down ended in (lts sim grasp --camera wrist,
+    seed 0), the straight way down near the base jumped 2.3 rad in one 4 cm step (the arm then never got there),
+    and a grasp at the far side had no solution at all; both solve smoothly from HOME."""
+    near_base = Grasp(np.array([-0.3176, -0.0448, 0.68]), -0.5043, 0.0562, 0.7)
+    left_near_base = (-0.60, -0.63, 0.55, -2.96, 0.45, 2.35, 1.89)
+    far_side = Grasp(np.array([0.0302, 0.0506, 0.657]), -0.1108, 0.0521, 0.677)
+    left_far_side = (-0.66, 0.64, 0.87, -1.76, -0.56, 2.13, 2.78)
+    for grasp, left in ((near_base, left_near_base), (far_side, left_far_side)):
+        waypoints = plan_pick(grasp, kinematics, left)
+        straight = [w for w in waypoints if w.name in ("descend", "lift")]
+        steps = [waypoints[0], *straight]
+        for before, after in zip(steps, steps[1:]):
+            rise = abs(kinematics.grasp_frame(after.arm)[2, 3] - kinematics.grasp_frame(before.arm)[2, 3])
+            assert np.abs(after.arm - before.arm).max() <= TURN_RAD_PER_M * rise + 1e-6
+        assert np.linalg.norm(kinematics.grasp_frame(straight[-2].arm)[:3, 3] - grasp.position) < 0.006
 
 
 def test_a_lean_out_of_reach_is_relaxed_towards_straight_down(kinematics):
@@ -157,7 +175,7 @@ def test_the_wrist_camera_is_where_the_clients_kinematics_put_it_and_sees_the_ta
     """The cell renders from the hand (its joints, the mount), parked so that the camera looks at the workspace
     obliquely (55 deg, as the head camera); the client's own model of the Panda, given the same joints, puts the
     camera at the same pose; the object pixels it sees deproject onto the objects."""
-    from lts_ros.sim.cell import ROBOT_BASE
+    from lts_ros.sim.cell import ROBOT_BASE, WORKSPACE_CENTRE
     from lts_ros.geometry import pose_matrix
     from lts_ros.sim.wrist_camera import MOUNT
 
@@ -168,8 +186,12 @@ def test_the_wrist_camera_is_where_the_clients_kinematics_put_it_and_sees_the_ta
         assert np.abs(cell.start - np.array(panda.HOME)).max() > 0.1  # parked over the workspace, not at home
         client_pose = model.grasp_frame(cell.start) @ pose_matrix(list(MOUNT))
         assert np.allclose(client_pose, scene.camera.world_from_camera, atol=1e-6)
-        axis = scene.camera.world_from_camera[:3, 2]  # looking down at the table and away from the robot (+x)
+        pose = scene.camera.world_from_camera
+        eye, axis = pose[:3, 3], pose[:3, 2]  # looking down at the table and away from the robot (+x)
         assert axis[2] == pytest.approx(-np.sin(np.radians(55)), abs=0.02) and axis[0] > 0.5
+        centre = np.array(WORKSPACE_CENTRE)  # the optical axis through the workspace's centre (it was 20 cm beside)
+        assert np.linalg.norm(eye + np.dot(centre - eye, axis) * axis - centre) < 0.01
+        assert pose[0, 1] < -0.5  # image rows run towards the robot: the far side at the top, upright
         seen = [o for o in scene.objects if o.color and o.visible_px >= 400]
         assert len(seen) >= 2
         for obj in seen:

@@ -12,6 +12,7 @@ from lts_ros.sim import panda
 from lts_ros.sim.attempt import Attempt
 from lts_ros.sim.grasp_plan import camera_to_world
 from lts_ros.sim.pick import Kinematics, PlanError
+from lts_ros.sim.wrist_camera import CAMERA_YAW
 
 LOOK_OUT_M = 0.20  # wrist camera: the grasp frame this high over the table, over the target, for the last look
 APPROACH_STEP_M = 0.03  # wrist camera: the hand moves at most this far between two looks
@@ -60,7 +61,7 @@ def wrist_way_down(client: Looker, command: str, sight: tuple, attempt: Attempt)
                 return sight
             share = min(1.0, APPROACH_STEP_M / np.linalg.norm(step))
             hand, tilt = hand + share * step, (1 - share) * tilt  # straight down by the look-out
-            arm, tilt = kinematics.solve_leaning(hand, 0.0, client.arm_joints(), tilt)
+            arm, tilt = kinematics.solve_leaning(hand, CAMERA_YAW, client.arm_joints(), tilt, exact_yaw=True)
             if arm is None:  # the look-out is out of reach (far corners): the last sight is the closest
                 attempt.look("out_of_reach", None)
                 return sight

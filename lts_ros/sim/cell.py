@@ -17,7 +17,7 @@ from lts_ros.data.tabletop.view import camera_looking_at, sample_light
 from lts_ros.data.tabletop.world import build_tabletop
 from lts_ros.sim import panda
 from lts_ros.sim.cameras import check_camera
-from lts_ros.sim.wrist_camera import PARK_TILT_DEG, park_position, world_from_grasp, wrist_camera
+from lts_ros.sim.wrist_camera import CAMERA_YAW, PARK_TILT_DEG, park_position, world_from_grasp, wrist_camera
 
 # Named categories that fit the Panda's 8 cm opening across their narrow side (measured with ground-truth masks,
 # see docs/grasp.md): blocks and balls 4-7 cm, lego bricks, jenga planks (2.5-5 cm wide), ducks. Mugs (10-13 cm,
@@ -50,8 +50,8 @@ class Cell:
         self.sim_time_s = 0.0
         self.start = np.array(panda.HOME)
         if camera == "wrist":
-            self.start = panda.solve_ik(self.client, self.robot, park_position(WORKSPACE_CENTRE), 0.0, panda.HOME,
-                                        np.radians(PARK_TILT_DEG))
+            self.start = panda.solve_ik(self.client, self.robot, park_position(WORKSPACE_CENTRE), CAMERA_YAW,
+                                        panda.HOME, np.radians(PARK_TILT_DEG), exact_yaw=True)
             panda.set_joints(self.client, self.robot, self.start, panda.FINGER_OPEN_M)
         self.command(self.start, panda.FINGER_OPEN_M)
 

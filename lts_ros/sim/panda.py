@@ -55,13 +55,14 @@ def tilt_of(world_from_grasp: np.ndarray) -> float:
 
 
 def solve_ik(client, body: int, position: Sequence[float], yaw: float, seed: Sequence[float],
-             tilt: float = 0.0) -> np.ndarray | None:
+             tilt: float = 0.0, exact_yaw: bool = False) -> np.ndarray | None:
     """Arm joints that put the grasp point at ``position`` pointing down (leant by ``tilt``) with the fingers closing
-    along ``yaw`` (or ``yaw + pi``, the same grasp: whichever is nearer ``seed``), within the joint limits; None when
-    no solution comes within IK_TOLERANCE_M (out of reach)."""
+    along ``yaw`` (or ``yaw + pi``, the same grasp: whichever is nearer ``seed``; with ``exact_yaw`` only ``yaw``:
+    a camera on the hand sees the world turned half round otherwise, from elsewhere), within the joint limits; None
+    when no solution comes within IK_TOLERANCE_M (out of reach)."""
     lower, upper = np.array([client.getJointInfo(body, j)[8:10] for j in ARM_JOINTS]).T
     solutions = []
-    for turn in (yaw, yaw + np.pi):
+    for turn in (yaw,) if exact_yaw else (yaw, yaw + np.pi):
         set_joints(client, body, seed, FINGER_OPEN_M)
         orientation = top_down(turn, tilt)
         for _ in range(IK_REPEATS):  # pybullet's solver converges further when restarted from its own answer

@@ -16,6 +16,9 @@ from lts_ros.sim.grasp_plan import MAX_OPENING_M, Grasp
 ABOVE_M = 0.12  # the approach starts this far above the closing height
 DESCENT_STEPS = 3  # waypoints on the way down (IK along a straight line, so the fingers go straight down)
 LIFT_M = 0.15
+# A joint turning more than this per metre between two waypoints of the straight way down or up: IK jumped to
+# another branch (0.1-0.2 rad over a 4 cm step seen, 2.3 rad in one near the base, 2026-12-06)
+TURN_RAD_PER_M = 10.0
 
 
 class PlanError(LtsError):
@@ -40,16 +43,16 @@ class Kinematics:
     def close(self) -> None:
         self.client.disconnect()
 
-    def solve(self, position: Sequence[float], yaw: float, seed: Sequence[float], tilt: float = 0.0
-              ) -> np.ndarray | None:
-        return panda.solve_ik(self.client, self.robot, position, yaw, seed, tilt)
+    def solve(self, position: Sequence[float], yaw: float, seed: Sequence[float], tilt: float = 0.0,
+              exact_yaw: bool = False) -> np.ndarray | None:
+        return panda.solve_ik(self.client, self.robot, position, yaw, seed, tilt, exact_yaw)
 
-    def solve_leaning(self, position: Sequence[float], yaw: float, seed: Sequence[float], tilt: float
-                      ) -> tuple[np.ndarray | None, float]:
+    def solve_leaning(self, position: Sequence[float], yaw: float, seed: Sequence[float], tilt: float,
+                      exact_yaw: bool = False) -> tuple[np.ndarray | None, float]:
         """``solve`` leant by ``tilt``, or, where that lean is out of reach (near the robot's base, the workspace's
         far corners), by less: half of it, then straight down. (joints or None, the lean they have)."""
         for lean in dict.fromkeys((tilt, tilt / 2, 0.0)):
-            arm = self.solve(position, yaw, seed, lean)
+            arm = self.solve(position, yaw, seed, lean, exact_yaw)
             if arm is not None:
                 return arm, lean
         return None, tilt
@@ -63,25 +66,45 @@ class Kinematics:
 
 
 def plan_pick(grasp: Grasp, kinematics: Kinematics, current: Sequence[float]) -> list[Waypoint]:
-    """The pick's waypoints from the arm's ``current`` joints; PlanError when it cannot be done."""
+    """The pick's waypoints from the arm's ``current`` joints; PlanError when it cannot be done. IK is local: where
+    the chain solved from ``current`` has no solution, or IK jumped on the straight way down or up (a joint turning
+    more than TURN_RAD_PER_M per metre between two waypoints), the whole chain is solved again from HOME and taken
+    if it solves without a jump; otherwise the first chain that solves."""
     if not grasp.fits:
         raise PlanError(f"the object is {grasp.width_m * 100:.1f} cm across its narrow side: wider than the "
                         f"fingers' {MAX_OPENING_M * 100:.0f} cm opening")
+    chains, problems = [], []
+    for seed in (current, panda.HOME):
+        try:
+            waypoints, turn = _pick_from(grasp, kinematics, np.asarray(seed[:7], np.float64))
+        except PlanError as e:
+            problems.append(e)
+            continue
+        if turn <= TURN_RAD_PER_M:
+            return waypoints
+        chains.append(waypoints)
+    if chains:
+        return chains[0]
+    raise problems[0]
+
+
+def _pick_from(grasp: Grasp, kinematics: Kinematics, seed: np.ndarray) -> tuple[list[Waypoint], float]:
+    """The pick's waypoints with IK seeded at ``seed``, and the largest joint turn per metre on its straight way
+    down and up; PlanError where a waypoint has no solution."""
     x, y, z = grasp.position
-    seed = np.asarray(current[:7], np.float64)
-    waypoints = []
     heights = [("above", z + ABOVE_M)] + [("descend", z + ABOVE_M * (1 - k / DESCENT_STEPS))
-                                         for k in range(1, DESCENT_STEPS + 1)]
+                                         for k in range(1, DESCENT_STEPS + 1)] + [("lift", z + LIFT_M)]
+    waypoints, last, turn = [], None, 0.0
     for name, height in heights:
         q = kinematics.solve((x, y, height), grasp.yaw, seed)
         if q is None:
-            raise PlanError(f"no joint solution for the grasp point at ({x:.3f}, {y:.3f}, {height:.3f}) m: "
-                            f"out of the arm's reach")
-        waypoints.append(Waypoint(name, q, panda.FINGER_OPEN_M, "arm"))
-        seed = q
-    waypoints.append(Waypoint("close", None, 0.0, "fingers"))
-    lift = kinematics.solve((x, y, z + LIFT_M), grasp.yaw, seed)
-    if lift is None:
-        raise PlanError(f"no joint solution to lift from ({x:.3f}, {y:.3f}) m")
-    waypoints.append(Waypoint("lift", lift, 0.0, "arm"))
-    return waypoints
+            raise PlanError(f"no joint solution for the grasp point at ({x:.3f}, {y:.3f}, {height:.3f}) m: out of "
+                            f"the arm's reach" if name != "lift" else f"no joint solution to lift from ({x:.3f}, "
+                            f"{y:.3f}) m")
+        if last is not None:
+            turn = max(turn, float(np.abs(q - seed).max()) / abs(height - last))
+        if name == "lift":
+            waypoints.append(Waypoint("close", None, 0.0, "fingers"))
+        waypoints.append(Waypoint(name, q, 0.0 if name == "lift" else panda.FINGER_OPEN_M, "arm"))
+        seed, last = q, height
+    return waypoints, turn

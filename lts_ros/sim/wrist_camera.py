@@ -17,7 +17,8 @@ from lts_ros.geometry import pose_matrix
 # fingers' closing line, so the camera sits 10 cm off the fingers' plane along x and 10 cm behind their tips, with
 # the same axes (image rows along the closing line). At 5 cm the hand's edge ran down the image's left side and
 # split objects behind it in two ("which one?"); first answers from the park, development scenes (seeds 7 and 8,
-# 100 commands): 79 correct / 5 wrong at 5 cm, 90 / 3 at 8 cm, 92 / 1 at 10 cm (docs/grasp.md).
+# 100 commands): 79 correct / 5 wrong at 5 cm, 90 / 3 at 8 cm, 92 / 1 at 10 cm (docs/grasp.md; screened while the
+# park was mis-aimed, see CAMERA_YAW).
 MOUNT = (0.10, 0.0, -0.10, 0.0, 0.0, 0.0, 1.0)
 WIDTH, HEIGHT = 640, 480
 FOV_DEG = 58.0  # vertical, as a D405's depth
@@ -26,6 +27,12 @@ FOV_DEG = 58.0  # vertical, as a D405's depth
 # are oblique; straight down it answered "which one?" on 9 of 50 first looks (docs/grasp.md).
 LOOK_DISTANCE_M = 0.6
 PARK_TILT_DEG = 35.0
+# The hand's turn about the approach while the camera looks (``top_down``'s yaw, held exactly: the fingers close
+# the same either way round, the camera does not see the same): the image upright, the table's far side at its
+# top as in the head camera's and the training views. Until 2026-12-06 the park was aimed for the turn the other
+# way round while IK was free to take either and took this one: the camera looked 20 cm beside the workspace's
+# centre and cut the objects on one side by the image's edge (docs/grasp.md).
+CAMERA_YAW = float(np.pi)
 
 
 def intrinsics(width: int = WIDTH, height: int = HEIGHT, fov_deg: float = FOV_DEG) -> np.ndarray:
@@ -44,11 +51,11 @@ def world_from_grasp(client, robot: int) -> np.ndarray:
 
 
 def park_position(centre: Sequence[float], mount: Sequence[float] = MOUNT) -> np.ndarray:
-    """Where the grasp frame goes (with ``top_down(0, PARK_TILT)``) for the camera to look at the world point
-    ``centre`` from LOOK_DISTANCE_M."""
+    """Where the grasp frame goes (with ``top_down(CAMERA_YAW, PARK_TILT_DEG)``) for the camera to look at the
+    world point ``centre`` from LOOK_DISTANCE_M, its optical axis through it."""
     world_from_grasp_frame = np.eye(4)
     world_from_grasp_frame[:3, :3] = np.array(pb.getMatrixFromQuaternion(
-        panda.top_down(0.0, np.radians(PARK_TILT_DEG)))).reshape(3, 3)
+        panda.top_down(CAMERA_YAW, np.radians(PARK_TILT_DEG)))).reshape(3, 3)
     camera = world_from_grasp_frame @ pose_matrix(list(mount))
     eye = np.asarray(centre, float) - LOOK_DISTANCE_M * camera[:3, 2]  # the optical axis goes through the centre
     return eye - camera[:3, 3]
