@@ -73,6 +73,7 @@ def test_ordinal_phrasings_read_as_one_query(command):
     ("the larger of the two balls", Selection("big")), ("the ball closest to the camera", Selection("near")),
     ("the ball nearest to me", Selection("near")), ("the ball at the back", Selection("far")),
     ("the ball farthest away", Selection("far")), ("the smaller ball", Selection("small")),
+    ("the closest ball to me", Selection("near")), ("the farthest ball from the camera", Selection("far")),
 ])
 def test_selections_by_meaning(command, selection):
     query = read_command(command)
@@ -112,7 +113,7 @@ def test_exclusions(command, description, excluded):
 
 @pytest.mark.parametrize("command", [
     "the red mug", "I want the red mug", "the red mug please", "can I have the red mug?", "yank the red mug",
-    "the mug that is red", "the red mug on the table", "the red one of the mugs",
+    "the mug that is red", "the red mug on the table", "the red one of the mugs", "uhh the, um, red mug",
 ])
 def test_descriptions_around_requests_and_politeness(command):
     assert read_command(command) == Query(Description("mug", ("red",)))
@@ -131,6 +132,8 @@ def test_descriptions_around_requests_and_politeness(command):
     ("that one", "'that'"),
     ("the leftmost biggest ball", "two orders"),
     ("the ball farthest from the duck", "'from the duck'"),
+    ("the ball left to the block", "two kinds of object named ('ball', 'block')"),  # not "the leftmost block"
+    ("the mug, the duck", "two kinds of object named"),
     ("the leftmost cup next to the duck", "rank together with a relation"),
     ("", "no object named"),
 ])

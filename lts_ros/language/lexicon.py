@@ -20,6 +20,7 @@ SURFACES = frozenset({"table", "desk", "tabletop", "counter", "surface", "worksp
 COLOR_WORDS = frozenset(COLORS) | {"gray", "brown", "pink", "cyan", "magenta", "beige", "gold", "silver", "violet"}
 # Multi-word and single category words, longest first, with the plural people say ("teddies", "boxes").
 NOUNS = tuple(sorted({w for words in CATEGORY_WORDS.values() for w in words}, key=lambda w: (-len(w.split()), w)))
+CATEGORY_OF = {word: category for category, words in CATEGORY_WORDS.items() for word in words}
 
 # Requests and politeness around the object's phrase: stripped from its start and its end.
 REQUEST_WORDS = frozenset({
@@ -28,7 +29,7 @@ REQUEST_WORDS = frozenset({
     "to", "find", "select", "choose", "locate", "segment", "look", "go", "ahead", "and", "now", "ok", "okay", "hey",
     "robot", "just", "have", "mind", "passing", "handing", "over", "lift", "move", "hold", "touch", "retrieve",
     "collect", "lets", "let", "try", "grasp", "reach", "for", "then", "so", "well", "do", "there", "is", "where",
-    "highlight", "mark", "identify"})
+    "highlight", "mark", "identify", "uh", "uhh", "um", "umm", "erm", "er", "hmm", "hm"})
 TRAILING_PHRASES = tuple(tuple(p.split()) for p in sorted((
     "please", "thanks", "thank you", "thank you very much", "thx", "now", "for me", "for us", "quickly", "asap",
     "if you can", "if you could", "if possible", "right now", "ok", "okay", "up", "over", "will you", "would you",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from lts_ros.language.lexicon import (ARTICLES, CARDINALS, CLAUSE_WORDS, COLOR_WORDS, DIRECTIONS, INTENSIFIERS,
+from lts_ros.language.lexicon import (ARTICLES, CARDINALS, CATEGORY_OF, CLAUSE_WORDS, COLOR_WORDS, DIRECTIONS, INTENSIFIERS,
                                       LAST_WORDS, MIDDLE_WORDS, NOUNS, ORDER_ADJECTIVES, ORDINALS, PRONOUN_NOUNS,
                                       QUANTITIES, REQUEST_WORDS, SIDE_GLUE, SIDE_WORDS, SURFACES, TRAILING_PHRASES, selects,
                                       singular, tokenize)
@@ -347,6 +347,12 @@ def _order_adjectives(words: list[str], used: list[bool], cues: _Cues) -> None:
         while start > 0 and words[start - 1] in ("that", "is", "which", "the", "most") and not used[start - 1]:
             start -= 1
         _take(used, start, end)
+    if cues.orders & {NEAR, FAR}:  # the viewer after the noun: "the closest duck to me"
+        for j in range(len(words)):
+            tail = next((t for t in _VIEWER_TAILS if t[0] in ("to", "from") and tuple(words[j:j + len(t)]) == t
+                         and not any(used[j:j + len(t)])), None)
+            if tail is not None:
+                _take(used, j, j + len(tail))
 
 
 def _middles(words: list[str], used: list[bool], cues: _Cues) -> None:
@@ -385,7 +391,7 @@ def _read_description(tokens: list[str]) -> Description:
     if "of" in words:
         i = words.index("of")
         head, partitive = words[:i], words[i + 1:]
-    noun, attributes, unread = None, [], []
+    noun, attributes, unread, named = None, [], [], []
     plural_outside = False
     for part, is_partitive in ((head, False), (partitive, True)):
         i = 0
@@ -393,6 +399,7 @@ def _read_description(tokens: list[str]) -> Description:
             word = part[i]
             said = _noun_at(part, i)
             if said is not None:
+                named.append(said)
                 length = len(said.split())
                 if part[i + length - 1] != said.split()[-1]:  # said in the plural
                     plural_outside |= not is_partitive
@@ -421,6 +428,8 @@ def _read_description(tokens: list[str]) -> Description:
         raise Unread(f"did not understand: '{' '.join(words[words.index(unread[0]):])}'")
     if plural_outside or unread:
         raise Unread(f"asks for several objects ('{' '.join(tokens)}'); name one")
+    if len({CATEGORY_OF[said] for said in named}) > 1:  # "the ball left to the block": which is meant is not read
+        raise Unread(f"did not understand: two kinds of object named ({', '.join(repr(n) for n in named)})")
     if noun is None:  # head-final: an unknown last word is the noun ("the bowl")
         open_words = [w for w in attributes if w not in COLOR_WORDS]
         if open_words and attributes[-1] == open_words[-1]:
