@@ -134,6 +134,8 @@ def test_descriptions_around_requests_and_politeness(command):
     ("the ball farthest from the duck", "'from the duck'"),
     ("the ball left to the block", "two kinds of object named ('ball', 'block')"),  # not "the leftmost block"
     ("the mug, the duck", "two kinds of object named"),
+    ("the ball to my right", "'my'"),  # the speaker's right is the camera's left when they face it
+    ("can you get my red mug", "'my red mug'"),
     ("the leftmost cup next to the duck", "rank together with a relation"),
     ("", "no object named"),
 ])

@@ -65,6 +65,8 @@ QUANTITIES = frozenset({"all", "both", "every", "each", "several", "many", "few"
                         "these", "them", "they", "and", "or"} | set(CARDINALS) - {"one"})
 DEIXIS = frozenset({"this", "that", "it", "there", "here", "same", "previous", "again", "earlier", "before",
                     "after", "then", "other"})
+# Whose side or object: the speaker's left is the camera's right when they face it ("the ball on my left").
+POSSESSIVES = frozenset({"my", "your", "our", "his", "her", "their", "mine", "yours"})
 PLACES = frozenset({"top", "bottom", "above", "below", "under", "underneath", "over", "on", "in", "inside",
                     "within", "beneath", "atop", "upper", "lower", "up", "down", "high", "higher", "highest", "low",
                     "lowest", "tall", "taller", "tallest", "short", "shorter", "shortest", "edge", "corner", "end",
@@ -74,7 +76,7 @@ PLACES = frozenset({"top", "bottom", "above", "below", "under", "underneath", "o
                     "from", "with", "holding", "outside", "into", "onto", "of", "away", "closer", "further",
                     "nearby", "off", "out"})
 SELECTING = (frozenset(DIRECTIONS) | frozenset(ORDER_ADJECTIVES) | frozenset(ORDINALS) | LAST_WORDS | MIDDLE_WORDS
-             | NEGATIONS | QUANTITIES | DEIXIS | PLACES | {"penultimate", "centre", "most", "least", "more",
+             | NEGATIONS | QUANTITIES | DEIXIS | POSSESSIVES | PLACES | {"penultimate", "centre", "most", "least", "more",
                                                           "less", "only", "which", "either"})
 
 _SPELLING = {"centre": "center", "grey": "gray", "colour": "color", "coloured": "colored", "furthest": "farthest",
