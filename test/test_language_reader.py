@@ -136,6 +136,7 @@ def test_descriptions_around_requests_and_politeness(command):
     ("the mug, the duck", "two kinds of object named"),
     ("the ball to my right", "'my'"),  # the speaker's right is the camera's left when they face it
     ("can you get my red mug", "'my red mug'"),
+    ("the medium cube", "'medium cube'"),  # the middle size is not read: not "the cube" to the model
     ("the leftmost cup next to the duck", "rank together with a relation"),
     ("", "no object named"),
 ])

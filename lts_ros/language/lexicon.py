@@ -77,7 +77,8 @@ PLACES = frozenset({"top", "bottom", "above", "below", "under", "underneath", "o
                     "nearby", "off", "out"})
 SELECTING = (frozenset(DIRECTIONS) | frozenset(ORDER_ADJECTIVES) | frozenset(ORDINALS) | LAST_WORDS | MIDDLE_WORDS
              | NEGATIONS | QUANTITIES | DEIXIS | POSSESSIVES | PLACES | {"penultimate", "centre", "most", "least", "more",
-                                                          "less", "only", "which", "either"})
+                                                          "less", "only", "which", "either", "medium", "mid",
+                                                          "average", "intermediate"})  # the middle size: not read
 
 _SPELLING = {"centre": "center", "grey": "gray", "colour": "color", "coloured": "colored", "furthest": "farthest",
              "further": "farther", "lefthand": "left", "righthand": "right"}
