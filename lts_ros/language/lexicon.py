@@ -75,10 +75,10 @@ PLACES = frozenset({"top", "bottom", "above", "below", "under", "underneath", "o
                     "among", "amongst", "behind", "row", "line", "order", "position", "number", "count", "counting",
                     "from", "with", "holding", "outside", "into", "onto", "of", "away", "closer", "further",
                     "nearby", "off", "out"})
+MIDDLE_SIZES = frozenset({"medium", "mid", "average", "intermediate"})  # "the medium cube": not read
 SELECTING = (frozenset(DIRECTIONS) | frozenset(ORDER_ADJECTIVES) | frozenset(ORDINALS) | LAST_WORDS | MIDDLE_WORDS
-             | NEGATIONS | QUANTITIES | DEIXIS | POSSESSIVES | PLACES | {"penultimate", "centre", "most", "least", "more",
-                                                          "less", "only", "which", "either", "medium", "mid",
-                                                          "average", "intermediate"})  # the middle size: not read
+             | NEGATIONS | QUANTITIES | DEIXIS | POSSESSIVES | MIDDLE_SIZES | PLACES
+             | {"penultimate", "centre", "most", "least", "more", "less", "only", "which", "either"})
 
 _SPELLING = {"centre": "center", "grey": "gray", "colour": "color", "coloured": "colored", "furthest": "farthest",
              "further": "farther", "lefthand": "left", "righthand": "right"}

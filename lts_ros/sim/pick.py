@@ -73,19 +73,19 @@ def plan_pick(grasp: Grasp, kinematics: Kinematics, current: Sequence[float]) ->
     if not grasp.fits:
         raise PlanError(f"the object is {grasp.width_m * 100:.1f} cm across its narrow side: wider than the "
                         f"fingers' {MAX_OPENING_M * 100:.0f} cm opening")
-    chains, problems = [], []
+    first, problem = None, None
     for seed in (current, panda.HOME):
         try:
             waypoints, turn = _pick_from(grasp, kinematics, np.asarray(seed[:7], np.float64))
         except PlanError as e:
-            problems.append(e)
+            problem = problem or e
             continue
         if turn <= TURN_RAD_PER_M:
             return waypoints
-        chains.append(waypoints)
-    if chains:
-        return chains[0]
-    raise problems[0]
+        first = first or waypoints
+    if first is None:
+        raise problem
+    return first
 
 
 def _pick_from(grasp: Grasp, kinematics: Kinematics, seed: np.ndarray) -> tuple[list[Waypoint], float]:
@@ -97,10 +97,11 @@ def _pick_from(grasp: Grasp, kinematics: Kinematics, seed: np.ndarray) -> tuple[
     waypoints, last, turn = [], None, 0.0
     for name, height in heights:
         q = kinematics.solve((x, y, height), grasp.yaw, seed)
+        if q is None and name == "lift":
+            raise PlanError(f"no joint solution to lift from ({x:.3f}, {y:.3f}) m")
         if q is None:
             raise PlanError(f"no joint solution for the grasp point at ({x:.3f}, {y:.3f}, {height:.3f}) m: out of "
-                            f"the arm's reach" if name != "lift" else f"no joint solution to lift from ({x:.3f}, "
-                            f"{y:.3f}) m")
+                            f"the arm's reach")
         if last is not None:
             turn = max(turn, float(np.abs(q - seed).max()) / abs(height - last))
         if name == "lift":
