@@ -74,6 +74,9 @@ def test_ordinal_phrasings_read_as_one_query(command):
     ("the ball nearest to me", Selection("near")), ("the ball at the back", Selection("far")),
     ("the ball farthest away", Selection("far")), ("the smaller ball", Selection("small")),
     ("the closest ball to me", Selection("near")), ("the farthest ball from the camera", Selection("far")),
+    ("the ball on the left side of the table", Selection("left")),  # the table is where it stands, not an anchor
+    ("the ball at the back of the desk", Selection("far")), ("dead centre ball", Selection("left", middle=True)),
+    ("could you pick up the second ball for me from the left", Selection("left", 2)),
 ])
 def test_selections_by_meaning(command, selection):
     query = read_command(command)
@@ -114,6 +117,8 @@ def test_exclusions(command, description, excluded):
 @pytest.mark.parametrize("command", [
     "the red mug", "I want the red mug", "the red mug please", "can I have the red mug?", "yank the red mug",
     "the mug that is red", "the red mug on the table", "the red one of the mugs", "uhh the, um, red mug",
+    "give me the red mug would ya", "the red mug, if you see one", "wait, the red mug", "whatever red mug",
+    "the mug which has a red colour",
 ])
 def test_descriptions_around_requests_and_politeness(command):
     assert read_command(command) == Query(Description("mug", ("red",)))
@@ -134,10 +139,20 @@ def test_descriptions_around_requests_and_politeness(command):
     ("the ball farthest from the duck", "'from the duck'"),
     ("the ball left to the block", "two kinds of object named ('ball', 'block')"),  # not "the leftmost block"
     ("the mug, the duck", "two kinds of object named"),
-    ("the ball to my right", "'my'"),  # the speaker's right is the camera's left when they face it
+    ("the ball to my right", "'to my'"),  # the speaker's right is the camera's left when they face it
     ("can you get my red mug", "'my red mug'"),
     ("the medium cube", "'medium cube'"),  # the middle size is not read: not "the cube" to the model
     ("the leftmost cup next to the duck", "rank together with a relation"),
+    ("the lone duck", "'lone duck'"),  # picked by its neighbours: not "the duck" to the model
+    ("the mug sitting by itself", "'itself'"),  # not "next to" an object called "itself"
+    ("the remaining cube", "'remaining cube'"),
+    ("the cube that's left", "left as in remaining"),  # not the leftmost cube
+    ("the left over cube", "left as in remaining"),
+    ("the duck looking right", "'looking right'"),  # which way it faces, not where it stands
+    ("the duck turned to the left", "'turned to the left'"),
+    ("the leftward ball", "'leftward ball'"),
+    ("the western ball", "'western ball'"),
+    ("the cube the robot is closest to", "'to'"),  # not "next to" an object called "to"
     ("", "no object named"),
 ])
 def test_selecting_words_it_cannot_read_are_a_refusal_with_the_reason(command, reason):

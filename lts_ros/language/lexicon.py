@@ -10,12 +10,12 @@ import re
 from lts_ros.data.tabletop.scene import CATEGORY_WORDS, COLORS
 from lts_ros.language.query import BIG, FAR, LEFT, NEAR, ORDINAL_WORDS, RIGHT, SMALL
 
-ARTICLES = frozenset({"the", "a", "an", "any", "some"})
+ARTICLES = frozenset({"the", "a", "an", "any", "some", "whatever", "whichever"})
 PRONOUN_NOUNS = frozenset({"one", "ones", "object", "objects", "thing", "things", "item", "items", "toy", "toys"})
 # Words of a relative clause or a copula that carry no meaning of their own ("the duck that is purple").
 CLAUSE_WORDS = frozenset({"that", "which", "who", "is", "are", "was", "being", "colored", "coloured",
                           "sitting", "standing", "lying", "placed", "located", "positioned", "situated", "resting",
-                          "sits", "stands", "lies", "kept", "set", "put", "you", "see", "can", "whose", "color"})
+                          "sits", "stands", "lies", "kept", "set", "put", "you", "see", "can", "whose", "color", "has"})
 SURFACES = frozenset({"table", "desk", "tabletop", "counter", "surface", "workspace", "bench", "floor"})
 COLOR_WORDS = frozenset(COLORS) | {"gray", "brown", "pink", "cyan", "magenta", "beige", "gold", "silver", "violet"}
 # Multi-word and single category words, longest first, with the plural people say ("teddies", "boxes").
@@ -54,7 +54,8 @@ CARDINALS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "se
 LAST_WORDS = frozenset({"last", "final"})
 MIDDLE_WORDS = frozenset({"middle", "center", "central", "midmost", "centered"})
 # Glue that belongs to a side or rank phrase when next to one ("on the far left side", "all the way to the right").
-SIDE_GLUE = frozenset({"on", "at", "to", "the", "in", "far", "very", "most", "all", "way", "over", "extreme",
+SIDE_GLUE = frozenset({"on", "at", "to", "the", "in", "far", "very", "most", "all", "way", "over", "extreme", "dead",
+                       "smack", "exactly", "precisely", "squarely",
                        "end", "side", "hand", "edge", "of", "row", "line", "farthest", "furthest", "from", "counting",
                        "starting", "toward", "towards", "that", "is", "which", "position", "place", "spot"})
 INTENSIFIERS = frozenset({"just", "directly", "right", "immediately", "straight", "closely", "exactly"})
@@ -76,9 +77,14 @@ PLACES = frozenset({"top", "bottom", "above", "below", "under", "underneath", "o
                     "from", "with", "holding", "outside", "into", "onto", "of", "away", "closer", "further",
                     "nearby", "off", "out"})
 MIDDLE_SIZES = frozenset({"medium", "mid", "average", "intermediate"})  # "the medium cube": not read
+# An object picked by its neighbours or by what the others are not: "the lone duck", "the remaining cube", "the mug
+# by itself". Not read: which one is alone depends on what the speaker groups together.
+ISOLATION = frozenset({"lone", "alone", "single", "solitary", "isolated", "remaining", "leftover", "rest", "itself",
+                       "themselves", "separate", "odd", "only"})
 SELECTING = (frozenset(DIRECTIONS) | frozenset(ORDER_ADJECTIVES) | frozenset(ORDINALS) | LAST_WORDS | MIDDLE_WORDS
-             | NEGATIONS | QUANTITIES | DEIXIS | POSSESSIVES | MIDDLE_SIZES | PLACES
-             | {"penultimate", "centre", "most", "least", "more", "less", "only", "which", "either"})
+             | NEGATIONS | QUANTITIES | DEIXIS | POSSESSIVES | MIDDLE_SIZES | ISOLATION | PLACES
+             | {"penultimate", "centre", "most", "least", "more", "less", "which", "either", "to"})
+MODALS = frozenset({"would", "could", "can", "will", "wouldja", "couldja"})  # "..., would ya": a request's tail
 
 _SPELLING = {"centre": "center", "grey": "gray", "colour": "color", "coloured": "colored", "furthest": "farthest",
              "further": "farther", "lefthand": "left", "righthand": "right"}
@@ -103,11 +109,17 @@ def tokenize(command: str) -> list[str]:
     return [w for word in text.split() for w in _SPELLING.get(word, word).split()]
 
 
+COMPASS = frozenset({"north", "south", "east", "west", "northern", "southern", "eastern", "western"})
+# Clause openers that restart or correct a command ("wait, the red cube", "sorry, I meant the red one").
+RESTARTS = frozenset({"and", "but", "so", "no", "nope", "sorry", "oops", "i", "mean", "meant", "wait", "actually",
+                      "oh", "ah", "correction"})
+
+
 def selects(word: str) -> bool:
     """Whether ``word`` can change which object is meant (a side, rank, size, place, negation, quantity, or a
-    superlative the reader does not know: "tallest", "uppermost")."""
-    return word in SELECTING or word.endswith("most") or (len(word) > 5 and word.endswith("est")
-                                                          and word not in COLOR_WORDS) or word.isdigit()
+    superlative or direction the reader does not know: "tallest", "uppermost", "leftward", "western")."""
+    return word in SELECTING or word in COMPASS or word.endswith(("most", "ward", "wards")) \
+        or (len(word) > 5 and word.endswith("est") and word not in COLOR_WORDS) or word.isdigit()
 
 
 def singular(word: str) -> str | None:

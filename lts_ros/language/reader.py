@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 
 from lts_ros.language.lexicon import (ARTICLES, CARDINALS, CATEGORY_OF, CLAUSE_WORDS, COLOR_WORDS, DIRECTIONS,
-                                      INTENSIFIERS, LAST_WORDS, MIDDLE_WORDS, NOUNS, ORDER_ADJECTIVES, ORDINALS,
-                                      PRONOUN_NOUNS, QUANTITIES, REQUEST_WORDS, SIDE_GLUE, SIDE_WORDS, SURFACES,
+                                      INTENSIFIERS, LAST_WORDS, MIDDLE_WORDS, MODALS, NOUNS, ORDER_ADJECTIVES, ORDINALS,
+                                      PRONOUN_NOUNS, QUANTITIES, REQUEST_WORDS, RESTARTS, SIDE_GLUE, SIDE_WORDS, SURFACES,
                                       TRAILING_PHRASES, selects, singular, tokenize)
 from lts_ros.language.query import (BEHIND, FAR, IN_FRONT_OF, LEFT, LEFT_OF, NEAR, NEXT_TO, OPPOSITE, RIGHT,
                                     RIGHT_OF, Description, Query, Relation, Selection)
@@ -76,6 +76,15 @@ def _strip_request(clause: list[str]) -> list[str]:
             if len(words) > len(phrase) - 1 and tuple(words[-len(phrase):]) == phrase:
                 words, stripped = words[:-len(phrase)], True
                 break
+        if len(words) > 2 and words[-2] in MODALS and not selects(words[-1]):  # "..., would ya"
+            words, stripped = words[:-2], True
+    for i in range(len(words) - 1):  # "for me" anywhere: "pick up the second duck for me from the left"
+        if words[i] == "for" and words[i + 1] in ("me", "us"):
+            return words[:i] + words[i + 2:]
+    if "if" in words:  # a condition that names nothing: "the blue mug, if you see one"
+        i = words.index("if")
+        if not any(_noun_at(words, j) or words[j] in COLOR_WORDS or selects(words[j]) for j in range(i + 1, len(words))):
+            return words[:i]
     return words
 
 
@@ -92,7 +101,7 @@ def _split_exclusions(tokens: list[str]) -> tuple[list[str], list[list[str]]]:
     excluded: list[list[str]] = []
     clauses = " ".join(tokens).split(",")
     for clause in (c.split() for c in clauses):
-        while clause and clause[0] in ("and", "but", "so", "no", "nope", "sorry", "oops", "i", "mean"):
+        while clause and clause[0] in RESTARTS:
             clause = clause[1:]
         clause = _strip_request(clause)
         if not clause:
@@ -155,7 +164,7 @@ def _find_relation(tokens: list[str]) -> tuple[list[str], str, list[str]] | None
         for match in _matches(pattern, text):
             target = text[:match.start()].split()
             anchor = match["anchor"]
-            if anchor in _VIEWER or anchor.split()[0] in LAST_WORDS \
+            if anchor in _VIEWER or anchor.split()[0] in LAST_WORDS or _is_surface(anchor.split()) \
                     or not any(w not in ARTICLES and w not in CLAUSE_WORDS for w in target):
                 continue
             side = match["side"]
@@ -165,6 +174,11 @@ def _find_relation(tokens: list[str]) -> tuple[list[str], str, list[str]] | None
                 kind = next((k for word, k in _KIND_OF.items() if word in match["words"].split()), NEXT_TO)
             return target, kind, anchor.split()
     return None
+
+
+def _is_surface(words: list[str]) -> bool:
+    """"the table", "the desk": where the objects stand, a side of the workspace rather than an anchor."""
+    return [w for w in words if w not in ARTICLES] in ([s] for s in SURFACES)
 
 
 def _matches(pattern: re.Pattern, text: str):
@@ -248,7 +262,7 @@ def _glue(words: list[str], used: list[bool], start: int, end: int) -> None:
         start -= 1
     while end < len(words) and not used[end] and words[end] in _FORWARD_GLUE:
         end += 1
-    if tuple(words[end:end + 3]) in (("of", "the", "row"), ("of", "the", "line"), ("of", "the", "table")):
+    if words[end:end + 2] == ["of", "the"] and end + 2 < len(words) and words[end + 2] in ("row", "line", *SURFACES):
         end += 3
     _take(used, start, end)
 
@@ -319,12 +333,35 @@ def _counting_sides(words: list[str], used: list[bool], cues: _Cues) -> None:
 
 
 def _directions(words: list[str], used: list[bool], cues: _Cues) -> None:
-    """Sides and places: "leftmost", "on the far left side", "at the back", "the front one", "in front"."""
+    """Sides and places: "leftmost", "on the far left side", "at the back", "the front one", "in front". Not a
+    side: "left" as what remains ("the cube that is left", "left over") or a direction a verb takes ("the duck
+    looking right", "turned to the left"): refusals."""
     for i, word in enumerate(words):
         if used[i] or word not in DIRECTIONS:
             continue
+        if word == "left" and (words[i + 1:i + 2] == ["over"] or i + 1 == len(words) and i > 0
+                               and words[i - 1] in ("is", "are", "was", "remains")):
+            raise Unread(f"did not understand: '{' '.join(words[max(i - 1, 0):i + 2])}' (left as in remaining?)")
+        verb = _word_before_glue(words, i)
+        if verb is not None and _looks_like_verb(words, verb):
+            raise Unread(f"did not understand: '{' '.join(words[words.index(verb):i + 1])}'")
         cues.orders.add(DIRECTIONS[word])
         _glue(words, used, i, i + 1)
+
+
+def _word_before_glue(words: list[str], i: int) -> str | None:
+    """The word before ``words[i]`` and the side glue in front of it ("turned" in "turned to the left")."""
+    j = i - 1
+    while j >= 0 and words[j] in SIDE_GLUE:
+        j -= 1
+    return words[j] if j >= 0 else None
+
+
+def _looks_like_verb(words: list[str], word: str) -> bool:
+    """Whether ``word`` reads as a participle ("looking", "turned"): not a placing word ("sitting"), an object word
+    ("ring") or a colour."""
+    return len(word) > 5 and word.endswith(("ing", "ed")) and word not in CLAUSE_WORDS \
+        and word not in COLOR_WORDS and _noun_at(words, words.index(word)) is None
 
 
 _VIEWER_TAILS = (("to", "the", "camera"), ("to", "me"), ("to", "you"), ("to", "us"), ("to", "the", "robot"),
