@@ -107,6 +107,23 @@ def test_the_cell_family_shows_the_robot_arm_and_objects_set_against_each_other(
     assert sum(cut_by_the_frame("flat", seed) for seed in seeds) == 0
 
 
+def test_the_busy_cell_family_stacks_objects_on_flat_tops():
+    """``busy_cell``: some named objects stand on another's flat top (a block, a tray), their lowest point well above
+    the table; flat scenes never stack."""
+    camera = camera_looking_at((0.0, 0.0, TABLE_TOP_Z), 0.7, 50.0, 0.0, 50.0)
+
+    def raised(appearance: str, seed: int) -> list[str]:
+        tabletop = build_tabletop(seed, camera, appearance=appearance)
+        try:
+            return [item.category for item in tabletop.items
+                    if item.color is not None and tabletop.client.getAABB(item.body)[0][2] > TABLE_TOP_Z + 0.01]
+        finally:
+            tabletop.close()
+
+    assert sum(bool(raised("busy_cell", seed)) for seed in range(25, 35)) >= 2
+    assert not any(raised("flat", seed) for seed in (25, 28, 32, 34))
+
+
 def test_held_out_families_are_rendered_only_into_test_and_evaluated_per_family(tmp_path):
     assert set(HELD_OUT) == {"ho_pattern", "ho_table", "ho_neighbours"} and not FAMILIES["randomized"].held_out
     for split in ("train", "val"):

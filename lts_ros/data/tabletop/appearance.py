@@ -47,6 +47,7 @@ class Family:
     robot_in_view: bool = False  # the robot's own arm reaches over the table, its hand in view (robot_view.py)
     touching: float = 0.0  # share of named objects placed against one already placed
     cut_by_frame: float = 0.0  # share of named objects straddling the image border (their centre in view)
+    stacked: float = 0.0  # share of named objects standing on a flat-topped one (a block, a tray)
 
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
@@ -55,6 +56,9 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            ("tint", "wood", "cloth", "plastic", "print", "real_texture"), (0, 5), SEEN_NEIGHBOURS),
     Family("cell", ("flat",), False, ("tint",), (0, 2), SEEN_NEIGHBOURS, robot_in_view=True, touching=0.4,
            cut_by_frame=0.3),
+    Family("busy_cell", ("flat", "checker", "stripes", "noise"), True,
+           ("tint", "wood", "cloth", "plastic", "print", "real_texture"), (0, 4), SEEN_NEIGHBOURS,
+           robot_in_view=True, touching=0.3, cut_by_frame=0.3, stacked=0.5),
     Family("ho_pattern", ("dots", "text"), True, ("tint",), (0, 2), SEEN_NEIGHBOURS, held_out=True),
     Family("ho_table", ("flat",), False, ("photo",), (0, 2), SEEN_NEIGHBOURS, held_out=True),
     Family("ho_neighbours", ("flat",), False, ("tint",), (3, 6), UNSEEN_NEIGHBOURS, held_out=True),

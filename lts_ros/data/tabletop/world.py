@@ -55,6 +55,7 @@ class _Item:
     body: int = -1
     texture: np.ndarray | None = None  # RGB drawn over the object (its colour baked in); None: the flat colour
     against: "_Item | None" = None  # placed to touch this one (appearance families with ``touching``)
+    on: "_Item | None" = None  # stands on this one's top (appearance families with ``stacked``)
 
     @property
     def radius(self) -> float:
@@ -126,7 +127,7 @@ def build_tabletop(seed: int, camera: Camera, n_objects: tuple[int, int] = (2, 7
 def add_lookalike(tabletop: Tabletop, of: int, xy: np.ndarray, yaw: float) -> int:
     """A copy of object ``of`` (same asset, size, colour and pattern) standing at world ``xy``, turned to ``yaw``;
     its instance id (the next one)."""
-    item = replace(tabletop.items[of], xy=np.asarray(xy, float), yaw=yaw, body=-1, against=None)
+    item = replace(tabletop.items[of], xy=np.asarray(xy, float), yaw=yaw, body=-1, against=None, on=None)
     _spawn_on_table(tabletop.client, item)
     tabletop.items.append(item)
     return len(tabletop.items) - 1
@@ -184,12 +185,12 @@ def _settled(client: PybulletClient, rng: np.random.Generator, seed: int, n_obje
     table. The looks are drawn from a stream of their own: a ``flat`` scene is the same whatever families exist."""
     client.setGravity(0, 0, -9.81)
     items = _sample_items(rng, int(rng.integers(n_objects[0], n_objects[1] + 1)), allowed, look)
-    if not _place(rng, items, camera, region, look.touching, look.cut_by_frame):
+    if not _place(rng, items, camera, region, look.touching, look.cut_by_frame, look.stacked):
         return None
     looks = np.random.default_rng([seed, 3])
     _dress(items, look, looks)
     _setup_room(client, rng, table_texture(look.tables[looks.integers(len(look.tables))], looks))
-    for item in items:
+    for item in sorted(items, key=lambda it: it.on is not None):  # a support before what stands on it
         _spawn_on_table(client, item)
     _close_in(client, items)
     _settle(client, [item.body for item in items])
@@ -244,25 +245,30 @@ def _item(rng: np.random.Generator, category: str, color: str | None, asset: Ass
 
 def _place(rng: np.random.Generator, items: list[_Item], camera: Camera,
            region: tuple[np.ndarray, np.ndarray] | None = None, touching: float = 0.0,
-           cut_by_frame: float = 0.0) -> bool:
+           cut_by_frame: float = 0.0, stacked: float = 0.0) -> bool:
     """Non-overlapping footprints on the table, fully in view, centres inside ``region`` when given; biggest
     first. With probability ``touching`` a named object is set against one already placed (footprints
-    TOUCH_GAP_M apart) and with probability ``cut_by_frame`` it straddles the image border (its centre in view),
-    where it fits. False if one does not fit."""
+    TOUCH_GAP_M apart), with probability ``cut_by_frame`` it straddles the image border (its centre in view), and
+    with probability ``stacked`` it stands on a flat-topped one already placed (``_supports``), where it fits.
+    False if one does not fit."""
     camera_from_world = np.linalg.inv(camera.world_from_camera)
     size = np.array([camera.width, camera.height])
     lo, hi = IMAGE_MARGIN * size, (1 - IMAGE_MARGIN) * size - 1
     placed: list[_Item] = []
 
     def fits(item: _Item, xy: np.ndarray, lo_xy: np.ndarray, hi_xy: np.ndarray, gap: float,
-             cut: bool = False) -> np.ndarray:
-        """Which candidate centres ``xy`` fit: on the table, clear of the placed objects, in front of the camera,
-        and wholly in view (``cut``: the centre in view, some of the rim outside the image)."""
+             cut: bool = False, on: _Item | None = None) -> np.ndarray:
+        """Which candidate centres ``xy`` fit: on the table (or on ``on``'s top), clear of the other placed
+        objects, in front of the camera, and wholly in view (``cut``: the centre in view, some of the rim
+        outside the image)."""
         r, h = item.radius, item.extents[2]
+        base = 0.0 if on is None else on.extents[2]
         ok = np.all((xy >= lo_xy) & (xy <= hi_xy), axis=1)
         for other in placed:
-            ok &= np.linalg.norm(xy - other.xy, axis=1) > r + other.radius + gap
-        rim = np.array([[dx * r, dy * r, z] for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1), (0, 0)) for z in (0, h)])
+            if other is not on:
+                ok &= np.linalg.norm(xy - other.xy, axis=1) > r + other.radius + gap
+        rim = np.array([[dx * r, dy * r, base + z] for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1), (0, 0))
+                        for z in (0, h)])
         pts = np.concatenate([xy[:, None, :], np.full((len(xy), 1, 1), TABLE_TOP_Z)], axis=2) + rim
         cam = pts.reshape(-1, 3) @ camera_from_world[:3, :3].T + camera_from_world[:3, 3]
         uv = project(cam, camera.K).reshape(len(xy), -1, 2)
@@ -277,7 +283,14 @@ def _place(rng: np.random.Generator, items: list[_Item], camera: Camera,
             return False
         xy = rng.uniform(lo_xy, hi_xy, size=(PLACE_TRIES, 2))
         ok = fits(item, xy, lo_xy, hi_xy, GAP_M)
-        if touching and placed and item.color is not None and rng.random() < touching:
+        supports = _supports(item, placed) if stacked and item.color is not None else []
+        if supports and rng.random() < stacked:
+            support = supports[rng.integers(len(supports))]
+            on_top = support.xy + rng.uniform(-0.004, 0.004, size=(PLACE_TRIES, 2))
+            top_ok = fits(item, on_top, lo_xy, hi_xy, GAP_M, on=support)
+            if top_ok.any():
+                xy, ok, item.on = on_top, top_ok, support
+        elif touching and placed and item.color is not None and rng.random() < touching:
             other = placed[rng.integers(len(placed))]
             angle = rng.uniform(-np.pi, np.pi, PLACE_TRIES)
             against = other.xy + (item.radius + other.radius + TOUCH_GAP_M) * np.stack([np.cos(angle), np.sin(angle)], 1)
@@ -293,6 +306,16 @@ def _place(rng: np.random.Generator, items: list[_Item], camera: Camera,
         item.xy = xy[np.argmax(ok)]
         placed.append(item)
     return True
+
+
+FLAT_TOPS = ("block", "lego", "jenga", "tray")  # categories with a top another object can stand on
+
+
+def _supports(item: _Item, placed: list[_Item]) -> list[_Item]:
+    """Placed named objects ``item`` can stand on: a flat top at least about as wide as ``item``, nothing on it
+    yet, and standing on the table itself."""
+    return [o for o in placed if o.category in FLAT_TOPS and o.on is None and not any(p.on is o for p in placed)
+            and item.extents[:2].max() <= 1.3 * o.extents[:2].min()]
 
 
 def _setup_room(client: PybulletClient, rng: np.random.Generator, table: np.ndarray | None = None) -> None:
@@ -320,8 +343,9 @@ def _spawn_on_table(client: PybulletClient, item: _Item) -> None:
     body = spawn(client, item.asset, item.scale, (*item.xy, TABLE_TOP_Z + 1.0), item.yaw)
     lo, hi = np.array(client.getAABB(body))
     drop = DROP_M if client.getDynamicsInfo(body, -1)[0] > 0 else 0.0
+    floor = TABLE_TOP_Z if item.on is None else client.getAABB(item.on.body)[1][2]  # the table, or its support's top
     pos, orn = client.getBasePositionAndOrientation(body)
-    pos = np.array(pos) + [*(item.xy - (lo[:2] + hi[:2]) / 2), TABLE_TOP_Z + drop - lo[2]]
+    pos = np.array(pos) + [*(item.xy - (lo[:2] + hi[:2]) / 2), floor + drop - lo[2]]
     client.resetBasePositionAndOrientation(body, pos, orn)
     texture = -1 if item.texture is None else load_texture(client, item.texture)
     rgba = [*item.rgb, 1.0] if item.texture is None else [1.0, 1.0, 1.0, 1.0]  # a texture carries its colour
