@@ -77,6 +77,7 @@ def test_ordinal_phrasings_read_as_one_query(command):
     ("the ball on the left side of the table", Selection("left")),  # the table is where it stands, not an anchor
     ("the ball at the back of the desk", Selection("far")), ("dead centre ball", Selection("left", middle=True)),
     ("could you pick up the second ball for me from the left", Selection("left", 2)),
+    ("the ball that comes second from the left", Selection("left", 2)),
 ])
 def test_selections_by_meaning(command, selection):
     query = read_command(command)
@@ -118,7 +119,7 @@ def test_exclusions(command, description, excluded):
     "the red mug", "I want the red mug", "the red mug please", "can I have the red mug?", "yank the red mug",
     "the mug that is red", "the red mug on the table", "the red one of the mugs", "uhh the, um, red mug",
     "give me the red mug would ya", "the red mug, if you see one", "wait, the red mug", "whatever red mug",
-    "the mug which has a red colour",
+    "the mug which has a red colour", "the mug that looks red",
 ])
 def test_descriptions_around_requests_and_politeness(command):
     assert read_command(command) == Query(Description("mug", ("red",)))

@@ -15,7 +15,8 @@ PRONOUN_NOUNS = frozenset({"one", "ones", "object", "objects", "thing", "things"
 # Words of a relative clause or a copula that carry no meaning of their own ("the duck that is purple").
 CLAUSE_WORDS = frozenset({"that", "which", "who", "is", "are", "was", "being", "colored", "coloured",
                           "sitting", "standing", "lying", "placed", "located", "positioned", "situated", "resting",
-                          "sits", "stands", "lies", "kept", "set", "put", "you", "see", "can", "whose", "color", "has"})
+                          "sits", "stands", "lies", "kept", "set", "put", "you", "see", "can", "whose", "color", "has",
+                          "comes", "appears", "seems", "looks", "be"})
 SURFACES = frozenset({"table", "desk", "tabletop", "counter", "surface", "workspace", "bench", "floor"})
 COLOR_WORDS = frozenset(COLORS) | {"gray", "brown", "pink", "cyan", "magenta", "beige", "gold", "silver", "violet"}
 # Multi-word and single category words, longest first, with the plural people say ("teddies", "boxes").
