@@ -77,7 +77,7 @@ def test_ordinal_phrasings_read_as_one_query(command):
     ("the ball on the left side of the table", Selection("left")),  # the table is where it stands, not an anchor
     ("the ball at the back of the desk", Selection("far")), ("dead centre ball", Selection("left", middle=True)),
     ("could you pick up the second ball for me from the left", Selection("left", 2)),
-    ("the ball that comes second from the left", Selection("left", 2)),
+    ("the ball that comes second from the left", Selection("left", 2)), ("the ball near me", Selection("near")),
 ])
 def test_selections_by_meaning(command, selection):
     query = read_command(command)
@@ -154,6 +154,8 @@ def test_descriptions_around_requests_and_politeness(command):
     ("the leftward ball", "'leftward ball'"),
     ("the western ball", "'western ball'"),
     ("the cube the robot is closest to", "'to'"),  # not "next to" an object called "to"
+    ("the ball bigger than the red one", "'than the red one'"),  # not the biggest red ball
+    ("the stacked block", "'stacked block'"),
     ("", "no object named"),
 ])
 def test_selecting_words_it_cannot_read_are_a_refusal_with_the_reason(command, reason):

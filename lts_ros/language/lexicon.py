@@ -81,10 +81,10 @@ MIDDLE_SIZES = frozenset({"medium", "mid", "average", "intermediate"})  # "the m
 # An object picked by its neighbours or by what the others are not: "the lone duck", "the remaining cube", "the mug
 # by itself". Not read: which one is alone depends on what the speaker groups together.
 ISOLATION = frozenset({"lone", "alone", "single", "solitary", "isolated", "remaining", "leftover", "rest", "itself",
-                       "themselves", "separate", "odd", "only"})
+                       "themselves", "separate", "odd", "only", "stacked", "piled"})
 SELECTING = (frozenset(DIRECTIONS) | frozenset(ORDER_ADJECTIVES) | frozenset(ORDINALS) | LAST_WORDS | MIDDLE_WORDS
              | NEGATIONS | QUANTITIES | DEIXIS | POSSESSIVES | MIDDLE_SIZES | ISOLATION | PLACES
-             | {"penultimate", "centre", "most", "least", "more", "less", "which", "either", "to"})
+             | {"penultimate", "centre", "most", "least", "more", "less", "which", "either", "to", "than"})
 MODALS = frozenset({"would", "could", "can", "will", "wouldja", "couldja"})  # "..., would ya": a request's tail
 
 _SPELLING = {"centre": "center", "grey": "gray", "colour": "color", "coloured": "colored", "furthest": "farthest",

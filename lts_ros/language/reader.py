@@ -366,7 +366,7 @@ def _looks_like_verb(words: list[str], word: str) -> bool:
 
 _VIEWER_TAILS = (("to", "the", "camera"), ("to", "me"), ("to", "you"), ("to", "us"), ("to", "the", "robot"),
                  ("from", "the", "camera"), ("from", "me"), ("from", "you"), ("from", "us"),
-                 ("from", "the", "robot"), ("away",), ("the", "camera"))
+                 ("from", "the", "robot"), ("away",), ("the", "camera"), ("me",), ("you",), ("us",))
 
 
 def _order_adjectives(words: list[str], used: list[bool], cues: _Cues) -> None:
