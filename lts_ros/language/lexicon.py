@@ -82,10 +82,14 @@ MIDDLE_SIZES = frozenset({"medium", "mid", "average", "intermediate"})  # "the m
 # by itself". Not read: which one is alone depends on what the speaker groups together.
 ISOLATION = frozenset({"lone", "alone", "single", "solitary", "isolated", "remaining", "leftover", "rest", "itself",
                        "themselves", "separate", "odd", "only", "stacked", "piled"})
+COMPASS = frozenset({"north", "south", "east", "west", "northern", "southern", "eastern", "western"})
 SELECTING = (frozenset(DIRECTIONS) | frozenset(ORDER_ADJECTIVES) | frozenset(ORDINALS) | LAST_WORDS | MIDDLE_WORDS
-             | NEGATIONS | QUANTITIES | DEIXIS | POSSESSIVES | MIDDLE_SIZES | ISOLATION | PLACES
+             | NEGATIONS | QUANTITIES | DEIXIS | POSSESSIVES | MIDDLE_SIZES | ISOLATION | PLACES | COMPASS
              | {"penultimate", "centre", "most", "least", "more", "less", "which", "either", "to", "than"})
 MODALS = frozenset({"would", "could", "can", "will", "wouldja", "couldja"})  # "..., would ya": a request's tail
+# Clause openers that restart or correct a command ("wait, the red cube", "sorry, I meant the red one").
+RESTARTS = frozenset({"and", "but", "so", "no", "nope", "sorry", "oops", "i", "mean", "meant", "wait", "actually",
+                      "oh", "ah", "correction"})
 
 _SPELLING = {"centre": "center", "grey": "gray", "colour": "color", "coloured": "colored", "furthest": "farthest",
              "further": "farther", "lefthand": "left", "righthand": "right"}
@@ -110,16 +114,10 @@ def tokenize(command: str) -> list[str]:
     return [w for word in text.split() for w in _SPELLING.get(word, word).split()]
 
 
-COMPASS = frozenset({"north", "south", "east", "west", "northern", "southern", "eastern", "western"})
-# Clause openers that restart or correct a command ("wait, the red cube", "sorry, I meant the red one").
-RESTARTS = frozenset({"and", "but", "so", "no", "nope", "sorry", "oops", "i", "mean", "meant", "wait", "actually",
-                      "oh", "ah", "correction"})
-
-
 def selects(word: str) -> bool:
     """Whether ``word`` can change which object is meant (a side, rank, size, place, negation, quantity, or a
     superlative or direction the reader does not know: "tallest", "uppermost", "leftward", "western")."""
-    return word in SELECTING or word in COMPASS or word.endswith(("most", "ward", "wards")) \
+    return word in SELECTING or word.endswith(("most", "ward", "wards")) \
         or (len(word) > 5 and word.endswith("est") and word not in COLOR_WORDS) or word.isdigit()
 
 

@@ -80,7 +80,8 @@ def _strip_request(clause: list[str]) -> list[str]:
             words, stripped = words[:-2], True
     for i in range(len(words) - 1):  # "for me" anywhere: "pick up the second duck for me from the left"
         if words[i] == "for" and words[i + 1] in ("me", "us"):
-            return words[:i] + words[i + 2:]
+            words = words[:i] + words[i + 2:]
+            break
     if "if" in words:  # a condition that names nothing: "the blue mug, if you see one"
         i = words.index("if")
         if not any(_noun_at(words, j) or words[j] in COLOR_WORDS or selects(words[j]) for j in range(i + 1, len(words))):
@@ -178,7 +179,8 @@ def _find_relation(tokens: list[str]) -> tuple[list[str], str, list[str]] | None
 
 def _is_surface(words: list[str]) -> bool:
     """"the table", "the desk": where the objects stand, a side of the workspace rather than an anchor."""
-    return [w for w in words if w not in ARTICLES] in ([s] for s in SURFACES)
+    named = [w for w in words if w not in ARTICLES]
+    return len(named) == 1 and named[0] in SURFACES
 
 
 def _matches(pattern: re.Pattern, text: str):
@@ -344,24 +346,26 @@ def _directions(words: list[str], used: list[bool], cues: _Cues) -> None:
             raise Unread(f"did not understand: '{' '.join(words[max(i - 1, 0):i + 2])}' (left as in remaining?)")
         verb = _word_before_glue(words, i)
         if verb is not None and _looks_like_verb(words, verb):
-            raise Unread(f"did not understand: '{' '.join(words[words.index(verb):i + 1])}'")
+            raise Unread(f"did not understand: '{' '.join(words[verb:i + 1])}'")
         cues.orders.add(DIRECTIONS[word])
         _glue(words, used, i, i + 1)
 
 
-def _word_before_glue(words: list[str], i: int) -> str | None:
-    """The word before ``words[i]`` and the side glue in front of it ("turned" in "turned to the left")."""
+def _word_before_glue(words: list[str], i: int) -> int | None:
+    """The index of the word before ``words[i]`` and the side glue in front of it ("turned" in "turned to the
+    left"), None at the start."""
     j = i - 1
     while j >= 0 and words[j] in SIDE_GLUE:
         j -= 1
-    return words[j] if j >= 0 else None
+    return j if j >= 0 else None
 
 
-def _looks_like_verb(words: list[str], word: str) -> bool:
-    """Whether ``word`` reads as a participle ("looking", "turned"): not a placing word ("sitting"), an object word
-    ("ring") or a colour."""
+def _looks_like_verb(words: list[str], i: int) -> bool:
+    """Whether ``words[i]`` reads as a participle ("looking", "turned"): not a placing word ("sitting"), an object
+    word ("ring") or a colour."""
+    word = words[i]
     return len(word) > 5 and word.endswith(("ing", "ed")) and word not in CLAUSE_WORDS \
-        and word not in COLOR_WORDS and _noun_at(words, words.index(word)) is None
+        and word not in COLOR_WORDS and _noun_at(words, i) is None
 
 
 _VIEWER_TAILS = (("to", "the", "camera"), ("to", "me"), ("to", "you"), ("to", "us"), ("to", "the", "robot"),
