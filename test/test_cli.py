@@ -4,7 +4,7 @@ import pytest
 from conftest import run_lts
 
 
-@pytest.mark.parametrize("command", [["info"], ["train"], ["eval"], ["segment"], ["demo"], ["bench"],
+@pytest.mark.parametrize("command", [["info"], ["train"], ["average"], ["eval"], ["segment"], ["demo"], ["bench"],
                                      ["export", "onnx"], ["export", "check"], ["export", "engine"],
                                      ["bag", "record-sim"], ["bag", "eval"]])
 def test_every_subcommand_explains_itself(command):

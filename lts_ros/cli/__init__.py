@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import argparse
 
-from lts_ros.cli import bag, bench, demo, evaluate, export, info, segment, sim, train
+from lts_ros.cli import average, bag, bench, demo, evaluate, export, info, segment, sim, train
 from lts_ros.errors import run_command
 
-COMMANDS = (info, train, evaluate, segment, export, bench, bag, sim, demo)  # in the order --help lists them
+COMMANDS = (info, train, average, evaluate, segment, export, bench, bag, sim, demo)  # in the order --help lists them
 
 EPILOG = """examples:
   lts info --config edge                 parameters and GFLOPs per part
   lts train --config tiny --data refcoco --data-root data/refer --steps 2000
   torchrun --nproc_per_node 2 -m lts_ros.train --config edge --data-root data/refer
+  lts average --checkpoints models/lts_edge_tabletop.safetensors runs/x/model.safetensors --out runs/x/avg.safetensors
   lts eval --checkpoint runs/x/model.safetensors --data refcoco --data-root data/refer --split val
   lts segment --checkpoint runs/x/model.safetensors --image scene.png --text "the red mug"
   lts export onnx --checkpoint models/lts_edge_tabletop.safetensors --precision int8 --calibration data/tabletop/val

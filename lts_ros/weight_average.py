@@ -1,0 +1,49 @@
+"""Weight-space averaging of checkpoints of one model (WiSE-FT style): a fine-tune mixed back with the
+model it started from keeps more of what the start knew, at no cost per frame."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from lts_ros.checkpoint import load_checkpoint, read_metadata
+from lts_ros.errors import LtsError
+from lts_ros.model.lts import LTS
+
+
+def average_checkpoints(paths: list[Path], weights: list[float]) -> LTS:
+    """The model whose every floating-point weight is ``sum(w_i * weight_i)`` over ``paths``, with the
+    first checkpoint's config and vocabulary; the weights are normalized to sum to 1. Every checkpoint
+    must have the same architecture and vocabulary, and equal integer buffers."""
+    if len(paths) < 2 or len(paths) != len(weights):
+        raise LtsError("give two or more checkpoints and one weight per checkpoint")
+    if any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise LtsError(f"weights must be >= 0 and not all 0 (got {weights})")
+    _check_same_model(paths)
+    models = [load_checkpoint(path) for path in paths]
+    states = [model.state_dict() for model in models]
+    total = sum(weights)
+    mixed = {}
+    for key, first in states[0].items():
+        if first.is_floating_point():
+            mixed[key] = sum(state[key].double() * (w / total) for state, w in zip(states, weights)).to(first.dtype)
+        elif all(torch.equal(first, state[key]) for state in states[1:]):
+            mixed[key] = first
+        else:
+            raise LtsError(f"{paths[0]} and the others differ in {key}, which cannot be averaged")
+    models[0].load_state_dict(mixed)
+    return models[0]
+
+
+def _check_same_model(paths: list[Path]) -> None:
+    first = read_metadata(paths[0])
+    for path in paths[1:]:
+        other = read_metadata(path)
+        if _architecture(other["config"]) != _architecture(first["config"]) or other["vocab"] != first["vocab"]:
+            raise LtsError(f"{path} and {paths[0]} are not the same model (config or vocabulary differ): only "
+                           "fine-tunes of one model can be averaged")
+
+
+def _architecture(config_yaml: str) -> str:
+    """The config without its name: two runs of one architecture may be named differently."""
+    return "\n".join(line for line in config_yaml.splitlines() if not line.startswith("name:"))
