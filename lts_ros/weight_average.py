@@ -13,8 +13,8 @@ from lts_ros.model.lts import LTS
 
 def average_checkpoints(paths: list[Path], weights: list[float]) -> LTS:
     """The model whose every floating-point weight is ``sum(w_i * weight_i)`` over ``paths``, with the
-    first checkpoint's config and vocabulary; the weights are normalized to sum to 1. Every checkpoint
-    must have the same architecture and vocabulary, and equal integer buffers."""
+    first checkpoint's config, vocabulary and batch-norm step counters; the weights are normalized to sum
+    to 1. Every checkpoint must have the same architecture and vocabulary, and equal other integer buffers."""
     if len(paths) < 2 or len(paths) != len(weights):
         raise LtsError("give two or more checkpoints and one weight per checkpoint")
     if any(w < 0 for w in weights) or sum(weights) <= 0:
@@ -27,8 +27,8 @@ def average_checkpoints(paths: list[Path], weights: list[float]) -> LTS:
     for key, first in states[0].items():
         if first.is_floating_point():
             mixed[key] = sum(state[key].double() * (w / total) for state, w in zip(states, weights)).to(first.dtype)
-        elif all(torch.equal(first, state[key]) for state in states[1:]):
-            mixed[key] = first
+        elif key.endswith("num_batches_tracked") or all(torch.equal(first, state[key]) for state in states[1:]):
+            mixed[key] = first  # batch-norm's step counter is bookkeeping: the first checkpoint's
         else:
             raise LtsError(f"{paths[0]} and the others differ in {key}, which cannot be averaged")
     models[0].load_state_dict(mixed)

@@ -15,6 +15,9 @@ def two_runs(tmp_path):
     start = save_checkpoint(build_model("tiny", VOCAB), tmp_path / "start.safetensors")
     tuned = build_model("tiny", VOCAB)  # another initialization stands in for a fine-tune
     tuned.cfg.name = "tiny-finetuned"  # runs of one architecture may be named differently
+    for key, value in tuned.state_dict().items():
+        if key.endswith("num_batches_tracked"):
+            value.fill_(500)  # batch-norm's step counter: a fine-tune has taken steps the start has not
     return start, save_checkpoint(tuned, tmp_path / "tuned.safetensors")
 
 
@@ -28,6 +31,8 @@ def test_the_average_is_the_weighted_mean_of_every_weight(tmp_path):
     assert any(not torch.equal(a[k], b[k]) for k in floats)
     for key in floats:
         assert torch.allclose(mixed[key], 0.75 * a[key] + 0.25 * b[key], atol=1e-6), key
+    counters = [k for k in a if k.endswith("num_batches_tracked")]
+    assert counters and all(torch.equal(mixed[k], a[k]) and not torch.equal(a[k], b[k]) for k in counters)
     assert checkpoint_info(out)["averaged"] == [{"checkpoint": str(start), "weight": 0.75},
                                                 {"checkpoint": str(tuned), "weight": 0.25}]
 
