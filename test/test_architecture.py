@@ -19,7 +19,7 @@ LAYERS = (
     ("export", "ros"),
     ("bag",),
     ("bench", "sim"),
-    ("train", "evaluate", "visualize"),
+    ("train", "evaluate", "visualize", "weight_average"),
     ("demo",),
     ("cli",),
 )
