@@ -2,11 +2,12 @@
 model it started from keeps more of what the start knew, at no cost per frame."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import torch
 
-from lts_ros.checkpoint import load_checkpoint, read_metadata
+from lts_ros.checkpoint import load_checkpoint
 from lts_ros.errors import LtsError
 from lts_ros.model.lts import LTS
 
@@ -19,8 +20,11 @@ def average_checkpoints(paths: list[Path], weights: list[float]) -> LTS:
         raise LtsError("give two or more checkpoints and one weight per checkpoint")
     if any(w < 0 for w in weights) or sum(weights) <= 0:
         raise LtsError(f"weights must be >= 0 and not all 0 (got {weights})")
-    _check_same_model(paths)
     models = [load_checkpoint(path) for path in paths]
+    for path, model in zip(paths[1:], models[1:]):  # runs of one architecture may be named differently
+        if dataclasses.replace(model.cfg, name=models[0].cfg.name) != models[0].cfg or model.vocab != models[0].vocab:
+            raise LtsError(f"{path} and {paths[0]} are not the same model (config or vocabulary differ): only "
+                           "fine-tunes of one model can be averaged")
     states = [model.state_dict() for model in models]
     total = sum(weights)
     mixed = {}
@@ -34,16 +38,3 @@ def average_checkpoints(paths: list[Path], weights: list[float]) -> LTS:
     models[0].load_state_dict(mixed)
     return models[0]
 
-
-def _check_same_model(paths: list[Path]) -> None:
-    first = read_metadata(paths[0])
-    for path in paths[1:]:
-        other = read_metadata(path)
-        if _architecture(other["config"]) != _architecture(first["config"]) or other["vocab"] != first["vocab"]:
-            raise LtsError(f"{path} and {paths[0]} are not the same model (config or vocabulary differ): only "
-                           "fine-tunes of one model can be averaged")
-
-
-def _architecture(config_yaml: str) -> str:
-    """The config without its name: two runs of one architecture may be named differently."""
-    return "\n".join(line for line in config_yaml.splitlines() if not line.startswith("name:"))
