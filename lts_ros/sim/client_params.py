@@ -7,6 +7,8 @@ import numpy as np
 from lts_ros.sim.cameras import camera_problems
 from lts_ros.sim.wrist_camera import MOUNT
 
+MOTION_CAP = 4  # times motion_timeout: the longest wait for one waypoint, however slowly the arm approaches
+
 PARAMETERS = {  # name: (default, description)
     "command": ("", "what to pick up, e.g. 'the red block' (required)"),
     "camera_pose": ([0.0] * 6 + [1.0], "the camera optical frame in the world frame: x y z (m) qx qy qz qw"),
@@ -14,7 +16,9 @@ PARAMETERS = {  # name: (default, description)
     "table_z": (0.0, "world z of the table top, m"),
     "node": ("lts_node", "the lts_node whose <node>/status and <node>/mask answer the command"),
     "answer_timeout": (15.0, "s to wait for lts_node's answer to the command"),
-    "motion_timeout": (8.0, "s to wait for the arm to reach each waypoint"),
+    "motion_timeout": (8.0, "s the arm may go without coming closer to a waypoint before the client gives "
+                              "up on it (a slow arm that keeps approaching is waited for, up to "
+                              f"{MOTION_CAP} times this)"),
     "result_file": ("", "where to write the JSON result (and the mask beside it); empty = stdout"),
     "camera": ("head", "head: a fixed camera at camera_pose; wrist: a camera on the hand at wrist_mount, whose pose "
                        "follows the joints; the client then approaches in steps and looks again on the way down"),

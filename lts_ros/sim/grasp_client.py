@@ -9,6 +9,7 @@ what it decided and why as JSON (``result_file``, else stdout) and exits 0; bad 
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from collections import OrderedDict
@@ -23,16 +24,16 @@ from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image, JointState
 from std_msgs.msg import String
 
-from lts_ros.geometry import deproject
+from lts_ros.geometry import deproject, pose_matrix
 from lts_ros.ros.conversions import camera_model, depth_from_image, image_to_array, stamp_ns
 from lts_ros.ros.status import FrameStatus
 from lts_ros.runtime.result import AMBIGUOUS
 from lts_ros.sim import panda
-from lts_ros.geometry import pose_matrix
 from lts_ros.sim.approach import occlusion_pass, wrist_way_down
 from lts_ros.sim.attempt import Attempt
-from lts_ros.sim.client_params import PARAMETERS, parameter_problems
+from lts_ros.sim.client_params import MOTION_CAP, PARAMETERS, parameter_problems
 from lts_ros.sim.grasp_plan import camera_to_world, plan_top_down
+from lts_ros.sim.patience import Patience
 from lts_ros.sim.pick import Kinematics, PlanError, Waypoint, plan_pick
 
 ARM_TOLERANCE_RAD = 0.01
@@ -42,6 +43,7 @@ KEEP_FRAMES = 30  # depth frames and masks kept by stamp
 RESEND_S = 2.0  # the command again while lts_node has not answered it
 RESEND_TARGET_S = 0.5  # joint targets again while the arm is not there
 CLOSE_S = 1.5  # the fingers have closed by then
+PROGRESS_RAD = 0.005  # closer to a waypoint by this much: the arm is still on its way
 LOOK_TIMEOUT_S = 5.0  # for an answer to a frame captured after the arm stopped (wrist steps, occlusion pass)
 
 
@@ -139,8 +141,9 @@ class GraspClient(Node):
         try:
             for waypoint in waypoints:
                 if not self.execute(waypoint):
-                    return attempt.ended("motion_failed", f"the arm did not reach '{waypoint.name}' in "
-                                                          f"{self.values['motion_timeout']:g} s")
+                    timeout = self.values["motion_timeout"]
+                    return attempt.ended("motion_failed", f"the arm did not reach '{waypoint.name}' (no closer for "
+                                                          f"{timeout:g} s, or {MOTION_CAP * timeout:g} s in all)")
         finally:
             attempt.motion_s = time.perf_counter() - begin
         return attempt.ended("grasped", "")
@@ -224,25 +227,30 @@ class GraspClient(Node):
 
     def execute(self, waypoint: Waypoint) -> bool:
         """Drive to the waypoint; True once the arm is there (the fingers: once they stop, or after CLOSE_S, for
-        they close on whatever is between them), False on timeout. The targets are sent again every
-        RESEND_TARGET_S: they are idempotent, and a reliable volatile message sent before the cell's reader
-        matched this writer is lost."""
+        they close on whatever is between them), False once the arm has come no closer to it for
+        ``motion_timeout`` s (stalled: blocked, or a target it cannot reach). A slow arm that keeps approaching is
+        waited for, up to MOTION_CAP times that. The targets are sent again every RESEND_TARGET_S: they are
+        idempotent, and a reliable volatile message sent before the cell's reader matched this writer is lost."""
         names, positions = list(panda.FINGER_NAMES[:1]), [waypoint.finger_m]
         if waypoint.arm is not None:
             names, positions = [*panda.ARM_NAMES, *names], [*waypoint.arm.tolist(), *positions]
         target = JointState(name=names, position=positions)
 
-        def arrived() -> bool:
+        def arm_error() -> float:
             now = dict(zip(self.joints.name, self.joints.position))
-            return max(abs(now[n] - q) for n, q in zip(panda.ARM_NAMES, waypoint.arm)) < ARM_TOLERANCE_RAD
+            return max(abs(now[n] - q) for n, q in zip(panda.ARM_NAMES, waypoint.arm))
 
         closing = waypoint.wait_for == "fingers"
         self.still = 0
-        begin = time.monotonic()
-        while time.monotonic() - begin < (CLOSE_S if closing else self.values["motion_timeout"]):
+        now = time.monotonic()
+        patience = Patience(CLOSE_S if closing else self.values["motion_timeout"], 1.0 if closing else MOTION_CAP,
+                            PROGRESS_RAD, now)
+        while patience.waiting(math.inf if closing else arm_error(), now):
             self.joint_pub.publish(target)
-            if self.spin_until(lambda: self.still >= FINGERS_STILL if closing else arrived(), RESEND_TARGET_S):
+            if self.spin_until(lambda: self.still >= FINGERS_STILL if closing else arm_error() < ARM_TOLERANCE_RAD,
+                               RESEND_TARGET_S):
                 return True
+            now = time.monotonic()
         return closing
 
 
