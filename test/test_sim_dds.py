@@ -25,14 +25,16 @@ def test_one_episode_end_to_end_over_dds(tmp_path, edge_export):
     unique, negative = episodes
     assert unique["target"] is not None and negative["target"] is None and negative["kind"] == "no_target"
     # judged from the simulator's ground truth: the named object is up, nothing else moved
-    assert unique["outcome"] == "success", unique
+    assert unique["outcome"] == "success", (unique["decision"], unique["detail"], unique)
     assert unique["decision"] == "grasped" and unique["target_lift_m"] >= 0.10 and unique["arm_moved"]
     assert figures["success_rate"] == 1.0 and figures["unique_episodes"] == 1
     # until lts_node can say "not there", a no-target command is recorded as whatever happened
     assert negative["outcome"] in ("refused", "moved", "not_moved") and negative["decision"]
     assert figures["refusal_rate"] in (0.0, 1.0)
     client = json.loads((out / "episodes" / "000.json").read_text())
-    assert client["state"] == "found" and client["grasp"]["width_m"] < 0.08 and client["answer_s"] > 0
+    # the answer acted on is the first with a 3D centroid: the node's first ("found") or, where lts_node had no
+    # camera_info yet for that frame (its reader still matching), the next frame's on the same lock ("tracking")
+    assert client["state"] in ("found", "tracking") and client["grasp"]["width_m"] < 0.08 and client["answer_s"] > 0
     assert (out / "episodes" / "000.mask.png").is_file() and (out / "episodes" / "001.png").is_file()
     assert "episodes/000.png" in (out / "report.md").read_text()
     from PIL import Image
@@ -51,8 +53,8 @@ def test_a_wrist_camera_episode_follows_the_object_down_and_grasps_it(tmp_path, 
                         record_episodes=0, progress=False, camera="wrist")
     (episode,) = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
     client = json.loads((out / "episodes" / "000.json").read_text())
-    assert episode["outcome"] == "success", episode
-    assert figures["run"]["camera"] == "wrist" and client["state"] == "found"
+    assert episode["outcome"] == "success", (episode["decision"], episode["detail"], episode)
+    assert figures["run"]["camera"] == "wrist" and client["state"] in ("found", "tracking")
     states = {look["state"] for look in client["looks"]}
     assert len(client["looks"]) >= 3 and states <= {"tracking", "reacquired"}, client["looks"]
     assert figures["looks"]["step"] == dict(Counter(look["state"] for look in client["looks"]))
@@ -66,7 +68,7 @@ def test_the_arm_passing_in_front_of_the_target_is_answered_lost_not_another_obj
     figures = run_grasp(out, episodes=1, no_target=0, seed=0, node_params={"onnx_dir": str(edge_export)},
                         record_episodes=0, progress=False, occlusion=True)
     (episode,) = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
-    assert episode["outcome"] == "success", episode
+    assert episode["outcome"] == "success", (episode["decision"], episode["detail"], episode)
     assert [look["at"] for look in episode["looks"]] == ["in_sight", "clear"], episode["looks"]
     hidden, clear = (look["state"] for look in episode["looks"])
     assert hidden == "lost" and clear in ("tracking", "reacquired"), episode["looks"]

@@ -149,13 +149,15 @@ class GraspClient(Node):
         return attempt.ended("grasped", "")
 
     def wait_for_answer(self, command: str, sent_ns: int) -> tuple[FrameStatus, Image | None, Image | None] | None:
-        """lts_node's first usable answer to ``command`` for a frame captured after ``sent_ns``: a refusal, a found
-        target without a 3D centroid, or a found target whose mask and depth frame are here. A found answer whose
-        mask or depth this client missed (a reader still matching) gives way to the next frame's, which the
-        node answers with the same command. The command is sent again every RESEND_S until an answer is heard:
-        a reliable volatile message published before the node's reader has matched this writer is lost (the
-        node takes a repeat as the same command arriving again)."""
+        """lts_node's first usable answer to ``command`` for a frame captured after ``sent_ns``: a refusal, or a
+        found target whose mask and depth frame are here. A found answer whose mask or depth this client missed (a
+        reader still matching) gives way to the next frame's, which the node answers with the same command; so
+        does one without a 3D centroid (the node's camera_info or depth reader may still be matching), which is
+        returned only if no frame's answer has one by the deadline. The command is sent again every RESEND_S
+        until an answer is heard: a reliable volatile message published before the node's reader has matched
+        this writer is lost (the node takes a repeat as the same command arriving again)."""
         deadline, next_send, heard = time.monotonic() + self.values["answer_timeout"], 0.0, False
+        without_centroid = None
         while time.monotonic() < deadline:
             if not heard and time.monotonic() >= next_send:
                 self.command_pub.publish(String(data=command))
@@ -164,9 +166,11 @@ class GraspClient(Node):
             for status in (s for s in self.statuses if s.command == command and s.stamp_ns >= sent_ns):
                 heard = True
                 mask, depth = self.masks.get(status.stamp_ns), self.depths.get(status.stamp_ns)
-                if not status.found or status.centroid_m is None or (mask is not None and depth is not None):
+                if not status.found or (status.centroid_m is not None and mask is not None and depth is not None):
                     return status, mask, depth
-        return None
+                if status.centroid_m is None:
+                    without_centroid = status, mask, depth
+        return without_centroid
 
     def camera_pose(self, kinematics: Kinematics | None = None) -> np.ndarray:
         """The camera optical frame in the world (4x4) now: the head camera's parameter, or the wrist camera's from
