@@ -83,3 +83,17 @@ def test_a_found_answer_is_checked_against_its_anchor_and_the_set():
     itself = check_relation(answer(BALL), "right_of", ball, mugs)
     assert itself.status == "ambiguous" and "anchor itself" in itself.reason
     assert check_relation(answer(right_mug), "left_of", answer(BALL, presence=ABSENT), mugs).found  # nothing to check
+
+
+def test_next_to_is_near_not_only_nearest_where_depth_says():
+    """The one mug the model found stands across the table from the ball (the mug beside it was missed): with
+    depth that is "which one?" with the distance; without depth nothing says how far it is, and it stands."""
+    depth = np.full((480, 640), 0.7, np.float32)
+    mug, far_ball, near_ball = squares((100, 200, 60)), squares((560, 210, 40)), squares((280, 210, 40))
+    lone = check_relation(answer(mug, depth=depth), "next_to", answer(far_ball, depth=depth), answer(mug, depth=depth))
+    assert lone.status == "ambiguous" and "m from the anchor, not next to it" in lone.reason
+    assert check_relation(answer(mug, depth=depth), "next_to", answer(near_ball, depth=depth),
+                          answer(mug, depth=depth)).found  # 0.24 m: beside it
+    assert check_relation(answer(mug), "next_to", answer(far_ball), answer(mug)).found
+    split = answer(squares((100, 200, 60), (300, 200, 60)), depth=depth)
+    assert settle_relation(split, "next_to", answer(far_ball, depth=depth)).status == "ambiguous"  # nearest, far
