@@ -25,7 +25,9 @@ from lts_ros.model.lts import LTS
 from lts_ros.options import PRESENCE_THRESHOLD
 from lts_ros.language import Query, Selection, read_command
 from lts_ros.runtime.postprocess import build_result
-from lts_ros.runtime.query_plan import conclude, first_selection, first_text, follow_ups
+from lts_ros.runtime.preprocess import prepare_image
+from lts_ros.runtime.query_plan import (conclude, crop_text, first_selection, first_text, follow_ups,
+                                       missed_member_checks, settle_count)
 from lts_ros.runtime.result import Result
 
 ANSWERS = ("correct", "wrong_object", "ambiguous", "not_found")  # see answer_kind
@@ -251,6 +253,21 @@ def score_sample(sample, result: Result, presence_logit: float, index: int, read
     return record
 
 
+def crop_answers(model: LTS, rgb: np.ndarray, text: str, crops: list[tuple[int, int, int, int]],
+                 device: str | torch.device, refine_edges: bool) -> list[Result]:
+    """The runtime's answers for ``text`` on each crop (x0, y0, x1, y1) of the frame ``rgb``, at the crop's size."""
+    frames = [np.ascontiguousarray(rgb[y0:y1, x0:x1]) for x0, y0, x1, y1 in crops]
+    prepared = [prepare_image(frame, model.cfg.input_size) for frame in frames]
+    ids, attention = model.tokenize([text] * len(frames))
+    images = torch.from_numpy(np.concatenate([image for image, _ in prepared])).to(device)
+    outputs = model(images, ids.to(device), attention.to(device), torch.arange(len(frames), device=device))
+    return [build_result(logits, float(presence), float(several), box, PRESENCE_THRESHOLD,
+                         rgb=frame if refine_edges else None)
+            for logits, presence, several, (_, box), frame in zip(
+                *(o[:, 0].float().cpu().numpy() for o in (outputs.mask_logits, outputs.presence_logits,
+                                                          outputs.several_logits)), prepared, frames)]
+
+
 @torch.no_grad()
 def evaluate(model: LTS, source: SampleSource, batch_size: int = 8, workers: int = 0, limit: int | None = None,
              device: str | torch.device = "cpu", progress: bool = True,
@@ -292,7 +309,14 @@ def evaluate(model: LTS, source: SampleSource, batch_size: int = 8, workers: int
         follow = answers([q for _, q in asked], [row for row, _ in asked]) if asked else []
         for row, ((result, presence), reading) in enumerate(zip(results, readings)):
             settled = conclude(reading, result, [a for (r, _), (a, _) in zip(asked, follow) if r == row])
-            passes = 1 + sum(r == row for r, _ in asked)
+            sample = batch["source"][row]
+            depth = getattr(sample, "depth_m", None)
+            checked = missed_member_checks(reading, settled, depth, sample.K if depth is not None else None)
+            if checked:
+                crops = crop_answers(model, sample.image, crop_text(reading), [u.crop for u in checked], device,
+                                     refine_edges)
+                settled = settle_count(reading, settled, checked, crops)
+            passes = 1 + sum(r == row for r, _ in asked) + len(checked)
             samples.append(score_sample(batch["source"][row], settled, presence, batch["index"][row], reading,
                                         passes))
     model.train(was_training)

@@ -25,7 +25,8 @@ from lts_ros.runtime.lock_on import LockOn
 from lts_ros.runtime.postprocess import (RECOUNT_LOGIT, build_result, candidate_at, candidates_of,
                                           frame_logits)
 from lts_ros.runtime.preprocess import check_depth_and_intrinsics, prepare_image
-from lts_ros.runtime.query_plan import conclude, first_selection, first_text, follow_ups, tracking_text
+from lts_ros.runtime.query_plan import (conclude, crop_text, first_selection, first_text, follow_ups,
+                                       missed_member_checks, settle_count, tracking_text)
 from lts_ros.runtime.result import Candidate, Inference, Result
 
 if TYPE_CHECKING:
@@ -258,7 +259,8 @@ class Segmenter:
                stamp_s: float | None = None) -> Result:
         """The Result of ``inference`` (status, candidates, the found object's mask at the frame's size, box and
         centroids; see ``segment`` and ``runtime.result``). Where the query needs them, the model runs again on
-        the frame for a relation's anchor or the exclusions, and they settle the answer (``runtime.query_plan``).
+        the frame for a relation's anchor or the exclusions, and on crops for a rank's count (with depth), and they
+        settle the answer (``runtime.query_plan``).
         With lock-on, a found answer starts a track that later frames follow instead (``runtime.lock_on``)."""
         start = time.perf_counter()
         stamp_s = time.monotonic() if stamp_s is None else stamp_s
@@ -278,6 +280,12 @@ class Segmenter:
             answers = [self._result(self._infer(inference.frame, self._encode(q.model_text()), q), depth_m, K, False,
                                     distortion) for q in follow_ups(query, result)]
             result = conclude(query, result, answers)
+            checked = missed_member_checks(query, result, depth_m, K)
+            if checked:  # a rank's count checked up close where depth shows objects the set's mask left out
+                text = self._encode(crop_text(query))
+                crops = [self._result(self._infer(np.ascontiguousarray(inference.frame[y0:y1, x0:x1]), text, None),
+                                      None, None, False, None) for x0, y0, x1, y1 in (u.crop for u in checked)]
+                result = settle_count(query, result, checked, crops)
         if self._lock_on and not inference.tracking:
             lock_started = time.perf_counter()
             result = self._lock.start(result, inference.frame, stamp_s)

@@ -1,0 +1,152 @@
+"""A member the set's mask missed, found with depth and asked about again up close.
+
+A rank ("the second mug from the left", "the biggest ball") picks among the objects the model segments for its
+set ("the mug"). Where the set's mask leaves out a member (most often a white or black one), the count lands on a
+neighbour and the robot would be sent to the wrong object. Depth sees what the model did not count: the objects
+standing on the table outside the set's mask. Each one that would come before the pick in the order is shown to
+the model again on a zoomed crop around it, asking for the set's description; where the model then segments that
+object, the set was missing a member and the answer is "which one?".
+
+The crop is what makes the second look differ from the first: the model's input is 320 px, so a crop of a few
+hundred pixels around a small object shows it two or three times larger, and with fewer neighbours to compete with.
+Plain numpy / OpenCV; the model's passes are the caller's (``Segmenter``, ``lts eval``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from lts_ros.language.query import BIG, FAR, LEFT, NEAR, RIGHT, SMALL, Selection
+from lts_ros.runtime.result import AMBIGUOUS, Candidate, Result, paste
+
+STAND_M = 0.012  # higher than this above the supporting plane: an object stands there
+PLANE_TOLERANCE_M = 0.005  # a point this close to a plane is on it (RANSAC inlier)
+PLANE_TRIALS = 150
+MIN_AREA_SHARE = 0.25  # of the set's median member: smaller uncounted objects are not asked about
+CROP_ZOOM = 4.0  # the crop's side, times the object's larger box side
+CROP_MIN_PX = 160  # and at least this (a tight crop is out of what the model was trained on)
+MEMBER_SHARE = 0.6  # the model's answer on the crop covers this share of the object: it is a member
+
+
+@dataclass(frozen=True)
+class Uncounted:
+    """An object standing on the table that the set's mask does not hold, and the crop to ask about it in."""
+    region: np.ndarray  # (H, W) bool, frame-sized
+    crop: tuple[int, int, int, int]  # (x0, y0, x1, y1), exclusive ends, inside the frame
+
+
+def members_to_check(result: Result, selection: Selection, depth_m: np.ndarray, K: np.ndarray) -> list[Uncounted]:
+    """The uncounted objects that would come before ``result``'s pick in ``selection``'s order (every one for a
+    size or "the middle one"), each with its crop; [] where the frame shows no supporting plane."""
+    shape = result.mask.shape
+    standing = objects_standing(result.candidates, depth_m, K, shape)
+    return [Uncounted(region, crop_around(region)) for region in standing if comes_before(region, result, selection,
+                                                                                          depth_m)]
+
+
+def objects_standing(candidates: list[Candidate], depth_m: np.ndarray, K: np.ndarray,
+                     shape: tuple[int, int]) -> list[np.ndarray]:
+    """Regions standing above the plane the set's members stand on, in the band of rows around them, outside the
+    set's mask (grown a little, so a member's rim is not another object), at least ``MIN_AREA_SHARE`` of the
+    median member."""
+    height, width = shape
+    top = min(c.bbox[1] for c in candidates)
+    bottom = max(c.bbox[3] for c in candidates)
+    rows = (max(0, 2 * top - bottom), min(height, 2 * bottom - top + 1))
+    members = paste(candidates, shape)
+    heights = heights_above_support(depth_m, K, rows, members)
+    if heights is None:
+        return []
+    above = np.zeros(shape, bool)
+    above[rows[0]:rows[1]] = heights > STAND_M
+    grown = cv2.dilate(members.view(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    rest = cv2.morphologyEx((above & ~grown).view(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    smallest = MIN_AREA_SHARE * float(np.median([c.area_px for c in candidates]))
+    return [labels == label for label in range(1, count) if stats[label, cv2.CC_STAT_AREA] >= smallest]
+
+
+def heights_above_support(depth_m: np.ndarray, K: np.ndarray, rows: tuple[int, int],
+                          exclude: np.ndarray) -> np.ndarray | None:
+    """Per pixel of ``rows`` (a band of the frame), its height in metres above the dominant plane there (RANSAC
+    over the valid depth outside ``exclude``, refined by least squares), positive towards the camera; None where
+    too few depth points."""
+    top, bottom = rows
+    depth = depth_m[top:bottom]
+    vs, us = np.mgrid[top:bottom, 0:depth.shape[1]]
+    points = np.stack([(us - K[0, 2]) * depth / K[0, 0], (vs - K[1, 2]) * depth / K[1, 1], depth], -1)
+    valid = depth > 0
+    sample = points[valid & ~exclude[top:bottom]][::7]
+    if len(sample) < 50:
+        return None
+    rng = np.random.default_rng(0)  # the same answer for the same frame
+    best, best_count = None, -1
+    for _ in range(PLANE_TRIALS):
+        a, b, c = sample[rng.choice(len(sample), 3, replace=False)]
+        normal = np.cross(b - a, c - a)
+        if np.linalg.norm(normal) < 1e-12:
+            continue
+        inliers = np.abs((sample - a) @ (normal / np.linalg.norm(normal))) < PLANE_TOLERANCE_M
+        if inliers.sum() > best_count:
+            best, best_count = inliers, int(inliers.sum())
+    if best is None:
+        return None
+    on_plane = sample[best]
+    centre = on_plane.mean(0)
+    normal = np.linalg.eigh(np.cov((on_plane - centre).T))[1][:, 0]  # the least-variance direction
+    if normal @ -centre < 0:
+        normal = -normal  # towards the camera: up from the table
+    heights = (points - centre) @ normal
+    heights[~valid] = 0.0
+    return heights
+
+
+def comes_before(region: np.ndarray, result: Result, selection: Selection, depth_m: np.ndarray) -> bool:
+    """Whether an object at ``region`` would come before ``result``'s pick in the order (always, for sizes and
+    "the middle one": a missed member changes those whatever its place)."""
+    if selection.middle or selection.order in (BIG, SMALL):
+        return True
+    if selection.order in (LEFT, RIGHT):
+        sign = 1.0 if selection.order == LEFT else -1.0
+        return sign * float(np.nonzero(region)[1].mean()) < sign * result.centroid_px[0]
+    if selection.order in (NEAR, FAR) and result.centroid_3d is not None:
+        depths = depth_m[region & (depth_m > 0)]
+        if not len(depths):
+            return False
+        sign = 1.0 if selection.order == NEAR else -1.0
+        return sign * float(np.median(depths)) < sign * float(result.centroid_3d[2])
+    return True
+
+
+def crop_around(region: np.ndarray) -> tuple[int, int, int, int]:
+    """A square window ``CROP_ZOOM`` times the region's box (at least ``CROP_MIN_PX``) centred on it, cut at the
+    frame's edges."""
+    height, width = region.shape
+    vs, us = np.nonzero(region)
+    half = max(CROP_MIN_PX, CROP_ZOOM * max(np.ptp(us) + 1, np.ptp(vs) + 1)) / 2
+    centre_u, centre_v = (us.min() + us.max()) / 2, (vs.min() + vs.max()) / 2
+    return (int(max(0.0, centre_u - half)), int(max(0.0, centre_v - half)), int(min(width, centre_u + half)),
+            int(min(height, centre_v + half)))
+
+
+def is_member(answer: Result, uncounted: Uncounted) -> bool:
+    """Whether the model's ``answer`` on the crop (at the crop's size) segments the uncounted object: found or
+    "which one?" with its mask over ``MEMBER_SHARE`` of the object."""
+    if answer.status not in ("found", AMBIGUOUS):
+        return False
+    x0, y0, x1, y1 = uncounted.crop
+    inside = uncounted.region[y0:y1, x0:x1]
+    return float((answer.mask & inside).sum()) >= MEMBER_SHARE * max(1, int(inside.sum()))
+
+
+def settle(result: Result, description: str, checked: list[Uncounted], answers: list[Result]) -> Result:
+    """``result`` unless the model, asked up close, sees one of ``checked`` as a member of the set: then "which
+    one?" with where that object is."""
+    for uncounted, answer in zip(checked, answers):
+        if is_member(answer, uncounted):
+            vs, us = np.nonzero(uncounted.region)
+            return result.ambiguous_among(result.candidates, f"the count missed {description} at pixel "
+                                                              f"({us.mean():.0f}, {vs.mean():.0f})")
+    return result
