@@ -24,6 +24,7 @@ from lts_ros.runtime.result import AMBIGUOUS, Candidate, Result, paste
 STAND_M = 0.012  # higher than this above the supporting plane: an object stands there
 PLANE_TOLERANCE_M = 0.005  # a point this close to a plane is on it (RANSAC inlier)
 PLANE_TRIALS = 150
+BAND_SHARE = 0.0  # rows looked at: the members' and as many again above and below, at least this share of the frame
 MIN_AREA_SHARE = 0.25  # of the set's median member: smaller uncounted objects are not asked about
 CROP_ZOOM = 4.0  # the crop's side, times the object's larger box side
 CROP_MIN_PX = 160  # and at least this (a tight crop is out of what the model was trained on)
@@ -54,7 +55,8 @@ def objects_standing(candidates: list[Candidate], depth_m: np.ndarray, K: np.nda
     height, width = shape
     top = min(c.bbox[1] for c in candidates)
     bottom = max(c.bbox[3] for c in candidates)
-    rows = (max(0, 2 * top - bottom), min(height, 2 * bottom - top + 1))
+    margin = max(bottom - top, int(BAND_SHARE * height))
+    rows = (max(0, top - margin), min(height, bottom + margin + 1))
     members = paste(candidates, shape)
     heights = heights_above_support(depth_m, K, rows, members)
     if heights is None:
