@@ -24,7 +24,7 @@ from lts_ros.runtime.result import AMBIGUOUS, Candidate, Result, paste
 STAND_M = 0.012  # higher than this above the supporting plane: an object stands there
 PLANE_TOLERANCE_M = 0.005  # a point this close to a plane is on it (RANSAC inlier)
 PLANE_TRIALS = 150
-BAND_SHARE = 0.0  # rows looked at: the members' and as many again above and below, at least this share of the frame
+PLANE_POINTS = 4000  # depth points the plane is fitted to, drawn at random from the band
 MIN_AREA_SHARE = 0.25  # of the set's median member: smaller uncounted objects are not asked about
 CROP_ZOOM = 4.0  # the crop's side, times the object's larger box side
 CROP_MIN_PX = 160  # and at least this (a tight crop is out of what the model was trained on)
@@ -55,8 +55,7 @@ def objects_standing(candidates: list[Candidate], depth_m: np.ndarray, K: np.nda
     height, width = shape
     top = min(c.bbox[1] for c in candidates)
     bottom = max(c.bbox[3] for c in candidates)
-    margin = max(bottom - top, int(BAND_SHARE * height))
-    rows = (max(0, top - margin), min(height, bottom + margin + 1))
+    rows = (max(0, 2 * top - bottom), min(height, 2 * bottom - top + 1))
     members = paste(candidates, shape)
     heights = heights_above_support(depth_m, K, rows, members)
     if heights is None:
@@ -73,34 +72,35 @@ def objects_standing(candidates: list[Candidate], depth_m: np.ndarray, K: np.nda
 def heights_above_support(depth_m: np.ndarray, K: np.ndarray, rows: tuple[int, int],
                           exclude: np.ndarray) -> np.ndarray | None:
     """Per pixel of ``rows`` (a band of the frame), its height in metres above the dominant plane there (RANSAC
-    over the valid depth outside ``exclude``, refined by least squares), positive towards the camera; None where
-    too few depth points."""
+    over up to ``PLANE_POINTS`` of the valid depth points outside ``exclude``, refined by least squares over its
+    inliers), positive towards the camera; None where too few depth points."""
     top, bottom = rows
-    depth = depth_m[top:bottom]
-    vs, us = np.mgrid[top:bottom, 0:depth.shape[1]]
-    points = np.stack([(us - K[0, 2]) * depth / K[0, 0], (vs - K[1, 2]) * depth / K[1, 1], depth], -1)
+    depth = depth_m[top:bottom].astype(np.float64)
+    x = (np.arange(depth.shape[1])[None, :] - K[0, 2]) * depth / K[0, 0]
+    y = (np.arange(top, bottom)[:, None] - K[1, 2]) * depth / K[1, 1]
     valid = depth > 0
-    sample = points[valid & ~exclude[top:bottom]][::7]
-    if len(sample) < 50:
+    usable = valid & ~exclude[top:bottom]
+    if usable.sum() < 50:
         return None
     rng = np.random.default_rng(0)  # the same answer for the same frame
-    best, best_count = None, -1
-    for _ in range(PLANE_TRIALS):
-        a, b, c = sample[rng.choice(len(sample), 3, replace=False)]
-        normal = np.cross(b - a, c - a)
-        if np.linalg.norm(normal) < 1e-12:
-            continue
-        inliers = np.abs((sample - a) @ (normal / np.linalg.norm(normal))) < PLANE_TOLERANCE_M
-        if inliers.sum() > best_count:
-            best, best_count = inliers, int(inliers.sum())
-    if best is None:
+    chosen = np.flatnonzero(usable)
+    if len(chosen) > PLANE_POINTS:
+        chosen = np.sort(rng.choice(chosen, PLANE_POINTS, replace=False))
+    sample = np.stack([x.ravel()[chosen], y.ravel()[chosen], depth.ravel()[chosen]], -1)
+    a, b, c = (sample[rng.integers(0, len(sample), PLANE_TRIALS)] for _ in range(3))
+    normals = np.cross(b - a, c - a)
+    lengths = np.linalg.norm(normals, axis=1)
+    normals /= np.maximum(lengths, 1e-12)[:, None]
+    distances = np.abs(sample @ normals.T - np.einsum("ij,ij->i", a, normals))  # (points, trials)
+    inlier_counts = np.where(lengths > 1e-12, (distances < PLANE_TOLERANCE_M).sum(0), -1)
+    on_plane = sample[distances[:, int(np.argmax(inlier_counts))] < PLANE_TOLERANCE_M]
+    if len(on_plane) < 3:
         return None
-    on_plane = sample[best]
     centre = on_plane.mean(0)
     normal = np.linalg.eigh(np.cov((on_plane - centre).T))[1][:, 0]  # the least-variance direction
     if normal @ -centre < 0:
         normal = -normal  # towards the camera: up from the table
-    heights = (points - centre) @ normal
+    heights = (x - centre[0]) * normal[0] + (y - centre[1]) * normal[1] + (depth - centre[2]) * normal[2]
     heights[~valid] = 0.0
     return heights
 
