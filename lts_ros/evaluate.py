@@ -26,7 +26,7 @@ from lts_ros.options import PRESENCE_THRESHOLD
 from lts_ros.language import Query, Selection, read_command
 from lts_ros.runtime.postprocess import build_result
 from lts_ros.runtime.preprocess import prepare_image
-from lts_ros.runtime.query_plan import (conclude, crop_text, first_selection, first_text, follow_ups,
+from lts_ros.runtime.query_plan import (conclude, first_selection, first_text, follow_ups,
                                        missed_member_checks, settle_count)
 from lts_ros.runtime.result import Result
 
@@ -313,11 +313,10 @@ def evaluate(model: LTS, source: SampleSource, batch_size: int = 8, workers: int
             depth = getattr(sample, "depth_m", None)
             checked = missed_member_checks(reading, settled, depth, sample.K if depth is not None else None)
             if checked:
-                crops = crop_answers(model, sample.image, crop_text(reading), [u.crop for u in checked], device,
+                crops = crop_answers(model, sample.image, reading.model_text(), [u.crop for u in checked], device,
                                      refine_edges)
                 settled = settle_count(reading, settled, checked, crops)
             passes = 1 + sum(r == row for r, _ in asked) + len(checked)
-            samples.append(score_sample(batch["source"][row], settled, presence, batch["index"][row], reading,
-                                        passes))
+            samples.append(score_sample(sample, settled, presence, batch["index"][row], reading, passes))
     model.train(was_training)
     return EvalResult(samples)

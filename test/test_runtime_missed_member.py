@@ -7,7 +7,7 @@ from lts_ros.language import read_command
 from lts_ros.language.query import BIG, LEFT, RIGHT, Selection
 from lts_ros.runtime.missed_member import CROP_MIN_PX, members_to_check
 from lts_ros.runtime.postprocess import build_result
-from lts_ros.runtime.query_plan import crop_text, missed_member_checks, settle_count
+from lts_ros.runtime.query_plan import missed_member_checks, settle_count
 
 K = np.array([[500.0, 0, 320], [0, 500.0, 240], [0, 0, 1]])
 BOX = Letterbox.fit(480, 640, 640)
@@ -76,7 +76,7 @@ def test_the_pick_stands_unless_the_model_sees_the_missed_box_up_close(covering,
     query = read_command("the leftmost box")
     first = set_answer((300, 500), query.selection, depth)
     checked = missed_member_checks(query, first, depth, K)
-    assert len(checked) == 1 and crop_text(query) == "the box"
+    assert len(checked) == 1 and query.model_text() == "the box"  # what the crop is asked
     settled = settle_count(query, first, checked, [crop_answer(checked[0].crop, covering)])
     assert settled.status == status
     if status == "ambiguous":

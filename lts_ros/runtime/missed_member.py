@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from lts_ros.language.query import BIG, FAR, LEFT, NEAR, RIGHT, SMALL, Selection
-from lts_ros.runtime.result import AMBIGUOUS, Candidate, Result, paste
+from lts_ros.runtime.result import AMBIGUOUS, FOUND, Candidate, Result, paste
 
 STAND_M = 0.012  # higher than this above the supporting plane: an object stands there
 PLANE_TOLERANCE_M = 0.005  # a point this close to a plane is on it (RANSAC inlier)
@@ -136,7 +136,7 @@ def crop_around(region: np.ndarray) -> tuple[int, int, int, int]:
 def is_member(answer: Result, uncounted: Uncounted) -> bool:
     """Whether the model's ``answer`` on the crop (at the crop's size) segments the uncounted object: found or
     "which one?" with its mask over ``MEMBER_SHARE`` of the object."""
-    if answer.status not in ("found", AMBIGUOUS):
+    if answer.status not in (FOUND, AMBIGUOUS):
         return False
     x0, y0, x1, y1 = uncounted.crop
     inside = uncounted.region[y0:y1, x0:x1]

@@ -1,7 +1,8 @@
 """Executing a ``language.Query`` over the model's answers: which text the model segments first, which further
 passes a frame's answer needs (the anchor of a relation whose answer split; each excluded description; with depth,
-the set's description again on a crop around each object a found rank may have missed), and the answer they settle. ``Segmenter`` and ``lts eval`` both run a query through these three steps, so the figures
-``lts eval`` reports are the answers the node gives.
+the first text again on a crop around each object a found rank's count may have missed), and the answer they
+settle. ``Segmenter`` and ``lts eval`` both run a query through these steps, so the figures ``lts eval`` reports
+are the answers the node gives.
 
 Refusals are answered "which one?" (``ambiguous``) with the reader's reason, however the frame looks: the model
 reads the command whole, its mask is shown but no object, box or centroid is given; where it sees nothing of what
@@ -84,17 +85,13 @@ def refused(result: Result, reason: str) -> Result:
 def missed_member_checks(query: Query, result: Result, depth_m: np.ndarray | None,
                          K: np.ndarray | None) -> list[Uncounted]:
     """Where a rank was answered found and the frame has depth: the objects standing outside the set's mask that
-    would come before the pick, each to be shown to the model up close with ``crop_text`` (``runtime.missed_member``)."""
+    would come before the pick, each to be shown to the model up close, asked the first pass's text (the set,
+    ``query.model_text()``) again (``runtime.missed_member``)."""
     selection = first_selection(query)
     if (query.refusal or query.relation is not None or selection is None or not result.found or depth_m is None
             or K is None):
         return []
     return missed_member.members_to_check(result, selection, depth_m, K)
-
-
-def crop_text(query: Query) -> str:
-    """What the model is asked on a missed member's crop: the set's description, as the first pass asked it."""
-    return Query(query.description).model_text()
 
 
 def settle_count(query: Query, result: Result, checked: list[Uncounted], answers: list[Result]) -> Result:

@@ -25,7 +25,7 @@ from lts_ros.runtime.lock_on import LockOn
 from lts_ros.runtime.postprocess import (RECOUNT_LOGIT, build_result, candidate_at, candidates_of,
                                           frame_logits)
 from lts_ros.runtime.preprocess import check_depth_and_intrinsics, prepare_image
-from lts_ros.runtime.query_plan import (conclude, crop_text, first_selection, first_text, follow_ups,
+from lts_ros.runtime.query_plan import (conclude, first_selection, first_text, follow_ups,
                                        missed_member_checks, settle_count, tracking_text)
 from lts_ros.runtime.result import Candidate, Inference, Result
 
@@ -282,7 +282,7 @@ class Segmenter:
             result = conclude(query, result, answers)
             checked = missed_member_checks(query, result, depth_m, K)
             if checked:  # a rank's count checked up close where depth shows objects the set's mask left out
-                text = self._encode(crop_text(query))
+                text = self._encode(query.model_text())  # the set, as the first pass asked it
                 crops = [self._result(self._infer(np.ascontiguousarray(inference.frame[y0:y1, x0:x1]), text, None),
                                       None, None, False, None) for x0, y0, x1, y1 in (u.crop for u in checked)]
                 result = settle_count(query, result, checked, crops)
