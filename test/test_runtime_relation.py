@@ -43,6 +43,19 @@ def test_no_anchor_or_no_single_fit_leaves_the_question_open():
     assert settle_relation(split, "next_to", answer(BALL)).status == "ambiguous"  # tie
 
 
+def test_only_members_of_the_described_set_are_weighed_where_the_set_was_asked():
+    """"The cup right of the ball": the model's split answer holds a cup and a small ball beside it, both right of
+    the anchor. Among the set's members ("the cup": only the first) one fits; a set the model does not find, or
+    none, leaves the answer as before; what the set holds decides."""
+    split = answer(squares((450, 200, 60), (560, 210, 30)))
+    assert settle_relation(split, "right_of", answer(BALL)).status == "ambiguous"  # both right of it
+    cups = answer(squares((450, 200, 60), (20, 200, 60)), several=SEVERAL)
+    settled = settle_relation(split, "right_of", answer(BALL), cups)
+    assert settled.found and settled.bbox[0] == 450
+    assert settle_relation(split, "right_of", answer(BALL), answer(BALL, presence=ABSENT)).status == "ambiguous"
+    only_the_ball_beside = answer(squares((560, 210, 30)))
+    assert settle_relation(split, "right_of", answer(BALL), only_the_ball_beside).found  # the one member there
+
 def test_only_answers_that_split_against_the_model_ask_for_the_anchor():
     assert not needs_anchor(answer(squares((100, 200, 60))))  # found already
     assert not needs_anchor(answer(TWO_MUGS, several=SEVERAL))  # the model says several: a plural

@@ -191,21 +191,21 @@ class ScriptedBackend(CountingBackend):
 
 
 def test_a_relation_answered_with_two_objects_is_settled_by_asking_for_its_anchor():
-    tokenizer = WordTokenizer.build(["the mug left of the ball", "the mug right of the ball"], 12)
+    tokenizer = WordTokenizer.build(["the mug left of the ball", "the mug right of the ball", "the red mug"], 12)
     two_mugs, ball = [(60, 80, 20, 40), (60, 80, 90, 110)], [(62, 78, 60, 72)]
     backend = ScriptedBackend(tokenizer, {"the mug left of the ball": two_mugs, "the mug right of the ball": two_mugs,
-                                          "the ball": ball, "the mug": [two_mugs[0]]})
+                                          "the ball": ball, "the mug": two_mugs, "the red mug": [two_mugs[0]]})
     segmenter = Segmenter(backend, tokenizer, S)
     segmenter.set_command("the mug right of the ball")
     result = segmenter.segment(RGB)
-    assert result.found and result.bbox[0] > 400 and backend.segments == 2  # the model asked for the ball too
+    assert result.found and result.bbox[0] > 400 and backend.segments == 3  # the ball and the mugs asked too
     segmenter.set_command("the mug left of the ball")
     assert segmenter.segment(RGB).bbox[0] < 200
-    segmenter.set_command("the mug")
-    assert segmenter.segment(RGB).found and backend.segments == 5  # found at once: no anchor to ask for
+    segmenter.set_command("the red mug")
+    assert segmenter.segment(RGB).found and backend.segments == 7  # found at once: no anchor to ask for
     segmenter.resolve_phrases = False
     segmenter.set_command("the mug left of the ball")
-    assert segmenter.segment(RGB).status == "ambiguous" and backend.segments == 6
+    assert segmenter.segment(RGB).status == "ambiguous" and backend.segments == 8
 
 
 def test_exclusions_drop_what_they_name_and_keep_the_one_left():
@@ -242,7 +242,7 @@ def test_a_relation_found_by_the_model_is_checked_by_its_anchor_and_set():
 
 def test_lock_on_follows_the_object_a_relation_picked_with_one_model_pass_a_frame():
     """Locked on, the relation is not read again: the model segments "the mug" alone (one pass a frame, where the
-    relation took two) and the mug first found stays the answer; when only the other mug is left it is lost, not
+    relation took three) and the mug first found stays the answer; when only the other mug is left it is lost, not
     replaced; the same command sent again starts a new track; lock-on off is the per-frame answer again."""
     tokenizer = WordTokenizer.build(["the mug right of the ball"], 12)
     two_mugs, ball = [(60, 80, 20, 40), (60, 80, 90, 110)], [(62, 78, 60, 72)]
@@ -252,14 +252,15 @@ def test_lock_on_follows_the_object_a_relation_picked_with_one_model_pass_a_fram
     segmenter.lock_on = True
     segmenter.set_command("the mug right of the ball")
     first = segmenter.segment(RGB, stamp_s=10.0)
-    assert first.status == "found" and first.bbox[0] > 400 and first.track.track_id == 1 and backend.segments == 2
+    assert first.status == "found" and first.bbox[0] > 400 and first.track.track_id == 1 and backend.segments == 3
     followed = segmenter.segment(RGB, stamp_s=10.1)
-    assert followed.status == "tracking" and followed.bbox == first.bbox and backend.segments == 3
+    assert followed.status == "tracking" and followed.bbox == first.bbox and backend.segments == 4
     assert followed.track.age_s == pytest.approx(0.1) and followed.timings_ms["lock"] >= 0
     backend.answers[tuple(tokenizer(["the mug"])[0][0].tolist())] = two_mugs[:1]  # the right mug is gone
     gone = segmenter.segment(RGB, stamp_s=10.2)
     assert gone.status == "lost" and gone.bbox is None and not gone.mask.any()
     assert gone.track.last_bbox == first.bbox and gone.track.unseen_s == pytest.approx(0.1)
+    backend.answers[tuple(tokenizer(["the mug"])[0][0].tolist())] = two_mugs  # it is back
     segmenter.set_command("the mug right of the ball")  # sent again: a new track, the relation read again
     again = segmenter.segment(RGB, stamp_s=11.0)
     assert again.track.track_id == 2 and again.status != "tracking"

@@ -1,5 +1,5 @@
 """Executing a ``language.Query`` over the model's answers: which text the model segments first, which further
-passes a frame's answer needs (the anchor of a relation whose answer split; each excluded description; with depth,
+passes a frame's answer needs (the anchor and the described set of a relation; each excluded description; with depth,
 the first text again on a crop around each object a found rank's count may have missed), and the answer they
 settle. ``Segmenter`` and ``lts eval`` both run a query through these steps, so the figures ``lts eval`` reports
 are the answers the node gives.
@@ -42,16 +42,15 @@ def first_selection(query: Query) -> Selection | None:
 
 
 def follow_ups(query: Query, result: Result) -> list[Query]:
-    """The queries the model must answer too before ``result`` (the first answer) is settled: the anchor where a
-    relation's answer holds several objects, each exclusion (as its description) unless the set is not there."""
+    """The queries the model must answer too before ``result`` (the first answer) is settled: for a relation the
+    anchor and the described set, where its answer holds several objects or one (to settle or check it against
+    the geometry); each exclusion (as its description) unless the set is not there."""
     if query.refusal or result.status == NOT_FOUND:
         return []
     if query.relation is not None:
-        if needs_anchor(result):
-            return [query.relation.anchor]
-        if not result.found:
-            return []
-        return [query.relation.anchor, Query(query.description)]  # to check the answer against the geometry
+        if needs_anchor(result) or result.found:
+            return [query.relation.anchor, Query(query.description)]
+        return []
     return [Query(description) for description in query.exclusions]
 
 
@@ -60,9 +59,9 @@ def conclude(query: Query, result: Result, answers: list[Result]) -> Result:
     if query.refusal:
         return refused(result, query.refusal)
     if query.relation is not None and answers:
-        if not result.found:
-            return settle_relation(result, query.relation.kind, answers[0])
-        return check_relation(result, query.relation.kind, answers[0], answers[1] if len(answers) > 1 else None)
+        members = answers[1] if len(answers) > 1 else None
+        settle = check_relation if result.found else settle_relation
+        return settle(result, query.relation.kind, answers[0], members)
     if not query.exclusions or result.status == NOT_FOUND:
         return result
     excluded = [answer.mask for answer in answers if answer.status != NOT_FOUND]

@@ -7,8 +7,9 @@ the model for the anchor ("the ball"), once more on the same frame, and keeps th
 the relation to it: the keys of ``rank_select.order_keys`` (column for left / right; depth, or without depth how
 low it reaches in the image, for behind / in front of), and distance for next to, which needs two candidates
 besides the anchor to compare (a mask that held the anchor and one other object had, in a grasp episode, fired
-on the wrong block beside the ball), and with depth a distance (``NEXT_TO_M``). No candidate or several: the
-answer stays "which one?".
+on the wrong block beside the ball), and with depth a distance (``NEXT_TO_M``). The split may hold an object
+outside the described set, so the set is asked too ("the mug") and only the candidates it holds are weighed. No
+candidate or several: the answer stays "which one?".
 """
 from __future__ import annotations
 
@@ -38,14 +39,17 @@ def needs_anchor(result: Result) -> bool:
         and result.several_score < 0.5
 
 
-def settle_relation(result: Result, relation: str, anchor: Result) -> Result:
+def settle_relation(result: Result, relation: str, anchor: Result, members: Result | None = None) -> Result:
     """``result`` found as its one candidate in ``relation`` (a ``language.query`` relation kind) to the
-    ``anchor`` answer's object, or
-    ``result`` as it was where the anchor is not found or not exactly one candidate fits."""
+    ``anchor`` answer's object, or ``result`` as it was where the anchor is not found or not exactly one candidate
+    fits. Where ``members`` (the model's answer for the described set) is given and not ``not_found``, only the
+    candidates it holds are weighed: the split may hold an object of another kind."""
     if not anchor.found:
         return result
     (anchor_object,) = [c for c in anchor.candidates if c.bbox == anchor.bbox]
     others = [c for c in result.candidates if share_inside(c, anchor.mask) < SAME_OBJECT_SHARE]
+    if members is not None and members.status != NOT_FOUND:
+        others = [c for c in others if share_inside(c, members.mask) >= SAME_OBJECT_SHARE]
     fitting = _fitting(others, anchor_object, relation, result.mask.shape)
     return result.found_as(fitting[0]) if len(fitting) == 1 else result
 
