@@ -45,8 +45,8 @@ def test_no_anchor_or_no_single_fit_leaves_the_question_open():
 
 def test_only_members_of_the_described_set_are_weighed_where_the_set_was_asked():
     """"The cup right of the ball": the model's split answer holds a cup and a small ball beside it, both right of
-    the anchor. Among the set's members ("the cup": only the first) one fits; a set the model does not find, or
-    none, leaves the answer as before; what the set holds decides."""
+    the anchor. Among the set's members ("the cup": only the first) one fits. A set the model does not find leaves
+    the answer as before; otherwise what the set holds decides, whatever it is."""
     split = answer(squares((450, 200, 60), (560, 210, 30)))
     assert settle_relation(split, "right_of", answer(BALL)).status == "ambiguous"  # both right of it
     cups = answer(squares((450, 200, 60), (20, 200, 60)), several=SEVERAL)
@@ -55,6 +55,7 @@ def test_only_members_of_the_described_set_are_weighed_where_the_set_was_asked()
     assert settle_relation(split, "right_of", answer(BALL), answer(BALL, presence=ABSENT)).status == "ambiguous"
     only_the_ball_beside = answer(squares((560, 210, 30)))
     assert settle_relation(split, "right_of", answer(BALL), only_the_ball_beside).found  # the one member there
+
 
 def test_only_answers_that_split_against_the_model_ask_for_the_anchor():
     assert not needs_anchor(answer(squares((100, 200, 60))))  # found already

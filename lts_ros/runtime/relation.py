@@ -3,7 +3,7 @@
 The model reads a relation whole and is mostly right (86 mIoU on the tabletop test split), but where its mask
 holds two objects while saying the expression names one, it could not tell which object the relation picks:
 with ranks read, 114 of the 135 split one-target masks on that split were relations. Only then the runtime asks
-the model for the anchor ("the ball"), once more on the same frame, and keeps the one candidate that stands in
+the model for the anchor ("the ball") on the same frame, and keeps the one candidate that stands in
 the relation to it: the keys of ``rank_select.order_keys`` (column for left / right; depth, or without depth how
 low it reaches in the image, for behind / in front of), and distance for next to, which needs two candidates
 besides the anchor to compare (a mask that held the anchor and one other object had, in a grasp episode, fired
