@@ -24,6 +24,7 @@ from lts_ros.metrics import (GroundingAccumulator, GroundingMetrics, RisAccumula
 from lts_ros.model.lts import LTS
 from lts_ros.options import PRESENCE_THRESHOLD
 from lts_ros.language import Query, Selection, read_command
+from lts_ros.runtime.missed_member import crop_view
 from lts_ros.runtime.postprocess import build_result
 from lts_ros.runtime.preprocess import prepare_image
 from lts_ros.runtime.query_plan import (conclude, first_selection, first_text, follow_ups,
@@ -253,10 +254,9 @@ def score_sample(sample, result: Result, presence_logit: float, index: int, read
     return record
 
 
-def crop_answers(model: LTS, rgb: np.ndarray, text: str, crops: list[tuple[int, int, int, int]],
-                 device: str | torch.device, refine_edges: bool) -> list[Result]:
-    """The runtime's answers for ``text`` on each crop (x0, y0, x1, y1) of the frame ``rgb``, at the crop's size."""
-    frames = [np.ascontiguousarray(rgb[y0:y1, x0:x1]) for x0, y0, x1, y1 in crops]
+def crop_answers(model: LTS, frames: list[np.ndarray], text: str, device: str | torch.device,
+                 refine_edges: bool) -> list[Result]:
+    """The runtime's answers for ``text`` on each of ``frames`` (crops, ``missed_member.crop_view``), at their size."""
     prepared = [prepare_image(frame, model.cfg.input_size) for frame in frames]
     ids, attention = model.tokenize([text] * len(frames))
     images = torch.from_numpy(np.concatenate([image for image, _ in prepared])).to(device)
@@ -313,7 +313,7 @@ def evaluate(model: LTS, source: SampleSource, batch_size: int = 8, workers: int
             depth = getattr(sample, "depth_m", None)
             checked = missed_member_checks(reading, settled, depth, sample.K if depth is not None else None)
             if checked:
-                crops = crop_answers(model, sample.image, reading.model_text(), [u.crop for u in checked], device,
+                crops = crop_answers(model, [crop_view(sample.image, u) for u in checked], reading.model_text(), device,
                                      refine_edges)
                 settled = settle_count(reading, settled, checked, crops)
             passes = 1 + sum(r == row for r, _ in asked) + len(checked)

@@ -5,7 +5,7 @@ import pytest
 from lts_ros.data.transforms import Letterbox
 from lts_ros.language import read_command
 from lts_ros.language.query import BIG, LEFT, RIGHT, Selection
-from lts_ros.runtime.missed_member import CROP_MIN_PX, members_to_check
+from lts_ros.runtime.missed_member import CROP_MIN_PX, crop_view, members_to_check
 from lts_ros.runtime.postprocess import build_result
 from lts_ros.runtime.query_plan import missed_member_checks, settle_count
 
@@ -68,6 +68,25 @@ def test_nothing_to_check_when_every_box_is_counted_or_the_rest_is_small():
     pebble = table_with_boxes(columns=(300, 500))
     pebble[220:230, 120:130] = TABLE_M - 0.02  # 10 x 10 px: under a quarter of a member
     assert members_to_check(set_answer((300, 500), Selection(LEFT), pebble), Selection(LEFT), pebble, K) == []
+
+
+def test_the_crop_shows_the_uncounted_box_with_the_counted_ones_painted_out():
+    """Asked for "the box" on a crop that still shows a counted box, the model answers with that one; painted out
+    (filled in from the table around it), it leaves the uncounted box the only box to answer with."""
+    columns = (100, 200, 500)
+    depth = table_with_boxes(columns)
+    rgb = np.full((480, 640, 3), 120, np.uint8)
+    for x in columns:
+        rgb[200:260, x:x + 60] = (200, 30, 30)
+    (uncounted,) = members_to_check(set_answer((200, 500), Selection(LEFT), depth), Selection(LEFT), depth, K)
+    x0, y0, x1, y1 = uncounted.crop
+    assert x0 < 200 < x1  # the counted box beside it is in the crop
+    before = rgb.copy()
+    view = crop_view(rgb, uncounted)
+    assert (rgb == before).all()  # the frame itself is left as it was
+    assert view.shape == (y1 - y0, x1 - x0, 3)
+    assert (view[210 - y0:250 - y0, 110 - x0:150 - x0] == (200, 30, 30)).all()  # the uncounted box as it is
+    assert np.abs(view[210 - y0:250 - y0, 210 - x0:min(250, x1) - x0].astype(int) - 120).max() <= 10  # table
 
 
 @pytest.mark.parametrize("covering, status", [((100, 200, 60), "ambiguous"), (None, "found")])

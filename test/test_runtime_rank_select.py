@@ -41,6 +41,7 @@ def test_ordinals_count_the_objects_from_their_side(phrase, left_x):
 def test_a_rank_past_the_objects_found_asks_which_one():
     result = answer(THREE, Selection("left", 4))
     assert result.status == "ambiguous" and result.centroid_px is None and result.mask.sum() == 3 * 60 * 60
+    assert result.reason == "only 3 objects seen, too few to tell the '4th from left'"
 
 
 def test_a_set_the_model_does_not_find_is_not_found_whatever_the_rank():
@@ -63,6 +64,7 @@ def test_the_biggest_object_is_measured_in_metres_where_there_is_depth():
 def test_two_objects_of_about_the_same_size_are_ambiguous_for_the_bigger():
     result = answer(scene((100, 200, 60), (400, 200, 62)), Selection("big", 1))
     assert result.status == "ambiguous" and len(result.candidates) == 2
+    assert result.reason == "2 objects seen, too close together to tell the 'biggest'"
 
 
 def test_nearest_by_depth_or_else_by_how_low_it_reaches_in_the_image():
@@ -81,13 +83,18 @@ def test_side_by_side_within_the_column_gap_is_ambiguous():
 
 
 def test_without_a_rank_several_objects_stay_ambiguous():
-    assert answer(THREE, None, several=ONE).status == "ambiguous"
+    several = answer(THREE, None, several=ONE)
+    assert several.status == "ambiguous" and several.reason == "3 objects fit"
+    one_of_several = answer(scene((100, 200, 60)), None, several=SEVERAL)  # "the mugs": the model says several
+    assert one_of_several.status == "ambiguous" and "several objects" in one_of_several.reason
+    assert answer(scene((100, 200, 60)), None, several=ONE).reason == ""  # found: nothing to explain
 
 
 def test_the_middle_one_of_an_odd_row_and_which_one_otherwise():
     middle = Selection("left", middle=True)
     assert answer(THREE, middle).bbox[0] == 250
-    assert answer(scene((100, 200, 60), (400, 200, 60)), middle).status == "ambiguous"  # two: no middle
+    two = answer(scene((100, 200, 60), (400, 200, 60)), middle)
+    assert two.status == "ambiguous" and two.reason == "2 objects seen, none in the middle"
     assert answer(scene((100, 200, 60), (250, 200, 60), (400, 200, 60), (550, 200, 60)), middle).status == \
         "ambiguous"
 

@@ -35,7 +35,7 @@ class FrameStatus:
     node_ms: float  # frame received -> status built, in the node
     model_ms: float  # of which the model: Segmenter.segment() (preprocess, inference, postprocess)
     reading: str = ""  # how the command was read: "mug | 2nd from left" (lts_ros.language)
-    reason: str = ""  # why the answer is ambiguous / not_found where the reader or a rule says
+    reason: str = ""  # why the answer is ambiguous, or not_found where the reader or a rule says
     # Lock-on (runtime/lock_on.py), once the command was answered found; None before, and with lock_on false.
     track_id: int | None = None  # a new one per command
     track_age_s: float | None = None  # since the track started (frame stamps)
@@ -89,7 +89,7 @@ def track_values(result: Result) -> dict[str, str]:
 def status_message(header, name: str, command: str, command_seq: int, result: Result, no_centroid_reason: str,
                    node_ms: float, model_ms: float, reading: str = "") -> DiagnosticArray:
     """The frame's status. Level OK: it reports the node's health, the answer is in ``state``; ``reading``: how
-    the command was read, ``reason``: why it is not found / "which one?" where the reader or a rule says."""
+    the command was read, ``reason``: why it is "which one?", or not found where the reader or a rule says."""
     found = result.found
     centroid = result.centroid_3d if found else None
     values = {

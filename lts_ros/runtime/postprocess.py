@@ -8,7 +8,7 @@ from lts_ros.data.transforms import Letterbox
 from lts_ros.geometry import CENTROID_ERODE_PX, robust_centroid, shifted_intrinsics
 from lts_ros.language.query import Selection
 from lts_ros.runtime.pixels import fired_box, sigmoid
-from lts_ros.runtime.rank_select import pick_member, select_ranked
+from lts_ros.runtime.rank_select import pick_member, select_ranked, why_none
 from lts_ros.runtime.refine import refine_logits
 from lts_ros.runtime.result import AMBIGUOUS, FOUND, NOT_FOUND, Candidate, Result, paste
 
@@ -111,7 +111,7 @@ def build_result(mask_logits: np.ndarray, presence_logit: float, several_logit: 
         one = pick_member(candidates, selection, logits.shape, several=several_score >= 0.5)
     if one is None:
         return Result(AMBIGUOUS, paste(candidates, logits.shape), score, several_score, candidates, None, None, None,
-                      prior)
+                      prior, reason=why_none(candidates, selection))
     return Result(FOUND, one.mask(logits.shape), score, several_score, candidates, one.bbox, one.centroid_px,
                   one.centroid_3d, prior)
 

@@ -66,3 +66,16 @@ def pick_member(candidates: list[Candidate], selection: Selection | None, shape:
     if selection is not None:
         return select_ranked(candidates, selection, shape)
     return candidates[0] if len(candidates) == 1 and not several else None
+
+
+def why_none(candidates: list[Candidate], selection: Selection | None) -> str:
+    """Why ``pick_member`` named none of ``candidates`` (at least one), in words for the status's ``reason``."""
+    count = len(candidates)
+    if selection is None:
+        return f"{count} objects fit" if count > 1 else "the model reads the command as naming several objects"
+    seen = f"{count} object{'s' if count > 1 else ''} seen"
+    if selection.middle and (count < 3 or count % 2 == 0):
+        return f"{seen}, none in the middle"
+    if count < max(selection.rank, 2):
+        return f"only {seen}, too few to tell the '{selection.describe()}'"
+    return f"{seen}, too close together to tell the '{selection.describe()}'"

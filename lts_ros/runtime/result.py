@@ -72,7 +72,7 @@ class Result:
     centroid_3d: np.ndarray | None  # (3,) metres, camera optical frame; found with depth + K and valid depth
     prior: np.ndarray | None = None  # (H, W) float32 position-prior probability, only when requested
     timings_ms: dict[str, float] = field(default_factory=dict)  # pre, infer, post
-    reason: str = ""  # why the answer is not found / "which one?" where the reader or a rule says ("" otherwise)
+    reason: str = ""  # why "which one?", or not found where the reader or a rule says ("" otherwise)
     track: TrackInfo | None = None  # with lock-on, once locked: the track and where it was last seen
 
     @property

@@ -22,6 +22,7 @@ from lts_ros.runtime.backends.base import Backend, TextArrays
 from lts_ros.runtime.backends.onnxruntime_backend import OnnxRuntimeBackend, choose_providers
 from lts_ros.runtime.backends.torch_backend import TorchBackend
 from lts_ros.runtime.lock_on import LockOn
+from lts_ros.runtime.missed_member import crop_view
 from lts_ros.runtime.postprocess import (RECOUNT_LOGIT, build_result, candidate_at, candidates_of,
                                           frame_logits)
 from lts_ros.runtime.preprocess import check_depth_and_intrinsics, prepare_image
@@ -283,8 +284,8 @@ class Segmenter:
             checked = missed_member_checks(query, result, depth_m, K)
             if checked:  # a rank's count checked up close where depth shows objects the set's mask left out
                 text = self._encode(query.model_text())  # the set, as the first pass asked it
-                crops = [self._result(self._infer(np.ascontiguousarray(inference.frame[y0:y1, x0:x1]), text, None),
-                                      None, None, False, None) for x0, y0, x1, y1 in (u.crop for u in checked)]
+                crops = [self._result(self._infer(crop_view(inference.frame, u), text, None), None, None, False, None)
+                         for u in checked]
                 result = settle_count(query, result, checked, crops)
         if self._lock_on and not inference.tracking:
             lock_started = time.perf_counter()
