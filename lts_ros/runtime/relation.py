@@ -8,10 +8,8 @@ the relation to it: the keys of ``rank_select.order_keys`` (column for left / ri
 low it reaches in the image, for behind / in front of), and distance for next to, which needs two candidates
 besides the anchor to compare (a mask that held the anchor and one other object had, in a grasp episode, fired
 on the wrong block beside the ball), and with depth a distance (``NEXT_TO_M``). The split may hold an object
-outside the described set, so the set is asked too ("the mug") and only the candidates it holds are weighed. The
-split may also cut one of the set's objects into pieces (a mug's rim apart from its inside): a candidate that is a
-small part of an object of the set is weighed as that whole object. No candidate or several: the answer stays
-"which one?".
+outside the described set, so the set is asked too ("the mug") and only the candidates it holds are weighed. No
+candidate or several: the answer stays "which one?".
 """
 from __future__ import annotations
 
@@ -32,10 +30,6 @@ NEXT_TO_RATIO = 1.75  # the nearest candidate is this much nearer the anchor tha
 # one?" for no right answer lost (0.25 m: 3 for 7 lost).
 NEXT_TO_M = 0.30
 SAME_OBJECT_SHARE = 0.5  # a candidate with this share of its pixels in another answer's mask is that object
-# A candidate under this share of the set's object holding it is a piece of that object. Measured on val and the
-# ninth held-out set (development): of the relations settled on a piece, 10 wrong objects became 9 right answers
-# and 1 "which one?", 3 "which one?" became right, no right answer changed; the test split did not change.
-PIECE_SHARE = 0.5
 
 
 def needs_anchor(result: Result) -> bool:
@@ -53,11 +47,9 @@ def settle_relation(result: Result, relation: str, anchor: Result, members: Resu
     if not anchor.found:
         return result
     (anchor_object,) = [c for c in anchor.candidates if c.bbox == anchor.bbox]
-    others = result.candidates
+    others = [c for c in result.candidates if share_inside(c, anchor.mask) < SAME_OBJECT_SHARE]
     if members is not None and members.status != NOT_FOUND:
-        others = _as_whole_objects([c for c in others if share_inside(c, members.mask) >= SAME_OBJECT_SHARE],
-                                   members.candidates, result.mask.shape)
-    others = [c for c in others if share_inside(c, anchor.mask) < SAME_OBJECT_SHARE]
+        others = [c for c in others if share_inside(c, members.mask) >= SAME_OBJECT_SHARE]
     fitting = _fitting(others, anchor_object, relation, result.mask.shape)
     return result.found_as(fitting[0]) if len(fitting) == 1 else result
 
@@ -89,18 +81,6 @@ def check_relation(result: Result, relation: str, anchor: Result, members: Resul
         nearest = min(objects, key=lambda c: _distance(c, anchor_object, with_depth), default=None)
         holds = nearest is None or share_inside(nearest, result.mask) >= SAME_OBJECT_SHARE
     return result if holds else result.ambiguous_among(result.candidates, f"the answer is not {words} the anchor")
-
-
-def _as_whole_objects(candidates: list[Candidate], objects: list[Candidate], shape: tuple[int, int]) -> list[Candidate]:
-    """``candidates`` with each that is a piece of one of ``objects`` (holding most of its pixels, while it covers
-    under PIECE_SHARE of that object) replaced by the whole object, once."""
-    wholes: list[Candidate] = []
-    for candidate in candidates:
-        holder = next((o for o in objects if share_inside(candidate, o.mask(shape)) >= SAME_OBJECT_SHARE), None)
-        whole = holder if holder is not None and candidate.area_px < PIECE_SHARE * holder.area_px else candidate
-        if all(whole is not kept for kept in wholes):
-            wholes.append(whole)
-    return wholes
 
 
 def _near(candidate: Candidate, anchor: Candidate) -> bool:
