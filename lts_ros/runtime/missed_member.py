@@ -66,7 +66,7 @@ def members_to_check(result: Result, selection: Selection, depth_m: np.ndarray, 
     size or "the middle one"), each with its crop; [] where the frame shows no supporting plane."""
     shape = result.mask.shape
     counted = grown_members(result.candidates, shape)
-    standing = objects_standing(result.candidates, depth_m, K, shape)
+    standing = objects_standing(result.candidates, counted, depth_m, K)
     return [Uncounted(region, crop_around(region), counted) for region in standing
             if comes_before(region, result, selection, depth_m)]
 
@@ -76,12 +76,13 @@ def grown_members(candidates: list[Candidate], shape: tuple[int, int]) -> np.nda
     return cv2.dilate(paste(candidates, shape).view(np.uint8), np.ones((GROW_PX, GROW_PX), np.uint8)).astype(bool)
 
 
-def objects_standing(candidates: list[Candidate], depth_m: np.ndarray, K: np.ndarray,
-                     shape: tuple[int, int]) -> list[np.ndarray]:
-    """Regions standing above the plane the set's members stand on, in the band of rows around them, outside the
-    set's mask (grown a little, so a member's rim is not another object), at least ``MIN_AREA_SHARE`` of the
-    median member."""
-    height, width = shape
+def objects_standing(candidates: list[Candidate], counted: np.ndarray, depth_m: np.ndarray,
+                     K: np.ndarray) -> list[np.ndarray]:
+    """Regions standing above the plane the set's members stand on, in the band of rows around them, outside
+    ``counted`` (the set's mask grown, ``grown_members``: a member's rim is not another object), at least
+    ``MIN_AREA_SHARE`` of the median member."""
+    shape = counted.shape
+    height = shape[0]
     top = min(c.bbox[1] for c in candidates)
     bottom = max(c.bbox[3] for c in candidates)
     rows = (max(0, 2 * top - bottom), min(height, 2 * bottom - top + 1))
@@ -91,8 +92,7 @@ def objects_standing(candidates: list[Candidate], depth_m: np.ndarray, K: np.nda
         return []
     above = np.zeros(shape, bool)
     above[rows[0]:rows[1]] = heights > STAND_M
-    grown = grown_members(candidates, shape)
-    rest = cv2.morphologyEx((above & ~grown).view(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    rest = cv2.morphologyEx((above & ~counted).view(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
     smallest = MIN_AREA_SHARE * float(np.median([c.area_px for c in candidates]))
     return [labels == label for label in range(1, count) if stats[label, cv2.CC_STAT_AREA] >= smallest]

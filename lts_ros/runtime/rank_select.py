@@ -43,13 +43,9 @@ def order_keys(candidates: list[Candidate], order: str, shape: tuple[int, int]) 
 
 def select_ranked(candidates: list[Candidate], selection: Selection, shape: tuple[int, int]) -> Candidate | None:
     """The candidate ``selection`` names, or None where that is not clear (see the module docstring)."""
-    rank = selection.rank
-    if selection.middle:
-        if len(candidates) < 3 or len(candidates) % 2 == 0:
-            return None
-        rank = (len(candidates) + 1) // 2
-    if len(candidates) < max(rank, 2):  # a selection picks among several
+    if _too_few(len(candidates), selection):
         return None
+    rank = (len(candidates) + 1) // 2 if selection.middle else selection.rank
     keys, gap = order_keys(candidates, selection.order, shape)
     ranked = sorted(range(len(candidates)), key=keys.__getitem__)
     chosen = keys[ranked[rank - 1]]
@@ -74,8 +70,16 @@ def why_none(candidates: list[Candidate], selection: Selection | None) -> str:
     if selection is None:
         return f"{count} objects fit" if count > 1 else "the model reads the command as naming several objects"
     seen = f"{count} object{'s' if count > 1 else ''} seen"
-    if selection.middle and (count < 3 or count % 2 == 0):
-        return f"{seen}, none in the middle"
-    if count < max(selection.rank, 2):
+    if _too_few(count, selection):
+        if selection.middle:
+            return f"{seen}, none in the middle"
         return f"only {seen}, too few to tell the '{selection.describe()}'"
     return f"{seen}, too close together to tell the '{selection.describe()}'"
+
+
+def _too_few(count: int, selection: Selection) -> bool:
+    """Whether ``count`` objects are too few for ``selection`` to pick one: a selection picks among several, a rank
+    counts to its place, "the middle one" needs an odd number, at least three."""
+    if selection.middle:
+        return count < 3 or count % 2 == 0
+    return count < max(selection.rank, 2)
