@@ -19,12 +19,10 @@ import cv2
 import numpy as np
 
 from lts_ros.language.query import BIG, FAR, LEFT, NEAR, RIGHT, SMALL, Selection
+from lts_ros.runtime.depth_split import objects_apart
 from lts_ros.runtime.result import AMBIGUOUS, FOUND, Candidate, Result, paste
+from lts_ros.runtime.support_plane import STAND_M, heights_above_support
 
-STAND_M = 0.012  # higher than this above the supporting plane: an object stands there
-PLANE_TOLERANCE_M = 0.005  # a point this close to a plane is on it (RANSAC inlier)
-PLANE_TRIALS = 150
-PLANE_POINTS = 4000  # depth points the plane is fitted to, drawn at random from the band
 MIN_AREA_SHARE = 0.25  # of the set's median member: smaller uncounted objects are not asked about
 CROP_ZOOM = 4.0  # the crop's side, times the object's larger box side
 CROP_MIN_PX = 160  # and at least this (a tight crop is out of what the model was trained on)
@@ -80,7 +78,8 @@ def objects_standing(candidates: list[Candidate], counted: np.ndarray, depth_m: 
                      K: np.ndarray) -> list[np.ndarray]:
     """Regions standing above the plane the set's members stand on, in the band of rows around them, outside
     ``counted`` (the set's mask grown, ``grown_members``: a member's rim is not another object), at least
-    ``MIN_AREA_SHARE`` of the median member."""
+    ``MIN_AREA_SHARE`` of the median member; objects that touch in the image told apart by depth
+    (``depth_split``), so that each is asked about on its own."""
     shape = counted.shape
     height = shape[0]
     top = min(c.bbox[1] for c in candidates)
@@ -95,43 +94,17 @@ def objects_standing(candidates: list[Candidate], counted: np.ndarray, depth_m: 
     rest = cv2.morphologyEx((above & ~counted).view(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
     smallest = MIN_AREA_SHARE * float(np.median([c.area_px for c in candidates]))
-    return [labels == label for label in range(1, count) if stats[label, cv2.CC_STAT_AREA] >= smallest]
-
-
-def heights_above_support(depth_m: np.ndarray, K: np.ndarray, rows: tuple[int, int],
-                          exclude: np.ndarray) -> np.ndarray | None:
-    """Per pixel of ``rows`` (a band of the frame), its height in metres above the dominant plane there (RANSAC
-    over up to ``PLANE_POINTS`` of the valid depth points outside ``exclude``, refined by least squares over its
-    inliers), positive towards the camera; None where too few depth points."""
-    top, bottom = rows
-    depth = depth_m[top:bottom].astype(np.float64)
-    x = (np.arange(depth.shape[1])[None, :] - K[0, 2]) * depth / K[0, 0]
-    y = (np.arange(top, bottom)[:, None] - K[1, 2]) * depth / K[1, 1]
-    valid = depth > 0
-    usable = valid & ~exclude[top:bottom]
-    if usable.sum() < 50:
-        return None
-    rng = np.random.default_rng(0)  # the same answer for the same frame
-    chosen = np.flatnonzero(usable)
-    if len(chosen) > PLANE_POINTS:
-        chosen = np.sort(rng.choice(chosen, PLANE_POINTS, replace=False))
-    sample = np.stack([x.ravel()[chosen], y.ravel()[chosen], depth.ravel()[chosen]], -1)
-    a, b, c = (sample[rng.integers(0, len(sample), PLANE_TRIALS)] for _ in range(3))
-    normals = np.cross(b - a, c - a)
-    lengths = np.linalg.norm(normals, axis=1)
-    normals /= np.maximum(lengths, 1e-12)[:, None]
-    distances = np.abs(sample @ normals.T - np.einsum("ij,ij->i", a, normals))  # (points, trials)
-    inlier_counts = np.where(lengths > 1e-12, (distances < PLANE_TOLERANCE_M).sum(0), -1)
-    on_plane = sample[distances[:, int(np.argmax(inlier_counts))] < PLANE_TOLERANCE_M]
-    if len(on_plane) < 3:
-        return None
-    centre = on_plane.mean(0)
-    normal = np.linalg.eigh(np.cov((on_plane - centre).T))[1][:, 0]  # the least-variance direction
-    if normal @ -centre < 0:
-        normal = -normal  # towards the camera: up from the table
-    heights = (x - centre[0]) * normal[0] + (y - centre[1]) * normal[1] + (depth - centre[2]) * normal[2]
-    heights[~valid] = 0.0
-    return heights
+    regions = []
+    for label in range(1, count):
+        if stats[label, cv2.CC_STAT_AREA] < smallest:
+            continue
+        x, y, w, h = (int(v) for v in stats[label, :4])
+        for part, (left, top) in objects_apart(labels[y:y + h, x:x + w] == label, (x, y), depth_m, K,
+                                               above | counted, smallest):
+            region = np.zeros(shape, bool)
+            region[top:top + part.shape[0], left:left + part.shape[1]] = part
+            regions.append(region)
+    return regions
 
 
 def comes_before(region: np.ndarray, result: Result, selection: Selection, depth_m: np.ndarray) -> bool:

@@ -7,6 +7,7 @@ import numpy as np
 from lts_ros.data.transforms import Letterbox
 from lts_ros.geometry import CENTROID_ERODE_PX, robust_centroid, shifted_intrinsics
 from lts_ros.language.query import Selection
+from lts_ros.runtime.depth_split import objects_apart
 from lts_ros.runtime.pixels import fired_box, sigmoid
 from lts_ros.runtime.rank_select import pick_member, select_ranked, why_none
 from lts_ros.runtime.refine import refine_logits
@@ -37,8 +38,10 @@ def candidates_of(logits: np.ndarray, depth_m: np.ndarray | None = None, K: np.n
                   D: np.ndarray | None = None) -> list[Candidate]:
     """The separate objects of the mask ``logits > 0`` ((H, W) at the frame's size), largest first: its connected
     regions (8-connected) but the stray islands, i.e. regions under ``ISLAND_SHARE`` of the largest or
-    ``MIN_OBJECT_SHARE`` of the frame. Regions are labelled within the mask's box (a tenth of a full frame's cost
-    for a tabletop object) and each is then worked on within its own box (plus the centroid's erosion margin)."""
+    ``MIN_OBJECT_SHARE`` of the frame; with ``depth_m`` and ``K``, a region that depth shows to be several objects
+    touching in the image is each of them (``runtime.depth_split``). Regions are labelled within the mask's box (a
+    tenth of a full frame's cost for a tabletop object) and each is then worked on within its own box (plus the
+    centroid's erosion margin)."""
     fired = logits > 0
     box = fired_box(fired)
     if box is None:
@@ -55,8 +58,13 @@ def candidates_of(logits: np.ndarray, depth_m: np.ndarray | None = None, K: np.n
         x, y, w, h = (int(v) for v in stats[label, :4])
         region = labels[y:y + h, x:x + w] == label
         x, y = x + x0, y + y0  # in the frame
-        candidates.append(candidate_at(region, (x, y), float(sigmoid(logits[y:y + h, x:x + w][region]).mean()),
-                                       depth_m, K, D))
+        objects = [(region, (x, y))] if depth_m is None or K is None else objects_apart(region, (x, y), depth_m, K,
+                                                                                          fired, smallest)
+        for part, (left, top) in objects:  # each object its own candidate, in its own box
+            h, w = part.shape
+            candidates.append(candidate_at(part, (left, top), float(sigmoid(logits[top:top + h, left:left + w][part])
+                                                                    .mean()), depth_m, K, D))
+    candidates.sort(key=lambda c: -c.area_px)
     return candidates
 
 
