@@ -70,6 +70,19 @@ def test_nothing_to_check_when_every_box_is_counted_or_the_rest_is_small():
     assert members_to_check(set_answer((300, 500), Selection(LEFT), pebble), Selection(LEFT), pebble, K) == []
 
 
+def test_uncounted_objects_that_touch_in_the_image_are_asked_about_one_by_one():
+    """Depth cuts a standing region where a taller object stands against a lower one (runtime/depth_split.py):
+    asked about together, the model's answer on the crop covers only one of them, under MEMBER_SHARE of both."""
+    depth = table_with_boxes(columns=(300, 500))
+    depth[200:260, 100:160] = TABLE_M - 0.05
+    depth[200:260, 160:220] = TABLE_M - 0.15  # a taller box against it, both left of the counted ones
+    checked = members_to_check(set_answer((300, 500), Selection(LEFT), depth), Selection(LEFT), depth, K)
+    columns = sorted((int(np.nonzero(u.region)[1].min()), int(np.nonzero(u.region)[1].max())) for u in checked)
+    assert len(columns) == 2
+    assert abs(columns[0][0] - 100) <= 3 and abs(columns[1][1] - 219) <= 3  # each box, with a few px of rim
+    assert abs(columns[0][1] - 159) <= 3 and abs(columns[1][0] - 160) <= 3  # cut at the seam
+
+
 def test_the_crop_shows_the_uncounted_box_with_the_counted_ones_painted_out():
     """Asked for "the box" on a crop that still shows a counted box, the model answers with that one; painted out
     (filled in from the table around it), it leaves the uncounted box the only box to answer with."""
