@@ -47,7 +47,7 @@ def objects_apart(region: np.ndarray, corner: tuple[int, int], depth_m: np.ndarr
         pieces = [piece for piece in pieces if np.median(heights[piece]) > STAND_M]
     if len(pieces) < 2:
         return [(region, corner)]
-    return [_boxed(piece, corner) for piece in _nearest_piece(region, pieces)]
+    return [_boxed(piece, corner) for piece in shared_out(region, pieces)]
 
 
 def cut_at_depth_edges(region: np.ndarray, depth_m: np.ndarray, smallest_px: float = 0.0) -> list[np.ndarray]:
@@ -71,7 +71,7 @@ def cut_at_depth_edges(region: np.ndarray, depth_m: np.ndarray, smallest_px: flo
     return [labels == label for label in range(1, count) if stats[label, cv2.CC_STAT_AREA] >= smallest]
 
 
-def _nearest_piece(region: np.ndarray, pieces: list[np.ndarray]) -> list[np.ndarray]:
+def shared_out(region: np.ndarray, pieces: list[np.ndarray]) -> list[np.ndarray]:
     """``region`` shared out among ``pieces`` (disjoint, inside it): each pixel to the piece nearest it."""
     seeds = np.zeros(region.shape, np.int32)
     for number, piece in enumerate(pieces, 1):

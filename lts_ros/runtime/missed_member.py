@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from lts_ros.language.query import BIG, FAR, LEFT, NEAR, RIGHT, SMALL, Selection
-from lts_ros.runtime.depth_split import objects_apart
+from lts_ros.runtime.depth_split import cut_at_depth_edges, shared_out
 from lts_ros.runtime.result import AMBIGUOUS, FOUND, Candidate, Result, paste
 from lts_ros.runtime.support_plane import STAND_M, heights_above_support
 
@@ -99,10 +99,11 @@ def objects_standing(candidates: list[Candidate], counted: np.ndarray, depth_m: 
         if stats[label, cv2.CC_STAT_AREA] < smallest:
             continue
         x, y, w, h = (int(v) for v in stats[label, :4])
-        for part, (left, top) in objects_apart(labels[y:y + h, x:x + w] == label, (x, y), depth_m, K,
-                                               above | counted, smallest):
+        standing = labels[y:y + h, x:x + w] == label
+        pieces = cut_at_depth_edges(standing, depth_m[y:y + h, x:x + w], smallest)  # every one stands already
+        for piece in shared_out(standing, pieces) if len(pieces) > 1 else [standing]:
             region = np.zeros(shape, bool)
-            region[top:top + part.shape[0], left:left + part.shape[1]] = part
+            region[y:y + h, x:x + w] = piece
             regions.append(region)
     return regions
 
