@@ -78,6 +78,7 @@ def test_ordinal_phrasings_read_as_one_query(command):
     ("the ball at the back of the desk", Selection("far")), ("dead centre ball", Selection("left", middle=True)),
     ("could you pick up the second ball for me from the left", Selection("left", 2)),
     ("the ball that comes second from the left", Selection("left", 2)), ("the ball near me", Selection("near")),
+    ("the ball nearest the robot", Selection("near")), ("the ball farthest from the robot", Selection("far")),
 ])
 def test_selections_by_meaning(command, selection):
     query = read_command(command)
@@ -107,6 +108,9 @@ def test_a_relation_goes_to_the_model_whole_in_the_words_it_knows():
     ("any duck except the white and the black ones", Description("duck"), ("white", "black")),
     ("the non-red block", Description("block"), ("red",)),
     ("not the red block", Description("block"), ("red",)),
+    ("not the red block, the other one", Description("block"), ("red",)),  # "the other" is what is left
+    ("no, not the red block, I want the other block", Description("block"), ("red",)),
+    ("the duck that is not white and not black", Description("duck"), ("white", "black")),
 ])
 def test_exclusions(command, description, excluded):
     query = read_command(command)
@@ -119,7 +123,7 @@ def test_exclusions(command, description, excluded):
     "the red mug", "I want the red mug", "the red mug please", "can I have the red mug?", "yank the red mug",
     "the mug that is red", "the red mug on the table", "the red one of the mugs", "uhh the, um, red mug",
     "give me the red mug would ya", "the red mug, if you see one", "wait, the red mug", "whatever red mug",
-    "the mug which has a red colour", "the mug that looks red",
+    "the mug which has a red colour", "the mug that looks red", "grab me that red mug", "this red mug, please",
 ])
 def test_descriptions_around_requests_and_politeness(command):
     assert read_command(command) == Query(Description("mug", ("red",)))
@@ -135,7 +139,10 @@ def test_descriptions_around_requests_and_politeness(command):
     ("both mugs", "several objects"),
     ("the red and the blue ball", "several objects"),
     ("the one on the left", "no object named"),
-    ("that one", "'that'"),
+    ("that one", "'that'"),  # pointing, which a robot cannot see
+    ("grab that", "'that'"),
+    ("this thing here", "'this'"),
+    ("the other one", "'other one'"),  # the other than which? Nothing was excluded
     ("the leftmost biggest ball", "two orders"),
     ("the ball farthest from the duck", "'from the duck'"),
     ("the ball left to the block", "two kinds of object named ('ball', 'block')"),  # not "the leftmost block"

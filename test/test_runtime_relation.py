@@ -111,3 +111,18 @@ def test_next_to_is_near_not_only_nearest_where_depth_says():
     assert check_relation(answer(mug), "next_to", answer(far_ball), answer(mug)).found
     split = answer(squares((100, 200, 60), (300, 200, 60)), depth=depth)
     assert settle_relation(split, "next_to", answer(far_ball, depth=depth)).status == "ambiguous"  # nearest, far
+
+
+def test_an_anchor_left_unranked_with_one_object_in_view_is_that_object():
+    """"The mug left of the little ball" with one ball in view: the anchor's own rank ("little": the smallest) has
+    too few objects to rank and its answer is "which one?", yet the one ball is all the anchor can be, and the mug
+    is checked against it. Two balls there: no anchor, nothing to check against."""
+    ball = answer(BALL)
+    unranked = ball.ambiguous_among(ball.candidates, "only 1 object seen")
+    mugs = answer(TWO_MUGS)
+    wrong = check_relation(answer(squares((450, 200, 60))), "left_of", unranked, mugs)
+    assert wrong.status == "ambiguous" and "not left of" in wrong.reason
+    assert settle_relation(mugs, "left_of", unranked).bbox[0] == 100
+    two = answer(squares((280, 210, 40), (600, 210, 30)))
+    two_balls = two.ambiguous_among(two.candidates, "2 objects seen")
+    assert check_relation(answer(squares((450, 200, 60))), "left_of", two_balls, mugs).found

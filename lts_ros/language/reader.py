@@ -37,6 +37,8 @@ def read_command(command: str) -> Query:
 
 def _read(tokens: list[str]) -> Query:
     positive, excluded = _split_exclusions(tokens)
+    if excluded:
+        positive = _without_the_other(positive)
     if not positive and not excluded:
         raise Unread("did not understand: no object named")
     query = _read_phrase(positive, allow_relation=True) if positive else Query()
@@ -49,6 +51,14 @@ def _read(tokens: list[str]) -> Query:
     description = query.description.with_noun(nouns[0] if nouns else None)
     exclusions = tuple(e.with_noun(description.noun) for e in exclusions)
     return _named(Query(description, query.selection, None, exclusions))
+
+
+def _without_the_other(words: list[str]) -> list[str]:
+    """The positive phrase of a command that excludes something, "the other" in it dropped: "not the red block,
+    the other one" is the block that is not red; that this leaves one object is the runtime's to check."""
+    return [w for i, w in enumerate(words)
+            if not (w == "other" and (i == 0 or words[i - 1] in ARTICLES) and i + 1 < len(words)
+                    and (words[i + 1] in PRONOUN_NOUNS or _noun_at(words, i + 1)))]
 
 
 def _named(query: Query) -> Query:
@@ -140,7 +150,7 @@ def _items(words: list[str]) -> list[list[str]]:
         if word in ("nor", "or", "and"):
             items.append(current)
             current = []
-        elif word not in ("neither", "either"):
+        elif word not in ("neither", "either") and not (word == "not" and not current):  # "not A and not B"
             current.append(word)
     return [item for item in [*items, current] if item]
 
@@ -368,9 +378,10 @@ def _looks_like_verb(words: list[str], i: int) -> bool:
         and word not in COLOR_WORDS and _noun_at(words, i) is None
 
 
-_VIEWER_TAILS = (("to", "the", "camera"), ("to", "me"), ("to", "you"), ("to", "us"), ("to", "the", "robot"),
-                 ("from", "the", "camera"), ("from", "me"), ("from", "you"), ("from", "us"),
-                 ("from", "the", "robot"), ("away",), ("the", "camera"), ("me",), ("you",), ("us",))
+# Who a near / far order is seen from, said after it: "closest to the camera", "nearest the robot", "farthest away".
+_VIEWER_TAILS = tuple(sorted({(*lead, *viewer) for viewer in (("the", "camera"), ("the", "robot"), ("the", "viewer"),
+                                                               ("me",), ("you",), ("us",))
+                              for lead in (("to",), ("from",), ())} | {("away",)}, key=len, reverse=True))
 
 
 def _order_adjectives(words: list[str], used: list[bool], cues: _Cues) -> None:
@@ -418,6 +429,14 @@ def _noun_at(words: list[str], i: int) -> str | None:
     return None
 
 
+def _says_what(words: list[str]) -> bool:
+    """Whether ``words`` describe an object by more than pointing: a colour, a category word or another word that
+    is not a pronoun noun ("that one", "this thing" point, and a robot cannot see where)."""
+    return any(w in COLOR_WORDS or _noun_at(words, i) or (w not in PRONOUN_NOUNS and w not in ARTICLES
+                                                           and not selects(w))
+               for i, w in enumerate(words))
+
+
 def _plurals(word: str) -> tuple[str, ...]:
     return tuple(p for p in (word + "s", word + "es", word[:-1] + "ies") if singular(p) == word)
 
@@ -426,6 +445,8 @@ def _read_description(tokens: list[str]) -> Description:
     """Colours, a category word and open-class words from ``tokens``; "of the cubes" names the set a selection
     or "one" picks from. A plural outside that, or a selecting word left over, is a refusal."""
     words = list(tokens)
+    if words and words[0] in ("this", "that") and _says_what(words[1:]):
+        words[0] = "the"  # "grab that white cube": a demonstrative before a description is its article
     if words and words[0] in ("this", "that", "these", "those", "it", "them"):
         raise Unread(f"did not understand: '{words[0]}' (which one is that?)")
     head, partitive = words, []

@@ -14,6 +14,7 @@ candidate or several: the answer stays "which one?".
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -41,28 +42,47 @@ def needs_anchor(result: Result) -> bool:
 
 def settle_relation(result: Result, relation: str, anchor: Result, members: Result | None = None) -> Result:
     """``result`` found as its one candidate in ``relation`` (a ``language.query`` relation kind) to the
-    ``anchor`` answer's object, or ``result`` as it was where the anchor is not found or not exactly one candidate
-    fits. Where ``members`` (the model's answer for the described set) is given and not ``not_found``, only the
+    ``anchor`` answer's object, or ``result`` as it was where the anchor is not one object (``the_anchor``) or not
+    exactly one candidate fits. Where ``members`` (the model's answer for the described set) is given and not ``not_found``, only the
     candidates it holds are weighed: the split may hold an object of another kind."""
-    if not anchor.found:
+    anchor_object = the_anchor(anchor)
+    if anchor_object is None:
         return result
-    (anchor_object,) = [c for c in anchor.candidates if c.bbox == anchor.bbox]
     others = [c for c in result.candidates if share_inside(c, anchor.mask) < SAME_OBJECT_SHARE]
     if members is not None and members.status != NOT_FOUND:
         others = [c for c in others if share_inside(c, members.mask) >= SAME_OBJECT_SHARE]
     fitting = _fitting(others, anchor_object, relation, result.mask.shape)
-    return result.found_as(fitting[0]) if len(fitting) == 1 else result
+    if len(fitting) != 1:
+        return result
+    whole = _whole_member(fitting[0], result, members)
+    if whole is fitting[0]:
+        return result.found_as(whole)
+    return replace(result, candidates=[whole if c is fitting[0] else c for c in result.candidates]).found_as(whole)
+
+
+def _whole_member(part: Candidate, result: Result, members: Result | None) -> Candidate:
+    """The described set's member that ``part`` (a candidate of the relation's answer) is a piece of, where the
+    set's answer segments that object whole and it holds no other candidate of the answer ("the cup right of the
+    ball" answered with the inside of the cup; the set "the cup" with all of it); else ``part``."""
+    if members is None or members.status == NOT_FOUND:
+        return part
+    for member in members.candidates:
+        mask = member.mask(result.mask.shape)
+        if member.area_px > part.area_px and share_inside(part, mask) >= SAME_OBJECT_SHARE \
+                and not any(c is not part and share_inside(c, mask) >= SAME_OBJECT_SHARE for c in result.candidates):
+            return member
+    return part
 
 
 def check_relation(result: Result, relation: str, anchor: Result, members: Result | None) -> Result:
     """``result`` (found by the model reading the relation whole) kept where its object stands in ``relation`` to
     the ``anchor`` answer's object, judged among the objects ``members`` (the model's answer for the described
     set) holds: the one of them clearly before the anchor in the relation's order, or for next to the nearest. Where the geometry contradicts the
-    answer, or the answer is the anchor itself, it is "which one?" with the reason. Where the anchor is not
-    found alone there is nothing to check against and ``result`` stands."""
-    if not result.found or not anchor.found:
+    answer, or the answer is the anchor itself, it is "which one?" with the reason. Where the anchor is not one
+    object (``the_anchor``) there is nothing to check against and ``result`` stands."""
+    anchor_object = the_anchor(anchor)
+    if not result.found or anchor_object is None:
         return result
-    (anchor_object,) = [c for c in anchor.candidates if c.bbox == anchor.bbox]
     (answer,) = [c for c in result.candidates if c.bbox == result.bbox]
     words = relation.replace("_", " ")
     if share_inside(answer, anchor.mask) >= SAME_OBJECT_SHARE:
@@ -81,6 +101,16 @@ def check_relation(result: Result, relation: str, anchor: Result, members: Resul
         nearest = min(objects, key=lambda c: _distance(c, anchor_object, with_depth), default=None)
         holds = nearest is None or share_inside(nearest, result.mask) >= SAME_OBJECT_SHARE
     return result if holds else result.ambiguous_among(result.candidates, f"the answer is not {words} the anchor")
+
+
+def the_anchor(anchor: Result) -> Candidate | None:
+    """The anchor's object: the one its answer found, or the only object its answer holds where that answer is
+    "which one?" for its own rank ("the cup left of the little ball" with one ball in view: "little" ranks by size,
+    and one ball is too few to rank, yet it is the only ball the anchor can be). None where it is not one object."""
+    if anchor.found:
+        (anchor_object,) = [c for c in anchor.candidates if c.bbox == anchor.bbox]
+        return anchor_object
+    return anchor.candidates[0] if anchor.status == AMBIGUOUS and len(anchor.candidates) == 1 else None
 
 
 def _near(candidate: Candidate, anchor: Candidate) -> bool:
