@@ -79,6 +79,9 @@ def test_ordinal_phrasings_read_as_one_query(command):
     ("could you pick up the second ball for me from the left", Selection("left", 2)),
     ("the ball that comes second from the left", Selection("left", 2)), ("the ball near me", Selection("near")),
     ("the ball nearest the robot", Selection("near")), ("the ball farthest from the robot", Selection("far")),
+    ("the ball up front", Selection("near")), ("the second ball from the left-hand side", Selection("left", 2)),
+    ("the ball that is third when counting from the right", Selection("right", 3)),
+    ("the ball over on the far right now", Selection("right")),  # "right now" is not what is stripped here
 ])
 def test_selections_by_meaning(command, selection):
     query = read_command(command)
@@ -111,6 +114,8 @@ def test_a_relation_goes_to_the_model_whole_in_the_words_it_knows():
     ("not the red block, the other one", Description("block"), ("red",)),  # "the other" is what is left
     ("no, not the red block, I want the other block", Description("block"), ("red",)),
     ("the duck that is not white and not black", Description("duck"), ("white", "black")),
+    ("I don't want the red block, give me the other block", Description("block"), ("red",)),
+    ("next, not the red block, the other one now", Description("block"), ("red",)),
 ])
 def test_exclusions(command, description, excluded):
     query = read_command(command)
@@ -124,6 +129,7 @@ def test_exclusions(command, description, excluded):
     "the mug that is red", "the red mug on the table", "the red one of the mugs", "uhh the, um, red mug",
     "give me the red mug would ya", "the red mug, if you see one", "wait, the red mug", "whatever red mug",
     "the mug which has a red colour", "the mug that looks red", "grab me that red mug", "this red mug, please",
+    "the mug in red", "I'd love the red mug", "then, the red mug",
 ])
 def test_descriptions_around_requests_and_politeness(command):
     assert read_command(command) == Query(Description("mug", ("red",)))

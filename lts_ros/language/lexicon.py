@@ -26,7 +26,7 @@ CATEGORY_OF = {word: category for category, words in CATEGORY_WORDS.items() for 
 # Requests and politeness around the object's phrase: stripped from its start and its end.
 REQUEST_WORDS = frozenset({
     "please", "pls", "kindly", "could", "can", "would", "will", "you", "u", "i", "we", "want", "need", "like", "me",
-    "us", "give", "hand", "pass", "bring", "get", "grab", "take", "pick", "up", "fetch", "show", "point", "at",
+    "us", "love", "give", "hand", "pass", "bring", "get", "grab", "take", "pick", "up", "fetch", "show", "point", "at",
     "to", "find", "select", "choose", "locate", "segment", "look", "go", "ahead", "and", "now", "ok", "okay", "hey",
     "robot", "just", "have", "mind", "passing", "handing", "over", "lift", "move", "hold", "touch", "retrieve",
     "collect", "lets", "let", "try", "grasp", "reach", "for", "then", "so", "well", "do", "there", "is", "where",
@@ -91,6 +91,9 @@ MODALS = frozenset({"would", "could", "can", "will", "wouldja", "couldja"})  # "
 RESTARTS = frozenset({"and", "but", "so", "no", "nope", "sorry", "oops", "i", "mean", "meant", "wait", "actually",
                       "oh", "ah", "correction"})
 
+# Words that order a dialogue, not the objects, when a clause is nothing else ("next, the red cube").
+SEQUENCE_WORDS = frozenset({"next", "then", "finally", "now", "first", "lastly"})
+
 _SPELLING = {"centre": "center", "grey": "gray", "colour": "color", "coloured": "colored", "furthest": "farthest",
              "further": "farther", "lefthand": "left", "righthand": "right"}
 _CONTRACTIONS = ((r"n't\b", " not"), (r"\b(that|it|there|what|which|who|here|where)'s\b", r"\1 is"),
@@ -107,6 +110,7 @@ def tokenize(command: str) -> list[str]:
         text = re.sub(pattern, replacement, text)
     text = re.sub(r"\b(left|right|front|back|rear|fore|hind)[- ]most\b", r"\1most", text)
     text = re.sub(r"\b(left|right)[- ]hand\b", r"\1", text)
+    text = re.sub(r"\bup front\b", "in front", text)
     text = re.sub(r"(?<=[a-z0-9])-(?=[a-z0-9])", " ", text)
     text = re.sub(r"[,;:]+", " , ", text)
     text = re.sub(r"[^a-z0-9' ,]+", " ", text)

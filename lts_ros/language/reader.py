@@ -17,7 +17,7 @@ import re
 
 from lts_ros.language.lexicon import (ARTICLES, CARDINALS, CATEGORY_OF, CLAUSE_WORDS, COLOR_WORDS, DIRECTIONS,
                                       INTENSIFIERS, LAST_WORDS, MIDDLE_WORDS, MODALS, NOUNS, ORDER_ADJECTIVES, ORDINALS,
-                                      PRONOUN_NOUNS, QUANTITIES, REQUEST_WORDS, RESTARTS, SIDE_GLUE, SIDE_WORDS, SURFACES,
+                                      PRONOUN_NOUNS, QUANTITIES, REQUEST_WORDS, RESTARTS, SEQUENCE_WORDS, SIDE_GLUE, SIDE_WORDS, SURFACES,
                                       TRAILING_PHRASES, selects, singular, tokenize)
 from lts_ros.language.query import (BEHIND, FAR, IN_FRONT_OF, LEFT, LEFT_OF, NEAR, NEXT_TO, OPPOSITE, RIGHT,
                                     RIGHT_OF, Description, Query, Relation, Selection)
@@ -56,9 +56,11 @@ def _read(tokens: list[str]) -> Query:
 def _without_the_other(words: list[str]) -> list[str]:
     """The positive phrase of a command that excludes something, "the other" in it dropped: "not the red block,
     the other one" is the block that is not red; that this leaves one object is the runtime's to check."""
-    return [w for i, w in enumerate(words)
-            if not (w == "other" and (i == 0 or words[i - 1] in ARTICLES) and i + 1 < len(words)
-                    and (words[i + 1] in PRONOUN_NOUNS or _noun_at(words, i + 1)))]
+    for i, word in enumerate(words):
+        if word == "other" and (i == 0 or words[i - 1] in ARTICLES) and words[i + 1:] \
+                and not any(selects(w) for w in words[i + 1:]):  # "the other one", "the other coffee cup"
+            return words[:i] + words[i + 1:]
+    return words
 
 
 def _named(query: Query) -> Query:
@@ -83,6 +85,8 @@ def _strip_request(clause: list[str]) -> list[str]:
     while stripped and words:
         stripped = False
         for phrase in TRAILING_PHRASES:
+            if phrase == ("right", "now") and len(words) > 2 and words[-3] in SIDE_GLUE:
+                continue  # "the box on the far right now": the side stays, "now" goes
             if len(words) > len(phrase) - 1 and tuple(words[-len(phrase):]) == phrase:
                 words, stripped = words[:-len(phrase)], True
                 break
@@ -114,17 +118,19 @@ def _split_exclusions(tokens: list[str]) -> tuple[list[str], list[list[str]]]:
     for clause in (c.split() for c in clauses):
         while clause and clause[0] in RESTARTS:
             clause = clause[1:]
+        if len(clause) == 1 and clause[0] in SEQUENCE_WORDS:  # "next, the red cube"
+            continue
         clause = _strip_request(clause)
         if not clause:
             continue
         marker = _negation_at(clause, 0, _CLAUSE_NEGATIONS)
         if marker:
-            excluded += _items(clause[marker:])
+            excluded += [_strip_request(item) for item in _items(clause[marker:])]
             continue
         for i in range(1, len(clause)):
             marker = _negation_at(clause, i, _INLINE_NEGATIONS)
             if marker:
-                excluded += _items(clause[i + marker:])
+                excluded += [_strip_request(item) for item in _items(clause[i + marker:])]
                 clause = clause[:i]
                 break
         while "non" in clause[:-1]:  # "the non-red block"
@@ -336,7 +342,9 @@ def _counting_sides(words: list[str], used: list[bool], cues: _Cues) -> None:
         if j < len(words) and words[j] in SIDE_WORDS and not used[j]:
             cues.origin = SIDE_WORDS[words[j]]
             start = i - (i > 0 and words[i - 1] in ("counting", "starting"))
-            _take(used, start, j + 1)
+            start -= start < i and start > 0 and words[start - 1] == "when"  # "third when counting from the left"
+            end = j + 1 + (j + 1 < len(words) and words[j + 1] in ("side", "end", "edge"))  # "from the left side"
+            _take(used, start, end)
     for i, word in enumerate(words):
         if word == "starting" and tuple(words[i + 1:i + 3]) == ("at", "the") and i + 3 < len(words) \
                 and words[i + 3] in SIDE_WORDS:
@@ -472,6 +480,10 @@ def _read_description(tokens: list[str]) -> Description:
                 continue
             if word == "on" and tuple(part[i + 1:i + 2]) == ("the",) and i + 2 < len(part) and part[i + 2] in SURFACES:
                 i += 3
+                continue
+            if word == "in" and i + 1 < len(part) and part[i + 1] in COLOR_WORDS:  # "the cup in red"
+                attributes.insert(0, part[i + 1])  # before the words, so an unknown last word stays the noun
+                i += 2
                 continue
             if word in ARTICLES or word in CLAUSE_WORDS or word in PRONOUN_NOUNS \
                     or (is_partitive and word in ("all", "those", "these", *CARDINALS)):
