@@ -17,8 +17,8 @@ import re
 
 from lts_ros.language.lexicon import (ARTICLES, CARDINALS, CATEGORY_OF, CLAUSE_WORDS, COLOR_WORDS, DIRECTIONS,
                                       INTENSIFIERS, LAST_WORDS, MIDDLE_WORDS, MODALS, NOUNS, ORDER_ADJECTIVES, ORDINALS,
-                                      PRONOUN_NOUNS, QUANTITIES, REQUEST_WORDS, RESTARTS, SEQUENCE_WORDS, SIDE_GLUE, SIDE_WORDS, SURFACES,
-                                      TRAILING_PHRASES, selects, singular, tokenize)
+                                      PRONOUN_NOUNS, QUANTITIES, REQUEST_WORDS, RESTARTS, SEQUENCE_WORDS, SIDE_GLUE,
+                                      SIDE_WORDS, SURFACES, TRAILING_PHRASES, selects, singular, tokenize)
 from lts_ros.language.query import (BEHIND, FAR, IN_FRONT_OF, LEFT, LEFT_OF, NEAR, NEXT_TO, OPPOSITE, RIGHT,
                                     RIGHT_OF, Description, Query, Relation, Selection)
 

@@ -43,8 +43,9 @@ def needs_anchor(result: Result) -> bool:
 def settle_relation(result: Result, relation: str, anchor: Result, members: Result | None = None) -> Result:
     """``result`` found as its one candidate in ``relation`` (a ``language.query`` relation kind) to the
     ``anchor`` answer's object, or ``result`` as it was where the anchor is not one object (``the_anchor``) or not
-    exactly one candidate fits. Where ``members`` (the model's answer for the described set) is given and not ``not_found``, only the
-    candidates it holds are weighed: the split may hold an object of another kind."""
+    exactly one candidate fits. Where ``members`` (the model's answer for the described set) is given and not
+    ``not_found``, only the candidates it holds are weighed: the split may hold an object of another kind; a
+    candidate that is a piece of one of them answers as that member (``_whole_member``)."""
     anchor_object = the_anchor(anchor)
     if anchor_object is None:
         return result
@@ -77,9 +78,10 @@ def _whole_member(part: Candidate, result: Result, members: Result | None) -> Ca
 def check_relation(result: Result, relation: str, anchor: Result, members: Result | None) -> Result:
     """``result`` (found by the model reading the relation whole) kept where its object stands in ``relation`` to
     the ``anchor`` answer's object, judged among the objects ``members`` (the model's answer for the described
-    set) holds: the one of them clearly before the anchor in the relation's order, or for next to the nearest. Where the geometry contradicts the
-    answer, or the answer is the anchor itself, it is "which one?" with the reason. Where the anchor is not one
-    object (``the_anchor``) there is nothing to check against and ``result`` stands."""
+    set) holds: the one of them clearly before the anchor in the relation's order, or for next to the nearest.
+    Where the geometry contradicts the answer, or the answer is the anchor itself, it is "which one?" with the
+    reason. Where the anchor is not one object (``the_anchor``) there is nothing to check against and ``result``
+    stands."""
     anchor_object = the_anchor(anchor)
     if not result.found or anchor_object is None:
         return result
