@@ -126,3 +126,18 @@ def test_an_anchor_left_unranked_with_one_object_in_view_is_that_object():
     two = answer(squares((280, 210, 40), (600, 210, 30)))
     two_balls = two.ambiguous_among(two.candidates, "2 objects seen")
     assert check_relation(answer(squares((450, 200, 60))), "left_of", two_balls, mugs).found
+
+
+def test_a_settled_piece_of_an_object_answers_as_the_sets_whole_member():
+    """"The cup right of the ball": the model's split answer holds a mug's inside (a piece) and another object;
+    the set "the cup" holds the whole mug, and the answer is the whole mug, not its inside. A member that holds two
+    of the answer's candidates is not one object's whole and is not taken."""
+    split = answer(squares((460, 200, 40), (20, 200, 40)))  # the inside of the mug right of the ball; a cup left
+    mugs = answer(np.maximum(squares((450, 190, 60)), squares((20, 200, 40))), several=SEVERAL)
+    settled = settle_relation(split, "right_of", answer(BALL), mugs)
+    assert settled.found and settled.bbox[0] == 450 and settled.mask.sum() == 60 * 60
+    assert any(c.bbox == settled.bbox for c in settled.candidates)
+    beside_and_below = answer(squares((460, 200, 40), (285, 290, 30)))  # the second one is not right of the ball
+    merged = answer(squares((280, 190, 240)))  # the set's answer: one region over both
+    settled = settle_relation(beside_and_below, "right_of", answer(BALL), merged)
+    assert settled.found and settled.bbox[0] == 460 and settled.mask.sum() == 40 * 40
