@@ -91,8 +91,9 @@ MODALS = frozenset({"would", "could", "can", "will", "wouldja", "couldja"})  # "
 RESTARTS = frozenset({"and", "but", "so", "no", "nope", "sorry", "oops", "i", "mean", "meant", "wait", "actually",
                       "oh", "ah", "correction"})
 
-# Words that order a dialogue, not the objects, when a clause is nothing else ("next, the red cube").
-SEQUENCE_WORDS = frozenset({"next", "then", "finally", "now", "first", "lastly"})
+# Words that order a dialogue, not the objects, when a clause is nothing else ("next, the red cube"; "then" and
+# "now" are requests, stripped anyway).
+SEQUENCE_WORDS = frozenset({"next", "finally", "first", "lastly"})
 
 _SPELLING = {"centre": "center", "grey": "gray", "colour": "color", "coloured": "colored", "furthest": "farthest",
              "further": "farther", "lefthand": "left", "righthand": "right"}

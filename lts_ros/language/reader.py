@@ -163,7 +163,9 @@ def _items(words: list[str]) -> list[list[str]]:
 
 # Relations -------------------------------------------------------------------------------------------------
 
-_VIEWER = {"camera", "me", "you", "us", "robot", "viewer", "the camera", "the robot", "the viewer"}
+# Who sees the objects: not an anchor ("the ball closest to you"), the reference of a near / far order.
+_VIEWERS = (("the", "camera"), ("the", "robot"), ("the", "viewer"), ("me",), ("you",), ("us",))
+_VIEWER = {" ".join(v) for v in _VIEWERS} | {v[-1] for v in _VIEWERS}
 _RELATION_RE = re.compile(
     r"(?:^| )(?:(?:" + "|".join(INTENSIFIERS) + r") )?(?P<words>"
     r"(?:(?:to|on|at) the )?(?P<side>left|right)(?: side)? of|(?:in|at the|to the) back of|back of|behind"
@@ -386,10 +388,9 @@ def _looks_like_verb(words: list[str], i: int) -> bool:
         and word not in COLOR_WORDS and _noun_at(words, i) is None
 
 
-# Who a near / far order is seen from, said after it: "closest to the camera", "nearest the robot", "farthest away".
-_VIEWER_TAILS = tuple(sorted({(*lead, *viewer) for viewer in (("the", "camera"), ("the", "robot"), ("the", "viewer"),
-                                                               ("me",), ("you",), ("us",))
-                              for lead in (("to",), ("from",), ())} | {("away",)}, key=len, reverse=True))
+# The viewer said after a near / far order: "closest to the camera", "nearest the robot", "farthest away".
+_VIEWER_TAILS = tuple(sorted({(*lead, *viewer) for viewer in _VIEWERS for lead in (("to",), ("from",), ())}
+                             | {("away",)}, key=len, reverse=True))
 
 
 def _order_adjectives(words: list[str], used: list[bool], cues: _Cues) -> None:
@@ -438,11 +439,9 @@ def _noun_at(words: list[str], i: int) -> str | None:
 
 
 def _says_what(words: list[str]) -> bool:
-    """Whether ``words`` describe an object by more than pointing: a colour, a category word or another word that
-    is not a pronoun noun ("that one", "this thing" point, and a robot cannot see where)."""
-    return any(w in COLOR_WORDS or _noun_at(words, i) or (w not in PRONOUN_NOUNS and w not in ARTICLES
-                                                           and not selects(w))
-               for i, w in enumerate(words))
+    """Whether ``words`` describe an object by more than pointing: a word that is not an article, a pronoun noun or
+    a selecting word ("that one", "this thing" point, and a robot cannot see where)."""
+    return any(w not in PRONOUN_NOUNS and w not in ARTICLES and not selects(w) for w in words)
 
 
 def _plurals(word: str) -> tuple[str, ...]:

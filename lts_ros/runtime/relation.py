@@ -56,8 +56,6 @@ def settle_relation(result: Result, relation: str, anchor: Result, members: Resu
     if len(fitting) != 1:
         return result
     whole = _whole_member(fitting[0], result, members)
-    if whole is fitting[0]:
-        return result.found_as(whole)
     return replace(result, candidates=[whole if c is fitting[0] else c for c in result.candidates]).found_as(whole)
 
 
